@@ -1,0 +1,101 @@
+// buildApp(config): the whole service as a Fastify instance. It opens the
+// database (PostgreSQL or the embedded one), migrates it, starts the job
+// queue and registers the plugins and features. It never reads process.env.
+import path from 'node:path'
+import formbody from '@fastify/formbody'
+import fastifyStatic from '@fastify/static'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { Config } from './config.ts'
+import { openDatabase } from './db/database.ts'
+import { migrateToLatest } from './db/migrate.ts'
+import authRoutes from './features/auth/routes.ts'
+import { sendPasswordReset, type ResetRequestJob } from './features/auth/service.ts'
+import healthRoutes from './features/health/routes.ts'
+import { cleanUp } from './features/maintenance.ts'
+import profileRoutes from './features/profile/routes.ts'
+import { type Clock, systemClock } from './lib/clock.ts'
+import { Jobs } from './lib/jobs.ts'
+import { createMailSender, type MailMessage, type SendMail } from './lib/mail.ts'
+import accessPlugin from './plugins/access.ts'
+import csrfPlugin from './plugins/csrf.ts'
+import errorsPlugin from './plugins/errors.ts'
+import securityPlugin from './plugins/security.ts'
+import sessionPlugin from './plugins/session.ts'
+import viewPlugin, { viewsDir } from './plugins/view.ts'
+import type { Deps } from './types.ts'
+
+export interface BuildOptions {
+  clock?: Clock
+  sendMail?: SendMail
+  logger?: FastifyServerOptions['logger']
+}
+
+/** Paths carrying a secret (set-password links) are logged without it. */
+export function redactUrl (url: string): string {
+  return url.replace(/\/password\/reset\/[^/?#]+/, '/password/reset/[redacted]')
+}
+
+export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    logger: opts.logger ?? {
+      level: config.logLevel,
+      serializers: {
+        req: (req) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip })
+      }
+    },
+    trustProxy: config.trustProxy,
+    bodyLimit: 64 * 1024,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 }
+  })
+  const database = await openDatabase(config)
+  try {
+    await migrateToLatest(database.db)
+    const jobs = new Jobs({
+      url: database.url,
+      retryDelaySeconds: config.deliveryRetryDelaySeconds,
+      retryLimit: config.deliveryRetryLimit,
+      log: app.log,
+      work: true
+    })
+    const deps: Deps = {
+      config,
+      db: database.db,
+      clock: opts.clock ?? systemClock,
+      jobs,
+      sendMail: opts.sendMail ?? createMailSender(config)
+    }
+    jobs.define<MailMessage>('mail', async (message) => { await deps.sendMail(message) })
+    jobs.define<ResetRequestJob>('password-reset', async (data) => { await sendPasswordReset(deps, data) })
+    jobs.define('maintenance', async () => { await cleanUp(deps) })
+    await jobs.start()
+    await jobs.schedule('maintenance', '*/10 * * * *')
+    app.addHook('onClose', async () => {
+      await jobs.stop()
+      await database.close()
+    })
+    app.decorate('deps', deps)
+  } catch (err) {
+    await database.close()
+    throw err
+  }
+
+  await app.register(formbody)
+  await app.register(securityPlugin)
+  await app.register(sessionPlugin)
+  await app.register(viewPlugin)
+  await app.register(csrfPlugin)
+  await app.register(errorsPlugin)
+  await app.register(accessPlugin)
+  await app.register(fastifyStatic, {
+    root: path.join(viewsDir, '..', 'public'),
+    prefix: `${config.basePath}static/`,
+    index: false,
+    maxAge: '1h'
+  })
+
+  const prefix = config.basePath.slice(0, -1)
+  for (const feature of [healthRoutes, authRoutes, profileRoutes]) {
+    await app.register(feature, { prefix })
+  }
+  return app
+}

@@ -1,0 +1,78 @@
+// The provider CLI: npm run cli -- <command> [--option value ...]
+// Prints JSON on success; errors go to stderr with a non-zero exit
+// (2: bad arguments, 1: the operation failed).
+import { parseArgs } from 'node:util'
+import { ConfigError, loadConfig } from './config.ts'
+import { openDatabase } from './db/database.ts'
+import { migrateToLatest } from './db/migrate.ts'
+import { createAccount } from './features/accounts/service.ts'
+import { issueInviteLink } from './features/auth/service.ts'
+import { systemClock } from './lib/clock.ts'
+
+class UsageError extends Error {}
+
+const commands: Record<string, { usage: string, options: Record<string, { type: 'string' }>, required: string[] }> = {
+  'account:create': {
+    usage: 'account:create --email EMAIL --name "FULL NAME" [--password PASSWORD]',
+    options: { email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' } },
+    required: ['email', 'name']
+  }
+}
+
+function usage (): string {
+  return 'Usage: npm run cli -- <command> [options]\nCommands:\n' + Object.values(commands).map((c) => `  ${c.usage}`).join('\n')
+}
+
+function parse (argv: string[]): { command: string, values: Record<string, string | undefined> } {
+  const [command, ...rest] = argv
+  if (command === undefined || command === '--help' || command === 'help') throw new UsageError(usage())
+  const spec = commands[command]
+  if (spec === undefined) throw new UsageError(`Unknown command "${command}".\n${usage()}`)
+  let values: Record<string, string | undefined>
+  try {
+    values = parseArgs({ args: rest, options: spec.options, strict: true, allowPositionals: false }).values as Record<string, string | undefined>
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\nUsage: npm run cli -- ${spec.usage}`)
+  }
+  for (const name of spec.required) {
+    if (values[name] === undefined || values[name] === '') throw new UsageError(`--${name} is required.\nUsage: npm run cli -- ${spec.usage}`)
+  }
+  return { command, values }
+}
+
+async function main (argv: string[]): Promise<number> {
+  let parsed
+  try {
+    parsed = parse(argv)
+  } catch (err) {
+    if (err instanceof UsageError) { console.error(err.message); return 2 }
+    throw err
+  }
+  const config = loadConfig(process.env)
+  const database = await openDatabase(config, { reuseRunning: true })
+  try {
+    await migrateToLatest(database.db)
+    const deps = { db: database.db, clock: systemClock, config }
+    const { values } = parsed
+    const result = await createAccount(database.db, { email: values.email!, name: values.name!, password: values.password }, systemClock.now())
+    if (!result.ok) { console.error(result.error); return 1 }
+    const out: Record<string, string> = { accountId: result.accountId, userId: result.userId }
+    if (values.password === undefined) out.inviteUrl = await issueInviteLink(deps, result.userId)
+    console.log(JSON.stringify(out))
+    return 0
+  } finally {
+    await database.close()
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2))
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`Configuration error: ${err.message}`)
+    process.exitCode = 2
+  } else {
+    console.error(err instanceof Error ? err.message : String(err))
+    process.exitCode = 1
+  }
+}

@@ -1,0 +1,198 @@
+// Reads the environment once (SPEC §7), validates every value and freezes the
+// result. A wrong value stops the service with a message naming the variable.
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { isIP } from 'node:net'
+import path from 'node:path'
+
+export interface Config {
+  port: number
+  host: string
+  publicUrl: URL
+  basePath: string // always starts and ends with '/'
+  databaseUrl: string | undefined
+  dataDir: string
+  sessionSecret: string
+  sessionIdleMinutes: number
+  sessionAbsoluteHours: number
+  smtpUrl: string | undefined
+  mailFrom: string
+  smsWebhookUrl: string | undefined
+  smsWebhookToken: string | undefined
+  telegramBotToken: string | undefined
+  telegramBotUsername: string | undefined
+  telegramApiUrl: string
+  authProvidersFile: string | undefined
+  permissionsFile: string | undefined
+  providerApiToken: string | undefined
+  trustProxy: boolean | string[]
+  frameAncestors: string[]
+  appName: string
+  logLevel: string
+  /** Seconds between two tries of a failed delivery (mail, SMS). */
+  deliveryRetryDelaySeconds: number
+  /** How many times a failed delivery is tried again before it is given up. */
+  deliveryRetryLimit: number
+}
+
+export class ConfigError extends Error {
+  constructor (readonly variable: string, message: string) {
+    super(`${variable}: ${message}`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+function str (env: Env, name: string): string | undefined {
+  const v = env[name]
+  return v === undefined || v.trim() === '' ? undefined : v.trim()
+}
+
+function int (env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = str(env, name)
+  if (raw === undefined) return def
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`)
+  const n = Number(raw)
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`)
+  return n
+}
+
+function url (env: Env, name: string, protocols: string[]): URL | undefined {
+  const raw = str(env, name)
+  if (raw === undefined) return undefined
+  let u: URL
+  try {
+    u = new URL(raw)
+  } catch {
+    throw new ConfigError(name, `is not a valid URL: "${raw}"`)
+  }
+  if (!protocols.includes(u.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${u.protocol}"`)
+  }
+  return u
+}
+
+function basePath (env: Env): string {
+  const raw = str(env, 'BASE_PATH') ?? '/'
+  if (!/^\/[A-Za-z0-9._~\-/]*$/.test(raw) || raw.includes('//') || /\/\.\.?(\/|$)/.test(raw)) {
+    throw new ConfigError('BASE_PATH', `must be a path such as /panel/, got "${raw}"`)
+  }
+  return raw.endsWith('/') ? raw : raw + '/'
+}
+
+function trustProxy (env: Env): Config['trustProxy'] {
+  const raw = str(env, 'TRUST_PROXY')
+  if (raw === undefined || raw === 'false') return false
+  if (raw === 'true') return true
+  const parts = raw.split(',').map((p) => p.trim()).filter(Boolean)
+  for (const p of parts) {
+    const [addr, bits, extra] = p.split('/')
+    const family = isIP(addr ?? '')
+    const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32))
+    if (family === 0 || !bitsOk || extra !== undefined) {
+      throw new ConfigError('TRUST_PROXY', `must be true, false or a comma-separated list of proxy IPs/CIDR ranges; "${p}" is not an IP or range`)
+    }
+  }
+  return parts
+}
+
+function frameAncestors (env: Env): string[] {
+  const raw = str(env, 'FRAME_ANCESTORS')
+  if (raw === undefined) return ["'none'"]
+  const parts = raw.split(/[\s,]+/).filter(Boolean)
+  for (const p of parts) {
+    if (p === "'self'" || p === "'none'") continue
+    if (!/^https?:\/\/[A-Za-z0-9.*-]+(:\d+)?$/.test(p)) {
+      throw new ConfigError('FRAME_ANCESTORS', `must list origins such as https://billing.example.com or 'self'; "${p}" is not one`)
+    }
+  }
+  return parts
+}
+
+function readableFile (env: Env, name: string): string | undefined {
+  const file = str(env, name)
+  if (file === undefined) return undefined
+  try {
+    readFileSync(file)
+  } catch (err) {
+    throw new ConfigError(name, `cannot read "${file}": ${(err as Error).message}`)
+  }
+  return file
+}
+
+/** SESSION_SECRET, or one generated once into DATA_DIR and reused after. */
+function sessionSecret (env: Env, dataDir: string): string {
+  const given = str(env, 'SESSION_SECRET')
+  if (given !== undefined) {
+    if (given.length < 32) throw new ConfigError('SESSION_SECRET', 'must be at least 32 characters long')
+    return given
+  }
+  const file = path.join(dataDir, 'session-secret')
+  try {
+    const stored = readFileSync(file, 'utf8').trim()
+    if (stored.length >= 32) return stored
+  } catch { /* first start: generate below */ }
+  const secret = randomBytes(32).toString('base64url')
+  writeFileSync(file, secret + '\n', { mode: 0o600 })
+  return secret
+}
+
+export function loadConfig (env: Env = process.env): Readonly<Config> {
+  const dataDir = path.resolve(str(env, 'DATA_DIR') ?? './data')
+  try {
+    mkdirSync(dataDir, { recursive: true })
+  } catch (err) {
+    throw new ConfigError('DATA_DIR', `cannot create "${dataDir}": ${(err as Error).message}`)
+  }
+  const host = str(env, 'HOST') ?? '127.0.0.1'
+  const publicUrl = url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? new URL('http://localhost:3000')
+  if (publicUrl.search !== '' || publicUrl.hash !== '') {
+    throw new ConfigError('PUBLIC_URL', 'must not have a query or fragment')
+  }
+  const mailFrom = str(env, 'MAIL_FROM') ?? `no-reply@${publicUrl.hostname}`
+  if (/[\r\n]/.test(mailFrom) || !/^[^<>@\s]+@[^<>@\s]+$|^[^<>]*<[^<>@\s]+@[^<>@\s]+>$/.test(mailFrom)) {
+    throw new ConfigError('MAIL_FROM', `must be one address such as no-reply@example.com, got "${mailFrom}"`)
+  }
+  const smtp = url(env, 'SMTP_URL', ['smtp:', 'smtps:'])
+  const sms = url(env, 'SMS_WEBHOOK_URL', ['http:', 'https:'])
+  const telegramApi = url(env, 'TELEGRAM_API_URL', ['http:', 'https:'])
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'])
+  const providerApiToken = str(env, 'PROVIDER_API_TOKEN')
+  if (providerApiToken !== undefined && providerApiToken.length < 32) {
+    throw new ConfigError('PROVIDER_API_TOKEN', 'must be at least 32 characters long')
+  }
+  const logLevel = str(env, 'LOG_LEVEL') ?? 'info'
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`)
+  }
+
+  const config: Config = {
+    port: int(env, 'PORT', 3000, 0, 65535),
+    host,
+    publicUrl,
+    basePath: basePath(env),
+    databaseUrl: databaseUrl?.toString(),
+    dataDir,
+    sessionSecret: sessionSecret(env, dataDir),
+    sessionIdleMinutes: int(env, 'SESSION_IDLE_MINUTES', 30, 1, 24 * 60),
+    sessionAbsoluteHours: int(env, 'SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 30),
+    smtpUrl: smtp?.toString(),
+    mailFrom,
+    smsWebhookUrl: sms?.toString(),
+    smsWebhookToken: str(env, 'SMS_WEBHOOK_TOKEN'),
+    telegramBotToken: str(env, 'TELEGRAM_BOT_TOKEN'),
+    telegramBotUsername: str(env, 'TELEGRAM_BOT_USERNAME'),
+    telegramApiUrl: telegramApi?.toString() ?? 'https://api.telegram.org',
+    authProvidersFile: readableFile(env, 'AUTH_PROVIDERS_FILE'),
+    permissionsFile: readableFile(env, 'PERMISSIONS_FILE'),
+    providerApiToken,
+    trustProxy: trustProxy(env),
+    frameAncestors: frameAncestors(env),
+    appName: str(env, 'APP_NAME') ?? 'Client area',
+    logLevel,
+    deliveryRetryDelaySeconds: int(env, 'DELIVERY_RETRY_DELAY_SECONDS', 30, 1, 3600),
+    deliveryRetryLimit: int(env, 'DELIVERY_RETRY_LIMIT', 2880, 0, 100000)
+  }
+  return Object.freeze(config)
+}

@@ -1,0 +1,85 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely'
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>
+type Id = ColumnType<string, never, never>
+
+export interface AccountsTable {
+  id: Generated<string> & Id
+  created_at: Generated<Date>
+}
+
+export interface UsersTable {
+  id: Generated<string> & Id
+  account_id: string
+  email: string
+  full_name: string
+  password_hash: string | null
+  is_owner: Generated<boolean>
+  full_access: Generated<boolean>
+  status: Generated<'active' | 'disabled'>
+  language: Generated<string>
+  time_zone: Generated<string>
+  rows_per_page: Generated<number>
+  last_login_at: Timestamp | null
+  created_at: Generated<Date>
+  updated_at: Generated<Date>
+}
+
+export interface UserPermissionsTable {
+  user_id: string
+  permission: string
+}
+
+export interface SessionsTable {
+  id: string
+  user_id: string | null
+  data: ColumnType<Record<string, unknown>, string, string>
+  ip: string | null
+  user_agent: string | null
+  created_at: Timestamp
+  last_seen_at: Timestamp
+}
+
+export interface LoginAttemptsTable {
+  id: Generated<string> & Id
+  email: string
+  user_id: string | null
+  ip: string
+  user_agent: string | null
+  success: boolean
+  throttled: Generated<boolean>
+  created_at: Timestamp
+}
+
+export interface TokensTable {
+  id: string
+  user_id: string
+  purpose: string
+  created_at: Timestamp
+  expires_at: Timestamp
+  used_at: Timestamp | null
+}
+
+export interface AuditLogTable {
+  id: Generated<string> & Id
+  account_id: string | null
+  actor_user_id: string | null
+  target_user_id: string | null
+  action: string
+  ip: string | null
+  details: ColumnType<Record<string, unknown>, string | undefined, string>
+  created_at: Timestamp
+}
+
+export interface DB {
+  accounts: AccountsTable
+  users: UsersTable
+  user_permissions: UserPermissionsTable
+  sessions: SessionsTable
+  login_attempts: LoginAttemptsTable
+  tokens: TokensTable
+  audit_log: AuditLogTable
+}
+
+export type User = Selectable<UsersTable>
+export type NewAuditEntry = Insertable<AuditLogTable>

@@ -1,0 +1,64 @@
+import { sql, type Kysely } from 'kysely'
+import type { DB } from '../../db/schema.ts'
+
+export function findUserByEmail (db: Kysely<DB>, email: string) {
+  return db.selectFrom('users')
+    .select(['id', 'account_id', 'email', 'full_name', 'password_hash', 'status', 'language'])
+    .where(sql`lower(email)`, '=', email.toLowerCase())
+    .executeTakeFirst()
+}
+
+export function findUserById (db: Kysely<DB>, id: string) {
+  return db.selectFrom('users')
+    .select(['id', 'account_id', 'email', 'full_name', 'status', 'language'])
+    .where('id', '=', id)
+    .executeTakeFirst()
+}
+
+export interface FailureCounts { email: number, emailLast: Date | null, emailOldest: Date | null, ip: number }
+
+/** Failed password checks in the window, for the address and for the IP, since the last success of the address. */
+export async function countFailures (db: Kysely<DB>, email: string, ip: string, since: Date): Promise<FailureCounts> {
+  const { rows } = await sql<{ email_n: string, email_last: Date | null, email_oldest: Date | null, ip_n: string }>`
+    with last_ok as (
+      select max(created_at) as at from login_attempts where email = ${email} and success and created_at > ${since}
+    )
+    select
+      (select count(*) from login_attempts, last_ok where email = ${email} and not success and not throttled
+         and created_at > greatest(${since}, coalesce(last_ok.at, ${since}))) as email_n,
+      (select max(created_at) from login_attempts, last_ok where email = ${email} and not success and not throttled
+         and created_at > greatest(${since}, coalesce(last_ok.at, ${since}))) as email_last,
+      (select min(created_at) from login_attempts, last_ok where email = ${email} and not success and not throttled
+         and created_at > greatest(${since}, coalesce(last_ok.at, ${since}))) as email_oldest,
+      (select count(*) from login_attempts where ip = ${ip} and not success and not throttled and created_at > ${since}) as ip_n`
+    .execute(db)
+  const r = rows[0]!
+  return { email: Number(r.email_n), emailLast: r.email_last, emailOldest: r.email_oldest, ip: Number(r.ip_n) }
+}
+
+export async function recordAttempt (db: Kysely<DB>, a: { email: string, userId: string | null, ip: string, userAgent: string | null, success: boolean, throttled: boolean, at: Date }): Promise<void> {
+  await db.insertInto('login_attempts').values({
+    email: a.email.slice(0, 320),
+    user_id: a.userId,
+    ip: a.ip,
+    user_agent: a.userAgent?.slice(0, 512) ?? null,
+    success: a.success,
+    throttled: a.throttled,
+    created_at: a.at
+  }).execute()
+}
+
+export async function setPasswordHash (db: Kysely<DB>, userId: string, hash: string, now: Date): Promise<void> {
+  await db.updateTable('users').set({ password_hash: hash, updated_at: now }).where('id', '=', userId).execute()
+}
+
+export async function endAllSessions (db: Kysely<DB>, userId: string): Promise<void> {
+  await db.deleteFrom('sessions').where('user_id', '=', userId).execute()
+}
+
+export async function countRecentTokens (db: Kysely<DB>, userId: string, purpose: string, since: Date): Promise<number> {
+  const r = await db.selectFrom('tokens').select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('user_id', '=', userId).where('purpose', '=', purpose).where('created_at', '>', since)
+    .executeTakeFirstOrThrow()
+  return Number(r.n)
+}

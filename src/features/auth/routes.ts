@@ -1,0 +1,90 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { asFormBody, field } from '../../lib/forms.ts'
+import { safeReturnTo } from '../../lib/paths.ts'
+import { sessionCookieName } from '../../plugins/session.ts'
+import { checkPasswordLink, logIn, requestPasswordReset, setPasswordFromLink, type Client } from './service.ts'
+
+function client (request: FastifyRequest): Client {
+  const ua = request.headers['user-agent']
+  return { ip: request.ip, userAgent: typeof ua === 'string' ? ua : null }
+}
+
+export default async function authRoutes (app: FastifyInstance): Promise<void> {
+  const { deps } = app
+  const base = deps.config.basePath
+  const home = `${base}client/profile`
+
+  app.get('/', { config: { access: 'public' } }, async (request, reply) => {
+    return reply.redirect(request.user === null ? `${base}login` : home, 303)
+  })
+
+  app.get<{ Querystring: { return_to?: string } }>('/login', { config: { access: 'public' } }, async (request, reply) => {
+    if (request.user !== null) return reply.redirect(home, 303)
+    return reply.render('auth/login', { email: '', returnTo: safeReturnTo(base, request.query.return_to) ?? '' })
+  })
+
+  app.post('/login', { config: { access: 'public' } }, async (request, reply) => {
+    const body = asFormBody(request.body)
+    const email = field(body, 'email')
+    const password = field(body, 'password')
+    const returnTo = safeReturnTo(base, body.return_to)
+    const result = email === null || password === null
+      ? { ok: false as const }
+      : await logIn(deps, email, password, client(request))
+    if (!result.ok) {
+      return reply.render('auth/login', { email: email ?? '', returnTo: returnTo ?? '', error: 'login.failed' }, 422)
+    }
+    // A new session id at login: the pre-login session and its CSRF secret die here.
+    await request.session.regenerate()
+    request.session.userId = result.userId
+    request.session.ip = request.ip
+    request.session.userAgent = client(request).userAgent ?? undefined
+    return reply.redirect(returnTo ?? home, 303)
+  })
+
+  app.post('/logout', { config: { access: 'public' } }, async (request, reply) => {
+    await request.session.destroy()
+    reply.clearCookie(sessionCookieName(deps), { path: base })
+    return reply.redirect(`${base}login`, 303)
+  })
+
+  app.get('/password/forgot', { config: { access: 'public' } }, async (request, reply) => {
+    return reply.render('auth/forgot', { email: '' })
+  })
+
+  app.post('/password/forgot', { config: { access: 'public' } }, async (request, reply) => {
+    const email = field(asFormBody(request.body), 'email')
+    if (email === null || email.trim() === '') {
+      return reply.render('auth/forgot', { email: email ?? '', error: email === null ? 'error.repeated' : 'error.required' }, 422)
+    }
+    await requestPasswordReset(deps, email, client(request))
+    request.session.flash = { type: 'info', text: 'forgot.sent' }
+    return reply.redirect(`${base}login`, 303)
+  })
+
+  app.get<{ Params: { token: string } }>('/password/reset/:token', { config: { access: 'public' } }, async (request, reply) => {
+    return renderResetForm(reply, await checkPasswordLink(deps, request.params.token), request.params.token)
+  })
+
+  app.post<{ Params: { token: string } }>('/password/reset/:token', { config: { access: 'public' } }, async (request, reply) => {
+    const body = asFormBody(request.body)
+    const password = field(body, 'password')
+    const repeat = field(body, 'password_repeat')
+    const { token } = request.params
+    if (password === null || repeat === null) {
+      return renderResetForm(reply, await checkPasswordLink(deps, token), token, { password: 'error.repeated' })
+    }
+    const result = await setPasswordFromLink(deps, token, password, repeat, client(request))
+    if (result.ok) {
+      request.session.flash = { type: 'success', text: 'reset.done' }
+      return reply.redirect(`${base}login`, 303)
+    }
+    if (result.reason === 'invalid_link') return renderResetForm(reply, undefined, token)
+    return renderResetForm(reply, await checkPasswordLink(deps, token), token, result.errors)
+  })
+}
+
+function renderResetForm (reply: FastifyReply, link: Awaited<ReturnType<typeof checkPasswordLink>>, token: string, errors?: Record<string, string>): FastifyReply {
+  if (link === undefined) return reply.render('auth/reset-invalid', {}, 404)
+  return reply.render('auth/reset', { token, purpose: link.purpose, email: link.email, errors: errors ?? {} }, errors === undefined ? 200 : 422)
+}

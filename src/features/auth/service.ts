@@ -1,0 +1,145 @@
+// Signing in, asking for a reset link and setting a password from a link.
+// Unknown email, wrong password, disabled user and a throttled address give
+// the same answer after the same work (one argon2 verification).
+import type { Deps } from '../../types.ts'
+import { writeAudit } from '../../lib/audit.ts'
+import { addSeconds } from '../../lib/clock.ts'
+import { translator, isLanguage, type MessageKey } from '../../lib/i18n.ts'
+import { checkNewPassword, hashPassword, needsRehash, verifyPassword } from '../../lib/passwords.ts'
+import { consumeToken, issueToken, peekToken, revokeTokens, sha256, type TokenPurpose } from '../../lib/tokens.ts'
+import { countFailures, countRecentTokens, endAllSessions, findUserByEmail, findUserById, recordAttempt, setPasswordHash } from './queries.ts'
+import { isThrottled, WINDOW_SECONDS } from './throttle.ts'
+
+export const RESET_TTL_SECONDS = 3600
+export const INVITE_TTL_SECONDS = 7 * 24 * 3600
+export const RESETS_PER_HOUR = 3
+
+export interface Client { ip: string, userAgent: string | null }
+
+export type LogInResult = { ok: true, userId: string } | { ok: false }
+
+export async function logIn (deps: Deps, email: string, password: string, client: Client): Promise<LogInResult> {
+  const { db, clock } = deps
+  const now = clock.now()
+  const key = email.trim().toLowerCase()
+  const counts = await countFailures(db, key, client.ip, addSeconds(now, -WINDOW_SECONDS))
+  const throttled = isThrottled(counts, now)
+  const user = key === '' ? undefined : await findUserByEmail(db, key)
+  const valid = await verifyPassword(throttled ? null : user?.password_hash, password)
+  const ok = !throttled && valid && user?.status === 'active'
+  await recordAttempt(db, { email: key, userId: user?.id ?? null, ip: client.ip, userAgent: client.userAgent, success: ok, throttled, at: now })
+  if (user === undefined) return { ok: false }
+  if (!ok) {
+    const reason = throttled ? 'throttled' : user.status !== 'active' ? 'disabled' : 'password'
+    await writeAudit(db, { accountId: user.account_id, actorUserId: user.id, action: 'login.failed', ip: client.ip, details: { reason }, at: now })
+    return { ok: false }
+  }
+  if (user.password_hash !== null && needsRehash(user.password_hash)) {
+    await setPasswordHash(db, user.id, await hashPassword(password), now)
+  }
+  await db.updateTable('users').set({ last_login_at: now }).where('id', '=', user.id).execute()
+  await writeAudit(db, { accountId: user.account_id, actorUserId: user.id, action: 'login.success', ip: client.ip, at: now })
+  return { ok: true, userId: user.id }
+}
+
+export interface ResetRequestJob { email: string, ip: string }
+
+/** Queued at once for every request, known address or not: the answer's timing tells nothing. */
+export async function requestPasswordReset (deps: Deps, email: string, client: Client): Promise<void> {
+  await deps.jobs.send<ResetRequestJob>('password-reset', { email: email.trim().toLowerCase().slice(0, 320), ip: client.ip })
+}
+
+function linkTo (deps: Deps, pathname: string): string {
+  return new URL(`${deps.config.basePath.slice(1)}${pathname}`, deps.config.publicUrl.href.endsWith('/') ? deps.config.publicUrl : deps.config.publicUrl.href + '/').href
+}
+
+export function resetLink (deps: Deps, token: string): string {
+  return linkTo(deps, `password/reset/${token}`)
+}
+
+/**
+ * The job behind "Forgot password": mails a link to an active user, at most
+ * RESETS_PER_HOUR an hour. The raw token exists only in the mail: when
+ * sending fails the token is deleted and the job is tried again later.
+ */
+export async function sendPasswordReset (deps: Deps, job: ResetRequestJob): Promise<void> {
+  const { db, clock } = deps
+  const now = clock.now()
+  const user = await findUserByEmail(db, job.email)
+  if (user === undefined || user.status !== 'active') return
+  if (await countRecentTokens(db, user.id, 'password_reset', addSeconds(now, -3600)) >= RESETS_PER_HOUR) return
+  const token = await issueToken(db, user.id, 'password_reset', now, RESET_TTL_SECONDS)
+  const t = translator(isLanguage(user.language) ? user.language : 'en')
+  try {
+    await deps.sendMail({
+      to: user.email,
+      subject: t('mail.reset.subject'),
+      text: t('mail.reset.body', { name: user.full_name, email: user.email, app: deps.config.appName, link: resetLink(deps, token) })
+    })
+  } catch (err) {
+    await db.deleteFrom('tokens').where('id', '=', sha256(token)).execute()
+    throw err
+  }
+  await writeAudit(db, { accountId: user.account_id, actorUserId: null, targetUserId: user.id, action: 'password.reset_requested', ip: job.ip, at: now })
+}
+
+const LINK_PURPOSES: TokenPurpose[] = ['password_reset', 'invite']
+
+/** What a set-password link is for, if it is still good. */
+export async function checkPasswordLink (deps: Deps, token: string): Promise<{ purpose: TokenPurpose, email: string } | undefined> {
+  const now = deps.clock.now()
+  for (const purpose of LINK_PURPOSES) {
+    const userId = await peekToken(deps.db, token, purpose, now)
+    if (userId === undefined) continue
+    const user = await findUserById(deps.db, userId)
+    if (user === undefined || user.status !== 'active') return undefined
+    return { purpose, email: user.email }
+  }
+  return undefined
+}
+
+export type SetPasswordResult =
+  | { ok: true }
+  | { ok: false, reason: 'invalid_link' }
+  | { ok: false, reason: 'invalid', errors: Record<string, MessageKey> }
+
+/** Sets the password from a reset or invitation link; every session of the user ends. */
+export async function setPasswordFromLink (deps: Deps, token: string, password: string, repeat: string, client: Client): Promise<SetPasswordResult> {
+  const link = await checkPasswordLink(deps, token)
+  if (link === undefined) return { ok: false, reason: 'invalid_link' }
+  const errors: Record<string, MessageKey> = {}
+  const rule = checkNewPassword(password, link.email)
+  if (rule !== undefined) errors.password = rule
+  else if (password !== repeat) errors.password_repeat = 'error.passwordMismatch'
+  if (Object.keys(errors).length > 0) return { ok: false, reason: 'invalid', errors }
+
+  const hash = await hashPassword(password)
+  const now = deps.clock.now()
+  const done = await deps.db.transaction().execute(async (trx) => {
+    const userId = await consumeToken(trx, token, link.purpose, now)
+    if (userId === undefined) return undefined
+    const user = await findUserById(trx, userId)
+    if (user === undefined || user.status !== 'active') return undefined
+    await setPasswordHash(trx, userId, hash, now)
+    await revokeTokens(trx, userId, 'password_reset', now)
+    await endAllSessions(trx, userId)
+    await writeAudit(trx, { accountId: user.account_id, actorUserId: user.id, action: link.purpose === 'invite' ? 'password.set_from_invite' : 'password.reset', ip: client.ip, at: now })
+    return user
+  })
+  if (done === undefined) return { ok: false, reason: 'invalid_link' }
+  if (link.purpose === 'password_reset') {
+    const t = translator(isLanguage(done.language) ? done.language : 'en')
+    await deps.jobs.send('mail', {
+      to: done.email,
+      subject: t('mail.passwordChanged.subject'),
+      text: t('mail.passwordChanged.body', { name: done.full_name, email: done.email, app: deps.config.appName, time: now.toISOString().slice(0, 16).replace('T', ' '), ip: client.ip, link: linkTo(deps, 'password/forgot') })
+    })
+  }
+  return { ok: true }
+}
+
+/** A link for a new user to set a first password (provider CLI). */
+export async function issueInviteLink (deps: Pick<Deps, 'db' | 'clock' | 'config'>, userId: string): Promise<string> {
+  const token = await issueToken(deps.db, userId, 'invite', deps.clock.now(), INVITE_TTL_SECONDS)
+  return linkTo(deps as Deps, `password/reset/${token}`)
+}

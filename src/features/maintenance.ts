@@ -1,0 +1,17 @@
+// Housekeeping run by the job queue every ten minutes: ended sessions, used
+// or expired links and old sign-in attempts are deleted.
+import { addSeconds } from '../lib/clock.ts'
+import type { Deps } from '../types.ts'
+
+export const ATTEMPTS_KEPT_DAYS = 90
+
+export async function cleanUp (deps: Pick<Deps, 'db' | 'clock' | 'config'>): Promise<void> {
+  const { db, config } = deps
+  const now = deps.clock.now()
+  await db.deleteFrom('sessions').where((eb) => eb.or([
+    eb('last_seen_at', '<', addSeconds(now, -config.sessionIdleMinutes * 60)),
+    eb('created_at', '<', addSeconds(now, -config.sessionAbsoluteHours * 3600))
+  ])).execute()
+  await db.deleteFrom('tokens').where('expires_at', '<', addSeconds(now, -24 * 3600)).execute()
+  await db.deleteFrom('login_attempts').where('created_at', '<', addSeconds(now, -ATTEMPTS_KEPT_DAYS * 24 * 3600)).execute()
+}

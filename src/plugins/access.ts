@@ -1,0 +1,28 @@
+// Deny by default: every route must declare config.access, or the app does
+// not start. A preHandler enforces it on every request, after the session
+// has put the user (read from the database) on the request.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { can } from '../lib/current-user.ts'
+import { loginPathFor } from '../lib/paths.ts'
+
+export default fp(async function accessPlugin (app: FastifyInstance) {
+  const { basePath } = app.deps.config
+  app.addHook('onRoute', (route) => {
+    if (route.config?.access === undefined && !route.url.startsWith(`${basePath}static`) && route.method !== 'HEAD') {
+      throw new Error(`route ${String(route.method)} ${route.url} declares no access rule`)
+    }
+  })
+  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    const access = request.routeOptions.config.access
+    if (access === 'public' || (access === undefined && request.routeOptions.url?.startsWith(`${basePath}static`) === true)) return
+    if (access === undefined) return reply.render('errors/error', { status: 403 }, 403)
+    if (request.user === null) {
+      if (request.method === 'GET') return reply.redirect(loginPathFor(basePath, request.url), 303)
+      return reply.redirect(`${basePath}login`, 303)
+    }
+    if (access !== 'user' && !can(request.user, access.permission)) {
+      return reply.render('errors/error', { status: 403 }, 403)
+    }
+  })
+}, { name: 'access', dependencies: ['session', 'view'] })

@@ -1,0 +1,54 @@
+// Eta views. reply.render() hands a template its view-model plus the locals
+// every page needs: t (translations), lang, csrfToken (made only when a
+// template asks for it), currentUser, nav, flash (read once) and paths.
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Eta } from 'eta'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { can } from '../lib/current-user.ts'
+import { negotiateLanguage, translator } from '../lib/i18n.ts'
+import type { NavItem } from '../types.ts'
+
+export const viewsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'views')
+
+export default fp(async function viewPlugin (app: FastifyInstance) {
+  const { config } = app.deps
+  const eta = new Eta({ views: viewsDir, cache: true, autoEscape: true, autoTrim: [false, 'nl'] })
+  app.decorate('nav', [] as NavItem[])
+  app.decorateRequest('lang', 'en')
+  app.decorateRequest('t', null as any)
+
+  // After the session plugin: the user's own language, else the browser's.
+  app.addHook('onRequest', async (request) => {
+    request.lang = request.user?.language ?? negotiateLanguage(request.headers['accept-language'])
+    request.t = translator(request.lang)
+  })
+
+  app.decorateReply('render', function render (this: FastifyReply, template: string, data: Record<string, unknown> = {}, status = 200) {
+    const request: FastifyRequest = this.request
+    const reply = this
+    const user = request.user
+    const session = request.session as typeof request.session | null
+    const flash = session?.flash
+    if (flash !== undefined && session !== null) delete session.flash
+    let csrfToken: string | undefined
+    const locals = {
+      ...data,
+      t: request.t,
+      lang: request.lang,
+      appName: config.appName,
+      base: config.basePath,
+      currentUser: user === null ? null : { fullName: user.fullName, email: user.email },
+      nav: user === null ? [] : app.nav.filter((item) => item.permission === undefined || can(user, item.permission)),
+      currentPath: request.url.split('?')[0],
+      flash,
+      get csrfToken () {
+        csrfToken ??= reply.generateCsrf()
+        return csrfToken
+      }
+    }
+    const html = eta.render(template, locals)
+    return reply.code(status).type('text/html; charset=utf-8').send(html)
+  })
+}, { name: 'view', dependencies: ['session'] })

@@ -1,0 +1,34 @@
+// npm start: configuration from the environment, the app, listen, and a
+// graceful close on SIGINT/SIGTERM.
+import { buildApp } from './app.ts'
+import { ConfigError, loadConfig } from './config.ts'
+
+let config
+try {
+  config = loadConfig(process.env)
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`Configuration error: ${err.message}`)
+    process.exit(1)
+  }
+  throw err
+}
+
+const app = await buildApp(config)
+const close = async (signal: string): Promise<void> => {
+  app.log.info({ signal }, 'shutting down')
+  await app.close()
+  process.exit(0)
+}
+process.once('SIGINT', () => { void close('SIGINT') })
+process.once('SIGTERM', () => { void close('SIGTERM') })
+
+await app.listen({ port: config.port, host: config.host })
+const accounts = await app.deps.db.selectFrom('accounts').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()
+const where = config.databaseUrl === undefined ? `the embedded database in ${config.dataDir}` : 'PostgreSQL at DATABASE_URL'
+console.log(`\n${config.appName} is serving ${config.publicUrl.href} on ${where}.`)
+if (Number(accounts.n) === 0) {
+  console.log('There are no accounts yet. Create the first one in another terminal:\n' +
+    '  npm run cli -- account:create --email you@example.com --name "Your Name"\n' +
+    'It prints a link to set the password; then log in.\n')
+}

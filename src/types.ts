@@ -1,0 +1,53 @@
+import type { Kysely } from 'kysely'
+import type { Config } from './config.ts'
+import type { DB } from './db/schema.ts'
+import type { Clock } from './lib/clock.ts'
+import type { CurrentUser } from './lib/current-user.ts'
+import type { Language, MessageKey, Translate } from './lib/i18n.ts'
+import type { Jobs } from './lib/jobs.ts'
+import type { SendMail } from './lib/mail.ts'
+
+/** Who may use a route: every route declares one (deny by default). */
+export type Access = 'public' | 'user' | { permission: string }
+
+export interface Flash { type: 'success' | 'error' | 'info', text: MessageKey }
+
+export interface NavItem { menu: 'client' | 'tools', label: MessageKey, path: string, permission?: string }
+
+export interface Deps {
+  config: Readonly<Config>
+  db: Kysely<DB>
+  clock: Clock
+  jobs: Jobs
+  sendMail: SendMail
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: Deps
+    nav: NavItem[]
+  }
+  interface FastifyRequest {
+    user: CurrentUser | null
+    lang: Language
+    t: Translate
+  }
+  interface FastifyReply {
+    render: (template: string, data?: Record<string, unknown>, status?: number) => FastifyReply
+  }
+  interface FastifyContextConfig {
+    access?: Access
+    /** false only for endpoints that authenticate otherwise (webhooks, bearer APIs). */
+    csrf?: boolean
+  }
+}
+
+declare module '@fastify/session' {
+  interface FastifySessionObject {
+    userId?: string
+    ip?: string
+    userAgent?: string
+    flash?: Flash
+    _csrf?: string
+  }
+}
