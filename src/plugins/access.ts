@@ -14,6 +14,7 @@ export default fp(async function accessPlugin (app: FastifyInstance) {
     }
   })
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.is404) return // the not-found handler answers
     const access = request.routeOptions.config.access
     if (access === 'public' || (access === undefined && request.routeOptions.url?.startsWith(`${basePath}static`) === true)) return
     if (access === undefined) return reply.render('errors/error', { status: 403 }, 403)

@@ -1,5 +1,5 @@
 // Eta views. reply.render() hands a template its view-model plus the locals
-// every page needs: t (translations), lang, csrfToken (made only when a
+// every page needs: t (translations), lang, csrf() (the token, made only when a
 // template asks for it), currentUser, nav, flash (read once) and paths.
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -43,7 +43,8 @@ export default fp(async function viewPlugin (app: FastifyInstance) {
       nav: user === null ? [] : app.nav.filter((item) => item.permission === undefined || can(user, item.permission)),
       currentPath: request.url.split('?')[0],
       flash,
-      get csrfToken () {
+      // A function, not a value: a session (for the CSRF secret) is made only for pages with a form.
+      csrf: () => {
         csrfToken ??= reply.generateCsrf()
         return csrfToken
       }

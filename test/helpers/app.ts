@@ -1,0 +1,115 @@
+// buildApp on a database of the test file's own, with a clock the test moves.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { buildApp, type BuildOptions } from '../../src/app.ts'
+import { type Config, loadConfig } from '../../src/config.ts'
+import { createAccount } from '../../src/features/accounts/service.ts'
+import type { Clock } from '../../src/lib/clock.ts'
+import { createTestDatabase } from './db.ts'
+
+export class TestClock implements Clock {
+  private t: number
+  constructor (start = Date.now()) { this.t = start }
+  now (): Date { return new Date(this.t) }
+  advance (seconds: number): void { this.t += seconds * 1000 }
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  clock: TestClock
+  config: Readonly<Config>
+  base: string
+}
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+export async function startTestApp (t: Teardown, opts: { env?: Record<string, string>, build?: BuildOptions } = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'cp-test-'))
+  const database = await createTestDatabase()
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    SESSION_SECRET: 'test-session-secret-of-at-least-32-chars',
+    PUBLIC_URL: 'http://panel.test',
+    DELIVERY_RETRY_DELAY_SECONDS: '1',
+    LOG_LEVEL: 'silent',
+    ...(database.url === undefined ? {} : { DATABASE_URL: database.url }),
+    ...opts.env
+  })
+  const clock = new TestClock()
+  const app = await buildApp(config, { clock, logger: false, ...opts.build })
+  t.teardown(async () => {
+    await app.close()
+    await database.drop()
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+  return { app, clock, config, base: config.basePath }
+}
+
+export async function createOwner (ta: TestApp, email = 'owner@example.com', password = 'a long enough passphrase', name = 'Olga Owner'): Promise<{ accountId: string, userId: string, email: string, password: string }> {
+  const r = await createAccount(ta.app.deps.db, { email, name, password }, ta.clock.now())
+  if (!r.ok) throw new Error(r.error)
+  return { accountId: r.accountId, userId: r.userId, email, password }
+}
+
+/** A browser over app.inject: keeps cookies and reads the CSRF token off the last page. */
+export class Agent {
+  readonly cookies = new Map<string, string>()
+  lastCsrf: string | undefined
+
+  constructor (private readonly app: FastifyInstance, private readonly headers: Record<string, string> = {}) {}
+
+  get cookieHeader (): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+  }
+
+  private keep (res: { headers: Record<string, unknown> }): void {
+    const set = res.headers['set-cookie']
+    const list = Array.isArray(set) ? set : set === undefined ? [] : [String(set)]
+    for (const c of list) {
+      const [pair = '', ...attrs] = c.split(';')
+      const i = pair.indexOf('=')
+      const name = pair.slice(0, i).trim()
+      const value = pair.slice(i + 1).trim()
+      const expired = attrs.some((a) => /^\s*expires=thu, 01 jan 1970/i.test(a)) || value === ''
+      if (expired) this.cookies.delete(name)
+      else this.cookies.set(name, value)
+    }
+  }
+
+  async get (url: string) {
+    const res = await this.app.inject({ method: 'GET', url, headers: { ...this.headers, cookie: this.cookieHeader } })
+    this.keep(res)
+    const m = res.body.match(/name="_csrf" value="([^"]+)"/)
+    if (m !== null) this.lastCsrf = m[1]
+    return res
+  }
+
+  /** Posts a form; the CSRF token of the last page is added unless _csrf is given (null: none). */
+  async post (url: string, form: Record<string, string | string[] | null>) {
+    const params = new URLSearchParams()
+    const fields: Record<string, string | string[] | null> = { _csrf: this.lastCsrf ?? null, ...form }
+    for (const [k, v] of Object.entries(fields)) {
+      if (v === null) continue
+      for (const one of Array.isArray(v) ? v : [v]) params.append(k, one)
+    }
+    const res = await this.app.inject({
+      method: 'POST',
+      url,
+      headers: { ...this.headers, cookie: this.cookieHeader, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: params.toString()
+    })
+    this.keep(res)
+    return res
+  }
+
+  async logIn (base: string, email: string, password: string) {
+    await this.get(`${base}login`)
+    return await this.post(`${base}login`, { email, password })
+  }
+}
+
+export function flashOf (html: string): string | undefined {
+  return html.match(/class="flash flash-\w+"[^>]*>([^<]*)</)?.[1]
+}
