@@ -9,6 +9,8 @@ export interface Config {
   port: number
   host: string
   publicUrl: URL
+  /** Root of every link sent out, ending in '/': PUBLIC_URL's own path when it has one, else PUBLIC_URL + BASE_PATH. */
+  linkBase: string
   basePath: string // always starts and ends with '/'
   databaseUrl: string | undefined
   dataDir: string
@@ -167,11 +169,16 @@ export function loadConfig (env: Env = process.env): Readonly<Config> {
     throw new ConfigError('LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`)
   }
 
+  const base = basePath(env)
+  const linkBase = publicUrl.pathname === '/'
+    ? `${publicUrl.origin}${base}`
+    : `${publicUrl.origin}${publicUrl.pathname.endsWith('/') ? publicUrl.pathname : publicUrl.pathname + '/'}`
   const config: Config = {
     port: int(env, 'PORT', 3000, 0, 65535),
     host,
     publicUrl,
-    basePath: basePath(env),
+    linkBase,
+    basePath: base,
     databaseUrl: databaseUrl?.toString(),
     dataDir,
     sessionSecret: sessionSecret(env, dataDir),

@@ -49,8 +49,9 @@ export async function requestPasswordReset (deps: Deps, email: string, client: C
   await deps.jobs.send<ResetRequestJob>('password-reset', { email: email.trim().toLowerCase().slice(0, 320), ip: client.ip })
 }
 
-function linkTo (deps: Deps, pathname: string): string {
-  return new URL(`${deps.config.basePath.slice(1)}${pathname}`, deps.config.publicUrl.href.endsWith('/') ? deps.config.publicUrl : deps.config.publicUrl.href + '/').href
+/** A link for an email: from PUBLIC_URL, never from the request's Host. */
+function linkTo (deps: Pick<Deps, 'config'>, pathname: string): string {
+  return deps.config.linkBase + pathname
 }
 
 export function resetLink (deps: Deps, token: string): string {
@@ -141,5 +142,5 @@ export async function setPasswordFromLink (deps: Deps, token: string, password: 
 /** A link for a new user to set a first password (provider CLI). */
 export async function issueInviteLink (deps: Pick<Deps, 'db' | 'clock' | 'config'>, userId: string): Promise<string> {
   const token = await issueToken(deps.db, userId, 'invite', deps.clock.now(), INVITE_TTL_SECONDS)
-  return linkTo(deps as Deps, `password/reset/${token}`)
+  return linkTo(deps, `password/reset/${token}`)
 }

@@ -1,0 +1,78 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import t from 'tap'
+import { ConfigError, loadConfig } from '../src/config.ts'
+
+const dataDir = () => mkdtempSync(path.join(tmpdir(), 'cp-config-'))
+
+t.test('defaults as SPEC §7 gives them', async (t) => {
+  const dir = dataDir()
+  const c = loadConfig({ DATA_DIR: dir })
+  t.equal(c.port, 3000)
+  t.equal(c.host, '127.0.0.1')
+  t.equal(c.publicUrl.href, 'http://localhost:3000/')
+  t.equal(c.basePath, '/')
+  t.equal(c.databaseUrl, undefined)
+  t.equal(c.smtpUrl, undefined)
+  t.equal(c.sessionIdleMinutes, 30)
+  t.equal(c.sessionAbsoluteHours, 12)
+  t.same(c.frameAncestors, ["'none'"])
+  t.equal(c.trustProxy, false)
+  t.ok(Object.isFrozen(c))
+})
+
+t.test('the session secret is generated once and reused', async (t) => {
+  const dir = dataDir()
+  const a = loadConfig({ DATA_DIR: dir })
+  const b = loadConfig({ DATA_DIR: dir })
+  t.equal(a.sessionSecret, b.sessionSecret)
+  t.ok(a.sessionSecret.length >= 32)
+  t.equal(readFileSync(path.join(dir, 'session-secret'), 'utf8').trim(), a.sessionSecret)
+})
+
+t.test('values are read and normalized', async (t) => {
+  const c = loadConfig({
+    DATA_DIR: dataDir(), PORT: '8080', BASE_PATH: '/panel', PUBLIC_URL: 'https://panel.example.com/panel/',
+    TRUST_PROXY: '10.0.0.1, 10.1.0.0/16', FRAME_ANCESTORS: 'https://billing.example.com', SMTP_URL: 'smtp://mail:25'
+  })
+  t.equal(c.port, 8080)
+  t.equal(c.basePath, '/panel/')
+  t.equal(c.linkBase, 'https://panel.example.com/panel/')
+  t.equal(loadConfig({ DATA_DIR: dataDir(), BASE_PATH: '/cp' }).linkBase, 'http://localhost:3000/cp/', 'PUBLIC_URL without a path gets BASE_PATH')
+  t.equal(loadConfig({ DATA_DIR: dataDir(), BASE_PATH: '/cp', PUBLIC_URL: 'https://x.example/client' }).linkBase, 'https://x.example/client/', 'a path in PUBLIC_URL is the public root')
+  t.same(c.trustProxy, ['10.0.0.1', '10.1.0.0/16'])
+  t.same(c.frameAncestors, ['https://billing.example.com'])
+})
+
+const bad: Array<[string, string]> = [
+  ['PORT', 'eighty'], ['PORT', '70000'], ['PUBLIC_URL', 'not a url'], ['PUBLIC_URL', 'ftp://x.example'],
+  ['BASE_PATH', 'panel'], ['BASE_PATH', '/a/../b'], ['DATABASE_URL', 'mysql://x/y'], ['SMTP_URL', 'http://mail'],
+  ['SMS_WEBHOOK_URL', 'gateway'], ['SESSION_SECRET', 'short'], ['TRUST_PROXY', 'yes please'], ['FRAME_ANCESTORS', 'javascript:x'],
+  ['PERMISSIONS_FILE', '/nonexistent/permissions.json'], ['AUTH_PROVIDERS_FILE', '/nonexistent/providers.json'],
+  ['PROVIDER_API_TOKEN', 'short'], ['MAIL_FROM', 'a@b.c\r\nBcc: x@y.z'], ['SESSION_IDLE_MINUTES', '0'], ['LOG_LEVEL', 'loud']
+]
+for (const [name, value] of bad) {
+  t.test(`a wrong ${name} is refused with its name`, async (t) => {
+    let caught: unknown
+    try {
+      loadConfig({ DATA_DIR: dataDir(), [name]: value })
+    } catch (err) {
+      caught = err
+    }
+    t.ok(caught instanceof ConfigError, 'a ConfigError')
+    t.equal((caught as ConfigError).variable, name)
+    t.match((caught as ConfigError).message, new RegExp(`^${name}: `))
+  })
+}
+
+t.test('the service stops with a message naming the variable', async (t) => {
+  const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { ...process.env, DATA_DIR: dataDir(), PORT: 'eighty', DATABASE_URL: '' },
+    encoding: 'utf8',
+    timeout: 60_000
+  })
+  t.equal(res.status, 1)
+  t.match(res.stderr, 'Configuration error: PORT: must be a whole number')
+})
