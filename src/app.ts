@@ -60,6 +60,7 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
     const deps: Deps = {
       config,
       db: database.db,
+      pool: database.pool,
       clock: opts.clock ?? systemClock,
       jobs,
       sendMail: opts.sendMail ?? createMailSender(config)

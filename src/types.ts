@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+import type { Pool } from 'pg'
 import type { Config } from './config.ts'
 import type { DB } from './db/schema.ts'
 import type { Clock } from './lib/clock.ts'
@@ -17,6 +18,8 @@ export interface NavItem { menu: 'client' | 'tools', label: MessageKey, path: st
 export interface Deps {
   config: Readonly<Config>
   db: Kysely<DB>
+  /** The pool under db: only for named prepared statements on hot paths. */
+  pool: Pool
   clock: Clock
   jobs: Jobs
   sendMail: SendMail

@@ -12,7 +12,19 @@ export function isLanguage (value: unknown): value is Language {
   return typeof value === 'string' && (languages as readonly string[]).includes(value)
 }
 
+const translators = new Map<Language, Translate>()
+
+/** The translation function for a language (made once per language). */
 export function translator (lang: Language): Translate {
+  let t = translators.get(lang)
+  if (t === undefined) {
+    t = makeTranslator(lang)
+    translators.set(lang, t)
+  }
+  return t
+}
+
+function makeTranslator (lang: Language): Translate {
   const catalog = catalogs[lang]
   return (key, params) => {
     const text = catalog[key] ?? en[key]

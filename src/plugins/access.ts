@@ -13,10 +13,10 @@ export default fp(async function accessPlugin (app: FastifyInstance) {
       throw new Error(`route ${String(route.method)} ${route.url} declares no access rule`)
     }
   })
-  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.is404) return // the not-found handler answers
+  app.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (request.is404) return done() // the not-found handler answers
     const access = request.routeOptions.config.access
-    if (access === 'public' || (access === undefined && request.routeOptions.url?.startsWith(`${basePath}static`) === true)) return
+    if (access === 'public' || (access === undefined && request.routeOptions.url?.startsWith(`${basePath}static`) === true)) return done()
     if (access === undefined) return reply.render('errors/error', { status: 403 }, 403)
     if (request.user === null) {
       if (request.method === 'GET') return reply.redirect(loginPathFor(basePath, request.url), 303)
@@ -25,5 +25,6 @@ export default fp(async function accessPlugin (app: FastifyInstance) {
     if (access !== 'user' && !can(request.user, access.permission)) {
       return reply.render('errors/error', { status: 403 }, 403)
     }
+    done()
   })
 }, { name: 'access', dependencies: ['session', 'view'] })

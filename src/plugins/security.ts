@@ -1,12 +1,20 @@
 // Response headers (SECURITY.md, Web): CSP, nosniff, Referrer-Policy, and
 // no-store on every page that is not a static file.
-import helmet from '@fastify/helmet'
+// helmet computes the header values once at start; each response then gets
+// the same precomputed set in one call (helmet per request cost ~10% of a page).
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import helmet from 'helmet'
+import type { Config } from '../config.ts'
 
-export default fp(async function securityPlugin (app: FastifyInstance) {
-  const { config } = app.deps
-  await app.register(helmet, {
+export function securityHeaders (config: Pick<Config, 'frameAncestors' | 'publicUrl'>): Record<string, string> {
+  const headers: Record<string, string> = {}
+  const collect = {
+    setHeader (name: string, value: string | number) { headers[name.toLowerCase()] = String(value) },
+    removeHeader (name: string) { delete headers[name.toLowerCase()] }
+  }
+  const middleware = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -21,14 +29,24 @@ export default fp(async function securityPlugin (app: FastifyInstance) {
       }
     },
     // Framing is governed by CSP frame-ancestors (FRAME_ANCESTORS).
-    frameguard: false,
+    xFrameOptions: false,
     referrerPolicy: { policy: 'same-origin' },
     crossOriginEmbedderPolicy: false,
-    hsts: config.publicUrl.protocol === 'https:' ? { maxAge: 31536000, includeSubDomains: false } : false
+    strictTransportSecurity: config.publicUrl.protocol === 'https:' ? { maxAge: 31536000, includeSubDomains: false } : false
   })
-  app.addHook('onSend', async (request, reply) => {
-    if (!request.url.startsWith(`${config.basePath}static/`)) {
-      reply.header('cache-control', 'no-store')
-    }
+  let failed: unknown
+  middleware({} as IncomingMessage, collect as unknown as ServerResponse, (err?: unknown) => { failed = err })
+  if (failed !== undefined) throw failed
+  return headers
+}
+
+export default fp(async function securityPlugin (app: FastifyInstance) {
+  const { config } = app.deps
+  const headers = securityHeaders(config)
+  const pageHeaders = { ...headers, 'cache-control': 'no-store' }
+  const staticPrefix = `${config.basePath}static/`
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(request.url.startsWith(staticPrefix) ? headers : pageHeaders)
+    done()
   })
-}, { name: 'security', dependencies: [] })
+}, { name: 'security' })

@@ -12,17 +12,22 @@ import type { NavItem } from '../types.ts'
 
 export const viewsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'views')
 
+export function createEta (): Eta {
+  return new Eta({ views: viewsDir, cache: true, autoEscape: true, autoTrim: [false, 'nl'] })
+}
+
 export default fp(async function viewPlugin (app: FastifyInstance) {
   const { config } = app.deps
-  const eta = new Eta({ views: viewsDir, cache: true, autoEscape: true, autoTrim: [false, 'nl'] })
+  const eta = createEta()
   app.decorate('nav', [] as NavItem[])
   app.decorateRequest('lang', 'en')
   app.decorateRequest('t', null as any)
 
   // After the session plugin: the user's own language, else the browser's.
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     request.lang = request.user?.language ?? negotiateLanguage(request.headers['accept-language'])
     request.t = translator(request.lang)
+    done()
   })
 
   app.decorateReply('render', function render (this: FastifyReply, template: string, data: Record<string, unknown> = {}, status = 200) {

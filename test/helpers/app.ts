@@ -38,7 +38,8 @@ export async function startTestApp (t: Teardown, opts: { env?: Record<string, st
     ...opts.env
   })
   const clock = new TestClock()
-  const app = await buildApp(config, { clock, logger: false, ...opts.build })
+  // Errors (5xx) still reach stderr, so that a failing run says why.
+  const app = await buildApp(config, { clock, logger: { level: 'error' }, ...opts.build })
   t.teardown(async () => {
     await app.close()
     await database.drop()
@@ -72,7 +73,7 @@ export class Agent {
       const i = pair.indexOf('=')
       const name = pair.slice(0, i).trim()
       const value = pair.slice(i + 1).trim()
-      const expired = attrs.some((a) => /^\s*expires=thu, 01 jan 1970/i.test(a)) || value === ''
+      const expired = attrs.some((a: string) => /^\s*expires=thu, 01 jan 1970/i.test(a)) || value === ''
       if (expired) this.cookies.delete(name)
       else this.cookies.set(name, value)
     }

@@ -36,7 +36,7 @@ async function ensureTemplate (admin: pg.Client, serverUrl: string, name: string
     const building = `${name}_build`
     await admin.query(`drop database if exists ${building} with (force)`)
     await admin.query(`create database ${building}`)
-    const db = createKysely(withDatabase(serverUrl, building), 2)
+    const { db } = createKysely(withDatabase(serverUrl, building), 2)
     await migrateToLatest(db)
     await db.destroy()
     // The job queue's schema too, so that each clone starts ready.

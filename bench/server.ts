@@ -1,0 +1,70 @@
+// The server side of `npm run bench`, in its own process so that the load
+// generator does not share its CPU time: the real app, plus a bare Fastify
+// instance (no session, no CSRF, no plugins) on the same database pool and
+// templates with the two reference routes. Prints its ports as one JSON line.
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import Fastify from 'fastify'
+import { buildApp } from '../src/app.ts'
+import { loadConfig } from '../src/config.ts'
+import { createAccount } from '../src/features/accounts/service.ts'
+import { formatDateTime } from '../src/lib/format.ts'
+import { translator } from '../src/lib/i18n.ts'
+import { hashPassword } from '../src/lib/passwords.ts'
+import { createEta } from '../src/plugins/view.ts'
+
+export const BENCH_EMAIL = 'bench-owner@example.com'
+export const BENCH_PASSWORD = 'benchmark passphrase'
+
+const config = loadConfig({ ...process.env, DATA_DIR: mkdtempSync(path.join(tmpdir(), 'cp-bench-')), LOG_LEVEL: 'silent', PORT: '0' })
+const app = await buildApp(config, { logger: false })
+const db = app.deps.db
+
+// Seed: one account with its owner and 49 more users with a few permissions each.
+const stamp = Date.now()
+const email = BENCH_EMAIL.replace('@', `+${stamp}@`)
+const created = await createAccount(db, { email, name: 'Bench Owner', password: BENCH_PASSWORD }, new Date())
+if (!created.ok) throw new Error(created.error)
+const hash = await hashPassword(BENCH_PASSWORD)
+const users = await db.insertInto('users').values(Array.from({ length: 49 }, (_, i) => ({
+  account_id: created.accountId, email: `bench-${stamp}-${i}@example.com`, full_name: `Bench User ${i}`, password_hash: hash
+}))).returning('id').execute()
+await db.insertInto('user_permissions').values(users.flatMap((u) => ['users.view', 'finance.view', 'support.view'].map((permission) => ({ user_id: u.id, permission })))).execute()
+await app.listen({ port: 0, host: '127.0.0.1' })
+
+const ref = Fastify({ logger: false })
+const eta = createEta()
+const t = translator('en')
+function renderProfile (u: { email: string, full_name: string, is_owner: boolean, time_zone: string, last_login_at: Date | null }): string {
+  return eta.render('profile/show', {
+    t, lang: 'en', appName: config.appName, base: '/', currentPath: '/client/profile', flash: undefined,
+    currentUser: { fullName: u.full_name, email: u.email },
+    nav: [{ menu: 'client', label: 'nav.profile', path: 'client/profile' }],
+    csrf: () => 'x'.repeat(52),
+    profile: {
+      email: u.email, fullName: u.full_name, isOwner: u.is_owner, language: t('lang.name'), timeZone: u.time_zone,
+      lastLogin: u.last_login_at === null ? t('profile.never') : formatDateTime(u.last_login_at, 'en', u.time_zone)
+    }
+  })
+}
+ref.get('/ref/profile', async (request, reply) => {
+  const u = await db.selectFrom('users').select(['email', 'full_name', 'is_owner', 'time_zone', 'last_login_at'])
+    .where('id', '=', created.userId).executeTakeFirstOrThrow()
+  return reply.type('text/html; charset=utf-8').send(renderProfile(u))
+})
+const u0 = await db.selectFrom('users').select(['email', 'full_name', 'is_owner', 'time_zone', 'last_login_at']).where('id', '=', created.userId).executeTakeFirstOrThrow()
+const bytes = Buffer.from(renderProfile(u0))
+ref.get('/ref/memory', async (request, reply) => reply.type('text/html; charset=utf-8').send(bytes))
+await ref.listen({ port: 0, host: '127.0.0.1' })
+
+const port = (s: typeof app) => (s.server.address() as { port: number }).port
+process.stdout.write(JSON.stringify({ app: port(app), ref: port(ref), email, password: BENCH_PASSWORD, embedded: config.databaseUrl === undefined }) + '\n')
+
+const stop = async (): Promise<void> => {
+  await ref.close()
+  await app.close()
+  process.exit(0)
+}
+process.on('SIGTERM', () => { void stop() })
+process.on('SIGINT', () => { void stop() })
