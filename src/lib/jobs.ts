@@ -30,7 +30,10 @@ export class Jobs {
       schedule: opts.work,
       supervise: opts.work
     })
-    this.boss.on('error', (err) => opts.log.error({ err }, 'job queue error'))
+    this.boss.on('error', (err) => {
+      // Connections ended while stopping are expected, not errors.
+      if (this.started) opts.log.error({ err }, 'job queue error')
+    })
   }
 
   /** Declares a queue and the handler that works it. Call before start(). */

@@ -33,9 +33,11 @@ export default fp(async function viewPlugin (app: FastifyInstance) {
   app.decorateReply('render', function render (this: FastifyReply, template: string, data: Record<string, unknown> = {}, status = 200) {
     const request: FastifyRequest = this.request
     const reply = this
-    const user = request.user
+    // An error page may be rendered before the onRequest hooks have run.
+    request.t ??= translator(request.lang)
+    const user = request.user ?? null
     const session = request.session as typeof request.session | null
-    const flash = session?.flash
+    const flash = typeof session?.sessionId === 'string' ? session.flash : undefined
     if (flash !== undefined && session !== null) delete session.flash
     let csrfToken: string | undefined
     const locals = {
@@ -50,6 +52,7 @@ export default fp(async function viewPlugin (app: FastifyInstance) {
       flash,
       // A function, not a value: a session (for the CSRF secret) is made only for pages with a form.
       csrf: () => {
+        if (typeof session?.sessionId !== 'string') return ''
         csrfToken ??= reply.generateCsrf()
         return csrfToken
       }

@@ -88,3 +88,9 @@ t.test('anonymous visitors to pages without a form get no session row', async (t
   const after = await db.selectFrom('sessions').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()
   t.equal(after.n, before.n)
 })
+
+t.test('many signed-in requests at once (several pool connections) all succeed', async (t) => {
+  const agents = await Promise.all(Array.from({ length: 4 }, () => signedIn()))
+  const results = await Promise.all(Array.from({ length: 40 }, (_, i) => agents[i % agents.length]!.get(`${base}client/profile`)))
+  t.same([...new Set(results.map((r) => r.statusCode))], [200])
+})
