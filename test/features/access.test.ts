@@ -1,0 +1,75 @@
+// Deny by default: every route declares who may use it, and the rule holds.
+import t from 'tap'
+import { Agent, createOwner, startTestApp } from '../helpers/app.ts'
+
+const ta = await startTestApp(t)
+const { app, base } = ta
+const db = app.deps.db
+// Routes of this test only, registered before the app is ready.
+app.get(`${base}test/needs-users-view`, { config: { access: { permission: 'users.view' } } }, async () => 'allowed')
+app.post(`${base}test/needs-users-view`, { config: { access: { permission: 'users.view' } } }, async () => 'changed')
+
+const owner = await createOwner(ta)
+const hash = (await db.selectFrom('users').select('password_hash').where('id', '=', owner.userId).executeTakeFirstOrThrow()).password_hash
+async function addUser (email: string, opts: { permissions?: string[], fullAccess?: boolean } = {}) {
+  const u = await db.insertInto('users').values({ account_id: owner.accountId, email, full_name: email, password_hash: hash, full_access: opts.fullAccess ?? false }).returning('id').executeTakeFirstOrThrow()
+  for (const permission of opts.permissions ?? []) await db.insertInto('user_permissions').values({ user_id: u.id, permission }).execute()
+  return u.id
+}
+await addUser('none@example.com')
+const viewerId = await addUser('viewer@example.com', { permissions: ['users.view'] })
+await addUser('full@example.com', { fullAccess: true })
+
+async function as (email: string) {
+  const a = new Agent(app)
+  const res = await a.logIn(base, email, owner.password)
+  if (res.statusCode !== 303) throw new Error(`login failed for ${email}`)
+  await a.get(`${base}client/profile`)
+  return a
+}
+
+t.test('a route without an access rule stops the app from starting', async (t) => {
+  const other = await startTestApp(t)
+  t.throws(() => other.app.get('/undeclared', async () => 'oops'), /route GET \/undeclared declares no access rule/)
+})
+
+t.test('anonymous: sent to the login page; POST changes nothing', async (t) => {
+  const res = await app.inject({ url: `${base}test/needs-users-view` })
+  t.equal(res.statusCode, 303)
+  t.match(res.headers.location, /\/login\?return_to=/)
+})
+
+t.test('a user without the permission gets a plain 403 page', async (t) => {
+  const a = await as('none@example.com')
+  const res = await a.get(`${base}test/needs-users-view`)
+  t.equal(res.statusCode, 403)
+  t.match(res.body, 'You do not have permission to open this page.')
+  const post = await a.post(`${base}test/needs-users-view`, {})
+  t.equal(post.statusCode, 403)
+  t.notMatch(post.body, 'changed')
+})
+
+t.test('the permission, Full access and the owner are let in', async (t) => {
+  for (const email of ['viewer@example.com', 'full@example.com', owner.email]) {
+    const a = await as(email)
+    const res = await a.get(`${base}test/needs-users-view`)
+    t.equal(res.statusCode, 200, email)
+    t.equal(res.body, 'allowed')
+  }
+})
+
+t.test('a permission taken away applies to the very next request', async (t) => {
+  const a = await as('viewer@example.com')
+  t.equal((await a.get(`${base}test/needs-users-view`)).statusCode, 200)
+  await db.deleteFrom('user_permissions').where('user_id', '=', viewerId).execute()
+  t.equal((await a.get(`${base}test/needs-users-view`)).statusCode, 403)
+})
+
+t.test("the user's language is used for the whole page", async (t) => {
+  await db.updateTable('users').set({ language: 'ru' }).where('email', '=', 'none@example.com').execute()
+  const a = await as('none@example.com')
+  const res = await a.get(`${base}client/profile`)
+  t.match(res.body, '<html lang="ru">')
+  t.match(res.body, '<h1>Профиль</h1>')
+  t.match(res.body, 'Выйти')
+})
