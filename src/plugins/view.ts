@@ -12,6 +12,23 @@ import type { NavItem } from '../types.ts'
 
 export const viewsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'views')
 
+// One token per CSRF secret is reused across pages (the synchronizer token
+// pattern): making a fresh one costs an HMAC on every page. Bounded, oldest out.
+const csrfTokens = new Map<string, string>()
+const CSRF_TOKENS_KEPT = 20_000
+
+function csrfTokenFor (secret: string | undefined): string | undefined {
+  return secret === undefined ? undefined : csrfTokens.get(secret)
+}
+
+function rememberCsrfToken (session: { _csrf?: string }, token: string): string {
+  if (session._csrf !== undefined) {
+    if (csrfTokens.size >= CSRF_TOKENS_KEPT) csrfTokens.delete(csrfTokens.keys().next().value!)
+    csrfTokens.set(session._csrf, token)
+  }
+  return token
+}
+
 export function createEta (): Eta {
   return new Eta({ views: viewsDir, cache: true, autoEscape: true, autoTrim: [false, 'nl'] })
 }
@@ -53,7 +70,7 @@ export default fp(async function viewPlugin (app: FastifyInstance) {
       // A function, not a value: a session (for the CSRF secret) is made only for pages with a form.
       csrf: () => {
         if (typeof session?.sessionId !== 'string') return ''
-        csrfToken ??= reply.generateCsrf()
+        csrfToken ??= csrfTokenFor(session._csrf) ?? rememberCsrfToken(session, reply.generateCsrf())
         return csrfToken
       }
     }
