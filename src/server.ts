@@ -15,6 +15,9 @@ try {
 }
 
 const app = await buildApp(config)
+if (config.publicUrl.protocol === 'https:' && config.trustProxy === false) {
+  app.log.warn('PUBLIC_URL is https but TRUST_PROXY is unset: behind a TLS-terminating proxy the service sees plain http and will not send its Secure session cookie. Set TRUST_PROXY to the proxy address.')
+}
 const close = async (signal: string): Promise<void> => {
   app.log.info({ signal }, 'shutting down')
   await app.close()
@@ -26,7 +29,7 @@ process.once('SIGTERM', () => { void close('SIGTERM') })
 await app.listen({ port: config.port, host: config.host })
 const accounts = await app.deps.db.selectFrom('accounts').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()
 const where = config.databaseUrl === undefined ? `the embedded database in ${config.dataDir}` : 'PostgreSQL at DATABASE_URL'
-console.log(`\n${config.appName} is serving ${config.publicUrl.href} on ${where}.`)
+console.log(`\n${config.appName} is listening on http://${config.host}:${config.port}${config.basePath} (public address ${config.linkBase}) on ${where}.`)
 if (Number(accounts.n) === 0) {
   console.log('There are no accounts yet. Create the first one in another terminal:\n' +
     '  npm run cli -- account:create --email you@example.com --name "Your Name"\n' +

@@ -57,6 +57,8 @@ export const en = {
   'error.forbidden': 'You do not have permission to open this page.',
   'error.notFound': 'This page does not exist.',
   'error.server': 'Something went wrong on our side. Please try again in a moment.',
+  'error.badRequest': 'The request could not be understood. Go back and try again.',
+  'error.title400': 'Bad request',
   'error.title403': 'Forbidden',
   'error.title404': 'Not found',
   'error.title500': 'Error',

@@ -59,6 +59,8 @@ export const ru: Partial<Record<MessageKey, string>> = {
   'error.forbidden': 'У вас нет прав на эту страницу.',
   'error.notFound': 'Такой страницы нет.',
   'error.server': 'Что-то пошло не так. Попробуйте ещё раз чуть позже.',
+  'error.badRequest': 'Запрос не удалось разобрать. Вернитесь и попробуйте снова.',
+  'error.title400': 'Неверный запрос',
   'error.title403': 'Доступ запрещён',
   'error.title404': 'Не найдено',
   'error.title500': 'Ошибка',

@@ -17,7 +17,7 @@ export default fp(async function errorsPlugin (app: FastifyInstance) {
     if (reply.sent) return
     try {
       if (status === 413) return reply.render('errors/error', { status, message: 'error.tooLarge' }, 413)
-      if (status >= 400 && status < 500) return reply.render('errors/error', { status: status === 404 ? 404 : 400 }, status)
+      if (status >= 400 && status < 500) return reply.render('errors/error', { status: status === 404 || status === 403 ? status : 400 }, status)
       return reply.render('errors/error', { status: 500 }, 500)
     } catch (renderErr) {
       request.log.error({ err: renderErr }, 'error page failed')

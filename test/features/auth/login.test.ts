@@ -159,3 +159,14 @@ t.test('the flash is shown once', async (t) => {
   const second = await a.get(`${base}login`)
   t.equal(flashOf(second.body), undefined)
 })
+
+t.test('a body that cannot be parsed gets a plain 400 page, an oversized one 413', async (t) => {
+  const a = new Agent(app)
+  await a.get(`${base}login`)
+  const bad = await app.inject({ method: 'POST', url: `${base}login`, headers: { cookie: a.cookieHeader, 'content-type': 'application/json' }, payload: '{not json' })
+  t.equal(bad.statusCode, 400)
+  t.match(bad.body, 'The request could not be understood.')
+  const big = await app.inject({ method: 'POST', url: `${base}login`, headers: { cookie: a.cookieHeader, 'content-type': 'application/x-www-form-urlencoded' }, payload: `email=${'a'.repeat(70_000)}` })
+  t.equal(big.statusCode, 413)
+  t.match(big.body, 'The form is too large.')
+})
