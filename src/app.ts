@@ -12,10 +12,16 @@ import authRoutes from './features/auth/routes.ts'
 import { sendPasswordReset, type ResetRequestJob } from './features/auth/service.ts'
 import healthRoutes from './features/health/routes.ts'
 import { cleanUp } from './features/maintenance.ts'
+import phoneRoutes from './features/phone/routes.ts'
 import profileRoutes from './features/profile/routes.ts'
+import sessionsRoutes from './features/sessions/routes.ts'
 import { type Clock, systemClock } from './lib/clock.ts'
 import { Jobs } from './lib/jobs.ts'
+import { deriveKey } from './lib/keys.ts'
 import { createMailSender, type MailMessage, type SendMail } from './lib/mail.ts'
+import { unseal } from './lib/sealed.ts'
+import { createSmsSender, type SendSms, type SmsMessage } from './lib/sms.ts'
+import type { SealedSms } from './features/phone/codes.ts'
 import accessPlugin from './plugins/access.ts'
 import csrfPlugin from './plugins/csrf.ts'
 import errorsPlugin from './plugins/errors.ts'
@@ -27,6 +33,7 @@ import type { Deps } from './types.ts'
 export interface BuildOptions {
   clock?: Clock
   sendMail?: SendMail
+  sendSms?: SendSms
   logger?: FastifyServerOptions['logger']
 }
 
@@ -63,10 +70,13 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
       pool: database.pool,
       clock: opts.clock ?? systemClock,
       jobs,
-      sendMail: opts.sendMail ?? createMailSender(config)
+      sendMail: opts.sendMail ?? createMailSender(config),
+      sendSms: opts.sendSms ?? createSmsSender(config),
+      keys: { codes: deriveKey(config.sessionSecret, 'verification-codes'), jobs: deriveKey(config.sessionSecret, 'job-payloads') }
     }
     jobs.define<MailMessage>('mail', async (message) => { await deps.sendMail(message) })
     jobs.define<ResetRequestJob>('password-reset', async (data) => { await sendPasswordReset(deps, data) })
+    jobs.define<SealedSms>('sms', async (data) => { await deps.sendSms(unseal<SmsMessage>(deps.keys.jobs, data.sealed)) })
     jobs.define('maintenance', async () => { await cleanUp(deps) })
     await jobs.start()
     await jobs.schedule('maintenance', '*/10 * * * *')
@@ -95,7 +105,7 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
   })
 
   const prefix = config.basePath.slice(0, -1)
-  for (const feature of [healthRoutes, authRoutes, profileRoutes]) {
+  for (const feature of [healthRoutes, authRoutes, profileRoutes, phoneRoutes, sessionsRoutes]) {
     await app.register(feature, { prefix })
   }
   return app

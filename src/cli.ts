@@ -2,11 +2,13 @@
 // Prints JSON on success; errors go to stderr with a non-zero exit
 // (2: bad arguments, 1: the operation failed).
 import { parseArgs } from 'node:util'
-import { ConfigError, loadConfig } from './config.ts'
+import { type Config, ConfigError, loadConfig } from './config.ts'
 import { openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
 import { createAccount } from './features/accounts/service.ts'
+import { findUserByEmail } from './features/auth/queries.ts'
 import { issueInviteLink } from './features/auth/service.ts'
+import { removePhoneByProvider } from './features/phone/service.ts'
 import { systemClock } from './lib/clock.ts'
 
 class UsageError extends Error {}
@@ -16,7 +18,31 @@ const commands: Record<string, { usage: string, options: Record<string, { type: 
     usage: 'account:create --email EMAIL --name "FULL NAME" [--password PASSWORD]',
     options: { email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' } },
     required: ['email', 'name']
+  },
+  'user:remove-phone': {
+    usage: 'user:remove-phone --email EMAIL',
+    options: { email: { type: 'string' } },
+    required: ['email']
   }
+}
+
+type Db = Awaited<ReturnType<typeof openDatabase>>['db']
+type Outcome = { ok: true, out: Record<string, unknown> } | { ok: false, error: string }
+
+async function run (command: string, values: Record<string, string | undefined>, db: Db, config: Config): Promise<Outcome> {
+  const deps = { db, clock: systemClock, config }
+  if (command === 'account:create') {
+    const result = await createAccount(db, { email: values.email!, name: values.name!, password: values.password }, systemClock.now())
+    if (!result.ok) return result
+    const out: Record<string, unknown> = { accountId: result.accountId, userId: result.userId }
+    if (values.password === undefined) out.inviteUrl = await issueInviteLink(deps, result.userId)
+    return { ok: true, out }
+  }
+  // user:remove-phone
+  const user = await findUserByEmail(db, values.email!)
+  if (user === undefined) return { ok: false, error: `--email: no user has the email ${values.email}` }
+  await removePhoneByProvider(deps, user.id)
+  return { ok: true, out: { userId: user.id, phone: null } }
 }
 
 function usage (): string {
@@ -52,13 +78,9 @@ async function main (argv: string[]): Promise<number> {
   const database = await openDatabase(config, { reuseRunning: true })
   try {
     await migrateToLatest(database.db)
-    const deps = { db: database.db, clock: systemClock, config }
-    const { values } = parsed
-    const result = await createAccount(database.db, { email: values.email!, name: values.name!, password: values.password }, systemClock.now())
+    const result = await run(parsed.command, parsed.values, database.db, config)
     if (!result.ok) { console.error(result.error); return 1 }
-    const out: Record<string, string> = { accountId: result.accountId, userId: result.userId }
-    if (values.password === undefined) out.inviteUrl = await issueInviteLink(deps, result.userId)
-    console.log(JSON.stringify(out))
+    console.log(JSON.stringify(result.out))
     return 0
   } finally {
     await database.close()

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import path from 'node:path'
+import { isRegion } from './lib/phone.ts'
 
 export interface Config {
   port: number
@@ -21,6 +22,8 @@ export interface Config {
   mailFrom: string
   smsWebhookUrl: string | undefined
   smsWebhookToken: string | undefined
+  /** Region for phone numbers typed without a +country code (ISO 3166 alpha-2); unset: + is required. */
+  phoneDefaultRegion: string | undefined
   telegramBotToken: string | undefined
   telegramBotUsername: string | undefined
   telegramApiUrl: string
@@ -112,6 +115,14 @@ function frameAncestors (env: Env): string[] {
   return parts
 }
 
+function region (env: Env): string | undefined {
+  const raw = str(env, 'PHONE_DEFAULT_REGION')
+  if (raw === undefined) return undefined
+  const code = raw.toUpperCase()
+  if (!isRegion(code)) throw new ConfigError('PHONE_DEFAULT_REGION', `must be a two-letter country code such as RU or DE, got "${raw}"`)
+  return code
+}
+
 function readableFile (env: Env, name: string): string | undefined {
   const file = str(env, name)
   if (file === undefined) return undefined
@@ -188,6 +199,7 @@ export function loadConfig (env: Env = process.env): Readonly<Config> {
     mailFrom,
     smsWebhookUrl: sms?.toString(),
     smsWebhookToken: str(env, 'SMS_WEBHOOK_TOKEN'),
+    phoneDefaultRegion: region(env),
     telegramBotToken: str(env, 'TELEGRAM_BOT_TOKEN'),
     telegramBotUsername: str(env, 'TELEGRAM_BOT_USERNAME'),
     telegramApiUrl: telegramApi?.toString() ?? 'https://api.telegram.org',

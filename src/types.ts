@@ -7,11 +7,12 @@ import type { CurrentUser } from './lib/current-user.ts'
 import type { Language, MessageKey, Translate } from './lib/i18n.ts'
 import type { Jobs } from './lib/jobs.ts'
 import type { SendMail } from './lib/mail.ts'
+import type { SendSms } from './lib/sms.ts'
 
 /** Who may use a route: every route declares one (deny by default). */
 export type Access = 'public' | 'user' | { permission: string }
 
-export interface Flash { type: 'success' | 'error' | 'info', text: MessageKey }
+export interface Flash { type: 'success' | 'error' | 'info', text: MessageKey, params?: Record<string, string> }
 
 export interface NavItem { menu: 'client' | 'tools', label: MessageKey, path: string, permission?: string }
 
@@ -23,6 +24,8 @@ export interface Deps {
   clock: Clock
   jobs: Jobs
   sendMail: SendMail
+  sendSms: SendSms
+  keys: { codes: Buffer, jobs: Buffer }
 }
 
 declare module 'fastify' {

@@ -21,6 +21,8 @@ export interface UsersTable {
   time_zone: Generated<string>
   rows_per_page: Generated<number>
   last_login_at: Timestamp | null
+  phone: string | null
+  phone_verified: Generated<boolean>
   created_at: Generated<Date>
   updated_at: Generated<Date>
 }
@@ -38,6 +40,26 @@ export interface SessionsTable {
   user_agent: string | null
   created_at: Timestamp
   last_seen_at: Timestamp
+  public_id: Generated<string>
+}
+
+export interface VerificationCodesTable {
+  user_id: string
+  purpose: string
+  destination: string
+  code_hmac: string
+  attempts: Generated<number>
+  created_at: Timestamp
+  expires_at: Timestamp
+  used_at: Timestamp | null
+}
+
+export interface CodeSendsTable {
+  id: Generated<string> & Id
+  user_id: string
+  purpose: string
+  destination: string
+  created_at: Timestamp
 }
 
 export interface LoginAttemptsTable {
@@ -79,6 +101,8 @@ export interface DB {
   login_attempts: LoginAttemptsTable
   tokens: TokensTable
   audit_log: AuditLogTable
+  verification_codes: VerificationCodesTable
+  code_sends: CodeSendsTable
 }
 
 export type User = Selectable<UsersTable>

@@ -12,6 +12,8 @@ export interface CurrentUser {
   timeZone: string
   rowsPerPage: number
   lastLoginAt: Date | null
+  phone: string | null
+  phoneVerified: boolean
   permissions: readonly string[]
 }
 

@@ -3,6 +3,7 @@
 // loses none.
 import PgBoss from 'pg-boss'
 import type { FastifyBaseLogger } from 'fastify'
+import { CompiledQuery, type Kysely } from 'kysely'
 
 export interface JobsOptions {
   url: string
@@ -70,9 +71,20 @@ export class Jobs {
     if (this.opts.work) await this.boss.schedule(queue, cron)
   }
 
-  async send<T extends object> (queue: string, data: T): Promise<void> {
+  /** Queues a job; with trx, inside that transaction (the job exists only if it commits). */
+  async send<T extends object> (queue: string, data: T, trx?: Kysely<any>): Promise<void> {
     if (!this.handlers.has(queue)) throw new Error(`unknown queue ${queue}`)
-    await this.boss.send(queue, data)
+    if (trx === undefined) {
+      await this.boss.send(queue, data)
+      return
+    }
+    const db = {
+      executeSql: async (text: string, values: unknown[]) => {
+        const result = await trx.executeQuery(CompiledQuery.raw(text, values))
+        return { rows: result.rows as any[] }
+      }
+    }
+    await this.boss.send(queue, data, { db })
   }
 
   async stop (): Promise<void> {

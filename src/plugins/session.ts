@@ -10,7 +10,7 @@
 //   database are only UPDATEd; only ids made in this request are INSERTed.
 import fastifyCookie from '@fastify/cookie'
 import fastifySession, { type SessionStore } from '@fastify/session'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { sha256 } from '../lib/tokens.ts'
 import type { CurrentUser } from '../lib/current-user.ts'
@@ -29,6 +29,7 @@ const LOAD_SQL = `
       'id', u.id::text, 'accountId', u.account_id::text, 'email', u.email, 'fullName', u.full_name,
       'isOwner', u.is_owner, 'fullAccess', u.full_access, 'language', u.language, 'timeZone', u.time_zone,
       'rowsPerPage', u.rows_per_page, 'lastLoginAt', (extract(epoch from u.last_login_at) * 1000)::float8,
+      'phone', u.phone, 'phoneVerified', u.phone_verified,
       'permissions', array(select p.permission from user_permissions p where p.user_id = u.id order by p.permission)
     ) end as u
   from sessions s left join users u on u.id = s.user_id and u.status = 'active'
@@ -154,3 +155,15 @@ export default fp(async function sessionPlugin (app: FastifyInstance) {
     done()
   })
 }, { name: 'session' })
+
+/**
+ * A new session id for the signed-in user (login, password change): the old
+ * id, its row and its CSRF secret are gone; only what is named here carries over.
+ */
+export async function renewSession (request: FastifyRequest, userId: string): Promise<void> {
+  await request.session.regenerate()
+  request.session.userId = userId
+  request.session.ip = request.ip
+  const ua = request.headers['user-agent']
+  request.session.userAgent = typeof ua === 'string' ? ua : undefined
+}

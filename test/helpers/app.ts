@@ -114,3 +114,25 @@ export class Agent {
 export function flashOf (html: string): string | undefined {
   return html.match(/class="flash flash-\w+"[^>]*>([^<]*)</)?.[1]
 }
+
+/** Another (non-owner) user of the account, straight into the database. */
+export async function createUser (ta: TestApp, accountId: string, email: string, password = 'a long enough passphrase', name = 'Uma User'): Promise<{ userId: string, email: string, password: string }> {
+  const { hashPassword } = await import('../../src/lib/passwords.ts')
+  const row = await ta.app.deps.db.insertInto('users').values({ account_id: accountId, email, full_name: name, password_hash: await hashPassword(password) })
+    .returning('id').executeTakeFirstOrThrow()
+  return { userId: row.id, email, password }
+}
+
+/** A signed-in agent that has opened its profile (so it holds a CSRF token). */
+export async function signIn (ta: TestApp, email: string, password: string, headers: Record<string, string> = {}): Promise<Agent> {
+  const a = new Agent(ta.app, headers)
+  const res = await a.logIn(ta.base, email, password)
+  if (res.statusCode !== 303) throw new Error(`login failed for ${email}: ${res.statusCode}`)
+  await a.get(`${ta.base}client/profile`)
+  return a
+}
+
+/** The text of the error message beside a field, if any. */
+export function fieldError (html: string, name: string): string | undefined {
+  return html.match(new RegExp(`<p class="error" id="e-${name}">([^<]*)</p>`))?.[1]
+}

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { asFormBody, field } from '../../lib/forms.ts'
 import { safeReturnTo } from '../../lib/paths.ts'
-import { sessionCookieName } from '../../plugins/session.ts'
+import { renewSession, sessionCookieName } from '../../plugins/session.ts'
 import { checkPasswordLink, logIn, requestPasswordReset, setPasswordFromLink, type Client } from './service.ts'
 
 function client (request: FastifyRequest): Client {
@@ -35,10 +35,7 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
       return reply.render('auth/login', { email: email ?? '', returnTo: returnTo ?? '', error: 'login.failed' }, 422)
     }
     // A new session id at login: the pre-login session and its CSRF secret die here.
-    await request.session.regenerate()
-    request.session.userId = result.userId
-    request.session.ip = request.ip
-    request.session.userAgent = client(request).userAgent ?? undefined
+    await renewSession(request, result.userId)
     return reply.redirect(returnTo ?? home, 303)
   })
 

@@ -1,20 +1,43 @@
 import type { FastifyInstance } from 'fastify'
-import { formatDateTime } from '../../lib/format.ts'
+import { asFormBody, field } from '../../lib/forms.ts'
+import { renewSession } from '../../plugins/session.ts'
+import { changeName, changePassword } from './service.ts'
+import { renderProfile } from './view.ts'
 
 export default async function profileRoutes (app: FastifyInstance): Promise<void> {
+  const { deps } = app
+  const home = `${deps.config.basePath}client/profile`
   app.nav.push({ menu: 'client', label: 'nav.profile', path: 'client/profile' })
 
   app.get('/client/profile', { config: { access: 'user' } }, async (request, reply) => {
+    return await renderProfile(request, reply)
+  })
+
+  app.post('/client/profile/name', { config: { access: 'user' } }, async (request, reply) => {
+    const name = field(asFormBody(request.body), 'full_name')
+    if (name === null) return await renderProfile(request, reply, { errors: { full_name: 'error.repeated' } }, 422)
+    const result = await changeName(deps, request.user!, name, { ip: request.ip })
+    if (result.ok) {
+      request.session.flash = { type: 'success', text: 'profile.nameSaved' }
+      return reply.redirect(home, 303)
+    }
+    if ('forbidden' in result) return reply.render('errors/error', { status: 403, message: 'error.ownerName' }, 403)
+    return await renderProfile(request, reply, { errors: result.errors, values: { full_name: name } }, 422)
+  })
+
+  app.post('/client/profile/password', { config: { access: 'user' } }, async (request, reply) => {
+    const body = asFormBody(request.body)
+    const current = field(body, 'current_password')
+    const next = field(body, 'new_password')
+    const repeat = field(body, 'new_password_repeat')
+    if (current === null || next === null || repeat === null) {
+      return await renderProfile(request, reply, { errors: { current_password: 'error.repeated' } }, 422)
+    }
     const user = request.user!
-    return reply.render('profile/show', {
-      profile: {
-        email: user.email,
-        fullName: user.fullName,
-        isOwner: user.isOwner,
-        language: request.t('lang.name'),
-        timeZone: user.timeZone,
-        lastLogin: user.lastLoginAt === null ? request.t('profile.never') : formatDateTime(user.lastLoginAt, request.lang, user.timeZone)
-      }
-    })
+    const result = await changePassword(deps, user, { current, next, repeat }, request.session.sessionId, { ip: request.ip })
+    if (!result.ok) return await renderProfile(request, reply, { errors: result.errors }, 422)
+    await renewSession(request, user.id)
+    request.session.flash = { type: 'success', text: 'profile.passwordSaved' }
+    return reply.redirect(home, 303)
   })
 }

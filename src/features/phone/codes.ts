@@ -1,0 +1,119 @@
+// SMS verification codes (SECURITY.md, Codes and tokens). Guarantees:
+// - 6 digits from crypto.randomInt; the client never chooses a code;
+// - one live code per user and purpose; a new one replaces the old;
+// - only HMAC(user, purpose, destination, code) is stored, compared in
+//   constant time: a code is good only for the user, purpose and number it
+//   was sent for;
+// - valid CODE_TTL_SECONDS, single use, MAX_ATTEMPTS wrong tries burn it;
+// - resends at most once a minute and SENDS_PER_HOUR an hour, per user and
+//   per number; the first code of a purpose or for a new number is not a
+//   resend (it is held only to the number's hourly cap and to
+//   USER_CODES_PER_HOUR, against SMS pumping);
+// - two requests with the same code: the conditional UPDATE lets one win;
+// - the SMS job carries the code sealed (AES-GCM), never in clear.
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto'
+import { type Kysely, sql } from 'kysely'
+import type { DB } from '../../db/schema.ts'
+import { addSeconds } from '../../lib/clock.ts'
+import { type Language, translator } from '../../lib/i18n.ts'
+import { seal } from '../../lib/sealed.ts'
+import type { Deps } from '../../types.ts'
+
+export const CODE_TTL_SECONDS = 300
+export const MAX_ATTEMPTS = 5
+export const RESEND_INTERVAL_SECONDS = 60
+export const SENDS_PER_HOUR = 5
+/** Every code of a user in an hour, all purposes and numbers: stops one account from pumping SMS to many numbers. */
+export const USER_CODES_PER_HOUR = 10
+
+export type CodePurpose = 'phone_verify' | 'phone_change'
+export interface SealedSms { sealed: string }
+
+export type IssueResult = { ok: true } | { ok: false, reason: 'too_soon' | 'too_many' }
+export type CheckResult = { ok: true } | { ok: false, reason: 'format' | 'no_code' | 'expired' | 'burned' | 'wrong' }
+
+function codeHmac (key: Buffer, userId: string, purpose: CodePurpose, destination: string, code: string): string {
+  return createHmac('sha256', key).update(`${userId}\n${purpose}\n${destination}\n${code}`).digest('hex')
+}
+
+async function countSends (db: Kysely<DB>, column: 'user_id' | 'destination', value: string, since: Date) {
+  return await db.selectFrom('code_sends')
+    .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.max('created_at').as('last')])
+    .where(column, '=', value).where('created_at', '>', since)
+    .executeTakeFirstOrThrow()
+}
+
+/** Sends a new code for the purpose to the number, within the resend limits. */
+export async function issueCode (deps: Deps, userId: string, purpose: CodePurpose, destination: string, lang: Language): Promise<IssueResult> {
+  const now = deps.clock.now()
+  const hourAgo = addSeconds(now, -3600)
+  return await deps.db.transaction().execute(async (trx) => {
+    // One issuer at a time per user and per number, so parallel requests cannot both pass the limits.
+    await sql`select pg_advisory_xact_lock(hashtext(${`code-user:${userId}`}))`.execute(trx)
+    await sql`select pg_advisory_xact_lock(hashtext(${`code-dest:${destination}`}))`.execute(trx)
+    const samePurpose = await trx.selectFrom('code_sends').select('id')
+      .where('user_id', '=', userId).where('purpose', '=', purpose).where('destination', '=', destination)
+      .where('created_at', '>', hourAgo)
+      .executeTakeFirst()
+    const byUser = await countSends(trx, 'user_id', userId, hourAgo)
+    const byNumber = await countSends(trx, 'destination', destination, hourAgo)
+    const isResend = samePurpose !== undefined
+    const recent = (last: Date | string | null) => last !== null && now.getTime() - new Date(last).getTime() < RESEND_INTERVAL_SECONDS * 1000
+    // A resend waits a minute and counts against both hourly caps; the first
+    // code of a purpose only against the number's (no flooding a number from many accounts).
+    if (isResend && (recent(byUser.last) || recent(byNumber.last))) return { ok: false as const, reason: 'too_soon' as const }
+    if (Number(byNumber.n) >= SENDS_PER_HOUR || Number(byUser.n) >= USER_CODES_PER_HOUR || (isResend && Number(byUser.n) >= SENDS_PER_HOUR)) {
+      return { ok: false as const, reason: 'too_many' as const }
+    }
+
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0')
+    const row = {
+      destination,
+      code_hmac: codeHmac(deps.keys.codes, userId, purpose, destination, code),
+      attempts: 0,
+      created_at: now,
+      expires_at: addSeconds(now, CODE_TTL_SECONDS),
+      used_at: null
+    }
+    await trx.insertInto('verification_codes').values({ user_id: userId, purpose, ...row })
+      .onConflict((oc) => oc.columns(['user_id', 'purpose']).doUpdateSet(row)).execute()
+    await trx.insertInto('code_sends').values({ user_id: userId, purpose, destination, created_at: now }).execute()
+    const text = translator(lang)('sms.code', { code, app: deps.config.appName, minutes: CODE_TTL_SECONDS / 60 })
+    await deps.jobs.send<SealedSms>('sms', { sealed: seal(deps.keys.jobs, { to: destination, text }) }, trx)
+    return { ok: true as const }
+  })
+}
+
+/**
+ * Checks and uses up the code; run it in the transaction that applies what
+ * the code allows, so that the effect happens only with the code used.
+ */
+export async function useCode (deps: Pick<Deps, 'clock' | 'keys'>, trx: Kysely<DB>, userId: string, purpose: CodePurpose, destination: string, input: string): Promise<CheckResult> {
+  const code = input.replace(/\s/g, '')
+  if (!/^\d{6}$/.test(code)) return { ok: false, reason: 'format' }
+  const now = deps.clock.now()
+  const row = await trx.selectFrom('verification_codes').selectAll()
+    .where('user_id', '=', userId).where('purpose', '=', purpose)
+    .executeTakeFirst()
+  if (row === undefined || row.used_at !== null || row.destination !== destination) return { ok: false, reason: 'no_code' }
+  if (row.attempts >= MAX_ATTEMPTS) return { ok: false, reason: 'burned' }
+  if (new Date(row.expires_at).getTime() <= now.getTime()) return { ok: false, reason: 'expired' }
+  const expected = Buffer.from(row.code_hmac, 'hex')
+  const given = Buffer.from(codeHmac(deps.keys.codes, userId, purpose, destination, code), 'hex')
+  if (!timingSafeEqual(expected, given)) {
+    const counted = await trx.updateTable('verification_codes').set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+      .where('user_id', '=', userId).where('purpose', '=', purpose).where('used_at', 'is', null)
+      .returning('attempts').executeTakeFirst()
+    return { ok: false, reason: counted !== undefined && counted.attempts >= MAX_ATTEMPTS ? 'burned' : 'wrong' }
+  }
+  const used = await trx.updateTable('verification_codes').set({ used_at: now })
+    .where('user_id', '=', userId).where('purpose', '=', purpose).where('code_hmac', '=', row.code_hmac)
+    .where('used_at', 'is', null).where('attempts', '<', MAX_ATTEMPTS).where('expires_at', '>', now)
+    .returning('user_id').executeTakeFirst()
+  return used === undefined ? { ok: false, reason: 'no_code' } : { ok: true }
+}
+
+/** Ends every live code of the user (the number changed or was removed). */
+export async function dropCodes (db: Kysely<DB>, userId: string): Promise<void> {
+  await db.deleteFrom('verification_codes').where('user_id', '=', userId).execute()
+}

@@ -1,0 +1,117 @@
+// Client → Profile → Phone number (SPEC §3). A number is saved Not verified;
+// Verify sends a code to it; Edit on a verified number first needs a code
+// sent to that (old) number, which clears the field; then the new number is
+// saved and verified the same way.
+import { writeAudit } from '../../lib/audit.ts'
+import type { CurrentUser } from '../../lib/current-user.ts'
+import type { MessageKey } from '../../lib/i18n.ts'
+import { normalizePhone } from '../../lib/phone.ts'
+import type { Deps } from '../../types.ts'
+import { dropCodes, issueCode, useCode, type CheckResult, type CodePurpose, type IssueResult } from './codes.ts'
+
+export interface Client { ip: string }
+
+export type PhoneResult =
+  | { ok: true, phone?: string }
+  | { ok: false, field: 'phone' | 'code', error: MessageKey }
+
+const checkErrors: Record<Exclude<CheckResult, { ok: true }>['reason'], MessageKey> = {
+  format: 'error.codeFormat',
+  no_code: 'error.codeMissing',
+  expired: 'error.codeExpired',
+  burned: 'error.codeBurned',
+  wrong: 'error.codeWrong'
+}
+
+const issueErrors: Record<Exclude<IssueResult, { ok: true }>['reason'], MessageKey> = {
+  too_soon: 'error.codeTooSoon',
+  too_many: 'error.codeTooMany'
+}
+
+async function currentPhone (deps: Deps, userId: string): Promise<{ phone: string | null, verified: boolean }> {
+  const row = await deps.db.selectFrom('users').select(['phone', 'phone_verified']).where('id', '=', userId).executeTakeFirstOrThrow()
+  return { phone: row.phone, verified: row.phone_verified }
+}
+
+/** Saves a new number as Not verified. A verified number must go through Edit first. */
+export async function savePhone (deps: Deps, user: CurrentUser, raw: string, client: Client): Promise<PhoneResult> {
+  const phone = normalizePhone(raw, deps.config.phoneDefaultRegion)
+  if (phone === undefined) return { ok: false, field: 'phone', error: raw.trim() === '' ? 'error.required' : 'error.phone' }
+  const now = deps.clock.now()
+  const changed = await deps.db.transaction().execute(async (trx) => {
+    const updated = await trx.updateTable('users').set({ phone, phone_verified: false, updated_at: now })
+      .where('id', '=', user.id).where('phone_verified', '=', false)
+      .where((eb) => eb.or([eb('phone', 'is', null), eb('phone', '!=', phone)]))
+      .returning('id').executeTakeFirst()
+    if (updated === undefined) return false
+    await dropCodes(trx, user.id)
+    await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'phone.set', ip: client.ip, details: { phone }, at: now })
+    return true
+  })
+  if (changed) return { ok: true, phone }
+  const { phone: now_, verified } = await currentPhone(deps, user.id)
+  if (verified) return { ok: false, field: 'phone', error: 'error.phoneEditFirst' }
+  return now_ === phone ? { ok: true, phone } : { ok: false, field: 'phone', error: 'error.phone' }
+}
+
+async function sendCode (deps: Deps, user: CurrentUser, purpose: CodePurpose, mustBeVerified: boolean, client: Client): Promise<PhoneResult> {
+  const { phone, verified } = await currentPhone(deps, user.id)
+  if (phone === null || verified !== mustBeVerified) return { ok: false, field: 'code', error: 'error.codeMissing' }
+  const issued = await issueCode(deps, user.id, purpose, phone, user.language)
+  if (!issued.ok) return { ok: false, field: 'code', error: issueErrors[issued.reason] }
+  await writeAudit(deps.db, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'phone.code_sent', ip: client.ip, details: { purpose, phone }, at: deps.clock.now() })
+  return { ok: true, phone }
+}
+
+/** Verify: a code to the not yet verified number. */
+export function sendVerificationCode (deps: Deps, user: CurrentUser, client: Client): Promise<PhoneResult> {
+  return sendCode(deps, user, 'phone_verify', false, client)
+}
+
+/** Edit: a code to the verified (old) number. */
+export function sendEditCode (deps: Deps, user: CurrentUser, client: Client): Promise<PhoneResult> {
+  return sendCode(deps, user, 'phone_change', true, client)
+}
+
+async function confirm (deps: Deps, user: CurrentUser, purpose: CodePurpose, code: string, client: Client): Promise<PhoneResult> {
+  const now = deps.clock.now()
+  return await deps.db.transaction().execute(async (trx) => {
+    const row = await trx.selectFrom('users').select(['phone', 'phone_verified']).where('id', '=', user.id).forUpdate().executeTakeFirstOrThrow()
+    const expectVerified = purpose === 'phone_change'
+    if (row.phone === null || row.phone_verified !== expectVerified) return { ok: false as const, field: 'code' as const, error: 'error.codeMissing' as const }
+    const used = await useCode(deps, trx, user.id, purpose, row.phone, code)
+    if (!used.ok) {
+      await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'phone.code_failed', ip: client.ip, details: { purpose, reason: used.reason }, at: now })
+      return { ok: false as const, field: 'code' as const, error: checkErrors[used.reason] }
+    }
+    if (purpose === 'phone_verify') {
+      await trx.updateTable('users').set({ phone_verified: true, updated_at: now }).where('id', '=', user.id).where('phone', '=', row.phone).execute()
+    } else {
+      await trx.updateTable('users').set({ phone: null, phone_verified: false, updated_at: now }).where('id', '=', user.id).where('phone', '=', row.phone).execute()
+      await dropCodes(trx, user.id)
+    }
+    await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: purpose === 'phone_verify' ? 'phone.verified' : 'phone.cleared', ip: client.ip, details: { phone: row.phone }, at: now })
+    return { ok: true as const, phone: row.phone }
+  })
+}
+
+export function confirmVerification (deps: Deps, user: CurrentUser, code: string, client: Client): Promise<PhoneResult> {
+  return confirm(deps, user, 'phone_verify', code, client)
+}
+
+export function confirmEdit (deps: Deps, user: CurrentUser, code: string, client: Client): Promise<PhoneResult> {
+  return confirm(deps, user, 'phone_change', code, client)
+}
+
+/** Provider operation: a verified number the user can no longer reach. */
+export async function removePhoneByProvider (deps: Pick<Deps, 'db' | 'clock'>, userId: string): Promise<boolean> {
+  const now = deps.clock.now()
+  return await deps.db.transaction().execute(async (trx) => {
+    const row = await trx.updateTable('users').set({ phone: null, phone_verified: false, updated_at: now })
+      .where('id', '=', userId).returning(['account_id', 'phone']).executeTakeFirst()
+    if (row === undefined) return false
+    await dropCodes(trx, userId)
+    await writeAudit(trx, { accountId: row.account_id, actorUserId: null, targetUserId: userId, action: 'phone.removed_by_provider', ip: null, at: now })
+    return true
+  })
+}

@@ -1,0 +1,74 @@
+// Client → Profile: full name and password (SPEC §3).
+import { writeAudit } from '../../lib/audit.ts'
+import { addSeconds } from '../../lib/clock.ts'
+import type { CurrentUser } from '../../lib/current-user.ts'
+import type { FieldErrors } from '../../lib/forms.ts'
+import { normalizeName } from '../../lib/forms.ts'
+import { translator } from '../../lib/i18n.ts'
+import { checkNewPassword, hashPassword, verifyPassword } from '../../lib/passwords.ts'
+import { sha256 } from '../../lib/tokens.ts'
+import type { Deps } from '../../types.ts'
+
+export interface Client { ip: string }
+export type FormOutcome = { ok: true } | { ok: false, errors: FieldErrors }
+
+/** Wrong current passwords allowed in the window before the form refuses to check more. */
+export const PASSWORD_CHECKS_PER_WINDOW = 5
+export const PASSWORD_CHECK_WINDOW_SECONDS = 15 * 60
+
+/** The first user's name is a provider operation; everyone else changes their own. */
+export async function changeName (deps: Deps, user: CurrentUser, raw: string, client: Client): Promise<FormOutcome | { ok: false, forbidden: true }> {
+  if (user.isOwner) return { ok: false, forbidden: true }
+  const name = normalizeName(raw)
+  if (name === undefined) return { ok: false, errors: { full_name: raw.trim() === '' ? 'error.required' : 'error.name' } }
+  if (name === user.fullName) return { ok: true }
+  const now = deps.clock.now()
+  await deps.db.transaction().execute(async (trx) => {
+    await trx.updateTable('users').set({ full_name: name, updated_at: now }).where('id', '=', user.id).execute()
+    await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'profile.name_changed', ip: client.ip, at: now })
+  })
+  return { ok: true }
+}
+
+/**
+ * Current password + new password twice. On success every other session of
+ * the user ends (the caller renews this one) and a notice is mailed.
+ */
+export async function changePassword (deps: Deps, user: CurrentUser, input: { current: string, next: string, repeat: string }, currentSessionId: string, client: Client): Promise<FormOutcome> {
+  const { db, clock } = deps
+  const now = clock.now()
+  const failures = await db.selectFrom('audit_log').select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('actor_user_id', '=', user.id).where('action', '=', 'password.change_failed')
+    .where('created_at', '>', addSeconds(now, -PASSWORD_CHECK_WINDOW_SECONDS))
+    .executeTakeFirstOrThrow()
+  if (Number(failures.n) >= PASSWORD_CHECKS_PER_WINDOW) return { ok: false, errors: { current_password: 'error.tooManyTries' } }
+
+  const errors: FieldErrors = {}
+  if (input.current === '') errors.current_password = 'error.required'
+  const rule = checkNewPassword(input.next, user.email)
+  if (rule !== undefined) errors.new_password = rule
+  else if (input.next !== input.repeat) errors.new_password_repeat = 'error.passwordMismatch'
+  if (errors.current_password === undefined) {
+    const row = await db.selectFrom('users').select('password_hash').where('id', '=', user.id).executeTakeFirstOrThrow()
+    if (!await verifyPassword(row.password_hash, input.current)) {
+      errors.current_password = 'error.currentPassword'
+      await writeAudit(db, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'password.change_failed', ip: client.ip, at: now })
+    }
+  }
+  if (Object.keys(errors).length > 0) return { ok: false, errors }
+
+  const hash = await hashPassword(input.next)
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('users').set({ password_hash: hash, updated_at: now }).where('id', '=', user.id).execute()
+    await trx.deleteFrom('sessions').where('user_id', '=', user.id).where('id', '!=', sha256(currentSessionId)).execute()
+    await trx.updateTable('tokens').set({ used_at: now }).where('user_id', '=', user.id).where('purpose', '=', 'password_reset').where('used_at', 'is', null).execute()
+    await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'password.changed', ip: client.ip, at: now })
+    const t = translator(user.language)
+    await deps.jobs.send('mail', {
+      to: user.email,
+      subject: t('mail.passwordChanged.subject'),
+      text: t('mail.passwordChanged.body', { name: user.fullName, email: user.email, app: deps.config.appName, time: now.toISOString().slice(0, 16).replace('T', ' '), ip: client.ip, link: `${deps.config.linkBase}password/forgot` })
+    }, trx)
+  })
+  return { ok: true }
+}

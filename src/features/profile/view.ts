@@ -1,0 +1,46 @@
+// The Profile page's view-model: every form on the page, with the values and
+// errors of the one that was just posted.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FieldErrors } from '../../lib/forms.ts'
+import { formatDateTime } from '../../lib/format.ts'
+import { formatPhone } from '../../lib/phone.ts'
+import type { CodePurpose } from '../phone/codes.ts'
+
+export interface ProfileState {
+  errors?: FieldErrors
+  values?: Record<string, string>
+}
+
+async function pendingCode (request: FastifyRequest, purpose: CodePurpose, phone: string): Promise<boolean> {
+  const { db, clock } = request.server.deps
+  const row = await db.selectFrom('verification_codes').select('user_id')
+    .where('user_id', '=', request.user!.id).where('purpose', '=', purpose).where('destination', '=', phone)
+    .where('used_at', 'is', null).where('expires_at', '>', clock.now()).where('attempts', '<', 5)
+    .executeTakeFirst()
+  return row !== undefined
+}
+
+export async function renderProfile (request: FastifyRequest, reply: FastifyReply, state: ProfileState = {}, status = 200): Promise<FastifyReply> {
+  const user = request.user!
+  const errors = state.errors ?? {}
+  const values = state.values ?? {}
+  const phonePurpose: CodePurpose = user.phoneVerified ? 'phone_change' : 'phone_verify'
+  // A code step is shown while a code is live, or when the code just posted was refused.
+  const codeStep = user.phone !== null && (errors.code !== undefined || await pendingCode(request, phonePurpose, user.phone))
+  return reply.render('profile/show', {
+    profile: {
+      email: user.email,
+      fullName: values.full_name ?? user.fullName,
+      isOwner: user.isOwner,
+      lastLogin: user.lastLoginAt === null ? request.t('profile.never') : formatDateTime(user.lastLoginAt, request.lang, user.timeZone)
+    },
+    phone: {
+      value: values.phone ?? (user.phone === null ? '' : formatPhone(user.phone)),
+      stored: user.phone !== null,
+      verified: user.phoneVerified,
+      codeStep,
+      codeAction: user.phoneVerified ? 'phone/edit/check' : 'phone/verification/check'
+    },
+    errors
+  }, status)
+}

@@ -1,0 +1,68 @@
+// Client → Profile → Sessions and sign-ins (SPEC §2, last point): the user's
+// live sessions, ending one or all others, and the recent sign-ins.
+import Bowser from 'bowser'
+import { writeAudit } from '../../lib/audit.ts'
+import { addSeconds } from '../../lib/clock.ts'
+import type { CurrentUser } from '../../lib/current-user.ts'
+import { sha256 } from '../../lib/tokens.ts'
+import type { Deps } from '../../types.ts'
+
+export const SIGN_INS_SHOWN = 20
+
+export interface SessionView { publicId: string, browser: string | null, ip: string | null, lastSeen: Date, started: Date, current: boolean }
+export interface SignInView { at: Date, ip: string, browser: string | null, success: boolean }
+
+/** "Chrome 156 on Linux" from a User-Agent header, or null. */
+export function describeBrowser (userAgent: string | null): string | null {
+  if (userAgent === null || userAgent === '') return null
+  const { browser, os } = Bowser.parse(userAgent)
+  if (browser.name === undefined) return null
+  const version = browser.version?.split('.')[0]
+  return `${browser.name}${version === undefined ? '' : ` ${version}`}${os.name === undefined ? '' : ` · ${os.name}`}`
+}
+
+export async function listSessions (deps: Deps, user: CurrentUser, currentSessionId: string): Promise<SessionView[]> {
+  const now = deps.clock.now()
+  const current = sha256(currentSessionId)
+  const rows = await deps.db.selectFrom('sessions')
+    .select(['id', 'public_id', 'ip', 'user_agent', 'last_seen_at', 'created_at'])
+    .where('user_id', '=', user.id)
+    .where('last_seen_at', '>', addSeconds(now, -deps.config.sessionIdleMinutes * 60))
+    .where('created_at', '>', addSeconds(now, -deps.config.sessionAbsoluteHours * 3600))
+    .orderBy('last_seen_at', 'desc')
+    .execute()
+  return rows
+    .map((r) => ({ publicId: r.public_id, browser: describeBrowser(r.user_agent), ip: r.ip, lastSeen: new Date(r.last_seen_at), started: new Date(r.created_at), current: r.id === current }))
+    .sort((a, b) => Number(b.current) - Number(a.current))
+}
+
+export async function listSignIns (deps: Deps, user: CurrentUser): Promise<SignInView[]> {
+  const rows = await deps.db.selectFrom('login_attempts')
+    .select(['created_at', 'ip', 'user_agent', 'success'])
+    .where('user_id', '=', user.id)
+    .orderBy('created_at', 'desc').orderBy('id', 'desc')
+    .limit(SIGN_INS_SHOWN)
+    .execute()
+  return rows.map((r) => ({ at: new Date(r.created_at), ip: r.ip, browser: describeBrowser(r.user_agent), success: r.success }))
+}
+
+/** Ends one of the user's own sessions: which one it was, or false when there is no such session of theirs. */
+export async function endSession (deps: Deps, user: CurrentUser, publicId: string, currentSessionId: string, client: { ip: string }): Promise<'current' | 'other' | false> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(publicId)) return false
+  const now = deps.clock.now()
+  return await deps.db.transaction().execute(async (trx) => {
+    const ended = await trx.deleteFrom('sessions').where('public_id', '=', publicId).where('user_id', '=', user.id).returning('id').executeTakeFirst()
+    if (ended === undefined) return false
+    await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'session.ended', ip: client.ip, at: now })
+    return ended.id === sha256(currentSessionId) ? 'current' : 'other'
+  })
+}
+
+export async function endOtherSessions (deps: Deps, user: CurrentUser, currentSessionId: string, client: { ip: string }): Promise<number> {
+  const now = deps.clock.now()
+  return await deps.db.transaction().execute(async (trx) => {
+    const ended = await trx.deleteFrom('sessions').where('user_id', '=', user.id).where('id', '!=', sha256(currentSessionId)).returning('id').execute()
+    await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'session.ended_others', ip: client.ip, details: { count: ended.length }, at: now })
+    return ended.length
+  })
+}

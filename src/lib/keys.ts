@@ -1,0 +1,9 @@
+// Keys derived from the one service secret (SESSION_SECRET, or the one
+// generated into DATA_DIR), each for one use, so that no two uses share a key.
+import { hkdfSync } from 'node:crypto'
+
+export type KeyUse = 'verification-codes' | 'job-payloads'
+
+export function deriveKey (secret: string, use: KeyUse): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'client-panel', use, 32))
+}
