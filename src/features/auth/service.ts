@@ -5,6 +5,7 @@ import type { Deps } from '../../types.ts'
 import { writeAudit } from '../../lib/audit.ts'
 import { addSeconds } from '../../lib/clock.ts'
 import { translator, isLanguage, type MessageKey } from '../../lib/i18n.ts'
+import { passwordChangedNotice } from '../../lib/notices.ts'
 import { checkNewPassword, hashPassword, needsRehash, verifyPassword } from '../../lib/passwords.ts'
 import { consumeToken, issueToken, peekToken, revokeTokens, sha256, type TokenPurpose } from '../../lib/tokens.ts'
 import { countFailures, countRecentTokens, endAllSessions, findUserByEmail, findUserById, recordAttempt, setPasswordHash } from './queries.ts'
@@ -125,18 +126,12 @@ export async function setPasswordFromLink (deps: Deps, token: string, password: 
     await revokeTokens(trx, userId, 'password_reset', now)
     await endAllSessions(trx, userId)
     await writeAudit(trx, { accountId: user.account_id, actorUserId: user.id, action: link.purpose === 'invite' ? 'password.set_from_invite' : 'password.reset', ip: client.ip, at: now })
+    if (link.purpose === 'password_reset') {
+      await deps.jobs.send('mail', passwordChangedNotice(deps.config, { email: user.email, fullName: user.full_name, language: user.language }, now, client.ip), trx)
+    }
     return user
   })
-  if (done === undefined) return { ok: false, reason: 'invalid_link' }
-  if (link.purpose === 'password_reset') {
-    const t = translator(isLanguage(done.language) ? done.language : 'en')
-    await deps.jobs.send('mail', {
-      to: done.email,
-      subject: t('mail.passwordChanged.subject'),
-      text: t('mail.passwordChanged.body', { name: done.full_name, email: done.email, app: deps.config.appName, time: now.toISOString().slice(0, 16).replace('T', ' '), ip: client.ip, link: linkTo(deps, 'password/forgot') })
-    })
-  }
-  return { ok: true }
+  return done === undefined ? { ok: false, reason: 'invalid_link' } : { ok: true }
 }
 
 /** A link for a new user to set a first password (provider CLI). */

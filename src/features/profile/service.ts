@@ -4,7 +4,7 @@ import { addSeconds } from '../../lib/clock.ts'
 import type { CurrentUser } from '../../lib/current-user.ts'
 import type { FieldErrors } from '../../lib/forms.ts'
 import { normalizeName } from '../../lib/forms.ts'
-import { translator } from '../../lib/i18n.ts'
+import { passwordChangedNotice } from '../../lib/notices.ts'
 import { checkNewPassword, hashPassword, verifyPassword } from '../../lib/passwords.ts'
 import { sha256 } from '../../lib/tokens.ts'
 import type { Deps } from '../../types.ts'
@@ -63,12 +63,7 @@ export async function changePassword (deps: Deps, user: CurrentUser, input: { cu
     await trx.deleteFrom('sessions').where('user_id', '=', user.id).where('id', '!=', sha256(currentSessionId)).execute()
     await trx.updateTable('tokens').set({ used_at: now }).where('user_id', '=', user.id).where('purpose', '=', 'password_reset').where('used_at', 'is', null).execute()
     await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'password.changed', ip: client.ip, at: now })
-    const t = translator(user.language)
-    await deps.jobs.send('mail', {
-      to: user.email,
-      subject: t('mail.passwordChanged.subject'),
-      text: t('mail.passwordChanged.body', { name: user.fullName, email: user.email, app: deps.config.appName, time: now.toISOString().slice(0, 16).replace('T', ' '), ip: client.ip, link: `${deps.config.linkBase}password/forgot` })
-    }, trx)
+    await deps.jobs.send('mail', passwordChangedNotice(deps.config, user, now, client.ip), trx)
   })
   return { ok: true }
 }
