@@ -9,7 +9,7 @@ import Fastify from 'fastify'
 import { buildApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 import { createAccount } from '../src/features/accounts/service.ts'
-import { formatDateTime } from '../src/lib/format.ts'
+import { profileViewModel } from '../src/features/profile/view.ts'
 import { translator } from '../src/lib/i18n.ts'
 import { hashPassword } from '../src/lib/passwords.ts'
 import { createEta } from '../src/plugins/view.ts'
@@ -36,24 +36,22 @@ await app.listen({ port: 0, host: '127.0.0.1' })
 const ref = Fastify({ logger: false })
 const eta = createEta()
 const t = translator('en')
-function renderProfile (u: { email: string, full_name: string, is_owner: boolean, time_zone: string, last_login_at: Date | null }): string {
+function renderProfile (u: { email: string, full_name: string, is_owner: boolean, time_zone: string, last_login_at: Date | null, phone: string | null, phone_verified: boolean }): string {
+  const user = { email: u.email, fullName: u.full_name, isOwner: u.is_owner, timeZone: u.time_zone, lastLoginAt: u.last_login_at, phone: u.phone, phoneVerified: u.phone_verified }
   return eta.render('profile/show', {
     t, lang: 'en', appName: config.appName, base: '/', currentPath: '/client/profile', flash: undefined,
     currentUser: { fullName: u.full_name, email: u.email },
     nav: [{ menu: 'client', label: 'nav.profile', path: 'client/profile' }],
     csrf: () => 'x'.repeat(52),
-    profile: {
-      email: u.email, fullName: u.full_name, isOwner: u.is_owner, language: t('lang.name'), timeZone: u.time_zone,
-      lastLogin: u.last_login_at === null ? t('profile.never') : formatDateTime(u.last_login_at, 'en', u.time_zone)
-    }
+    ...profileViewModel(user, t, 'en', {}, false)
   })
 }
+const columns = ['email', 'full_name', 'is_owner', 'time_zone', 'last_login_at', 'phone', 'phone_verified'] as const
 ref.get('/ref/profile', async (request, reply) => {
-  const u = await db.selectFrom('users').select(['email', 'full_name', 'is_owner', 'time_zone', 'last_login_at'])
-    .where('id', '=', created.userId).executeTakeFirstOrThrow()
+  const u = await db.selectFrom('users').select(columns).where('id', '=', created.userId).executeTakeFirstOrThrow()
   return reply.type('text/html; charset=utf-8').send(renderProfile(u))
 })
-const u0 = await db.selectFrom('users').select(['email', 'full_name', 'is_owner', 'time_zone', 'last_login_at']).where('id', '=', created.userId).executeTakeFirstOrThrow()
+const u0 = await db.selectFrom('users').select(columns).where('id', '=', created.userId).executeTakeFirstOrThrow()
 const bytes = Buffer.from(renderProfile(u0))
 ref.get('/ref/memory', async (request, reply) => reply.type('text/html; charset=utf-8').send(bytes))
 await ref.listen({ port: 0, host: '127.0.0.1' })

@@ -1,7 +1,9 @@
 // The Profile page's view-model: every form on the page, with the values and
 // errors of the one that was just posted.
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { CurrentUser } from '../../lib/current-user.ts'
 import type { FieldErrors } from '../../lib/forms.ts'
+import type { Translate } from '../../lib/i18n.ts'
 import { formatDateTime } from '../../lib/format.ts'
 import { formatPhone } from '../../lib/phone.ts'
 import type { CodePurpose } from '../phone/codes.ts'
@@ -20,19 +22,18 @@ async function pendingCode (request: FastifyRequest, purpose: CodePurpose, phone
   return row !== undefined
 }
 
-export async function renderProfile (request: FastifyRequest, reply: FastifyReply, state: ProfileState = {}, status = 200): Promise<FastifyReply> {
-  const user = request.user!
+type ProfileUser = Pick<CurrentUser, 'email' | 'fullName' | 'isOwner' | 'lastLoginAt' | 'timeZone' | 'phone' | 'phoneVerified'>
+
+/** The page's data: plain values only, nothing secret. */
+export function profileViewModel (user: ProfileUser, t: Translate, lang: string, state: ProfileState, codeStep: boolean) {
   const errors = state.errors ?? {}
   const values = state.values ?? {}
-  const phonePurpose: CodePurpose = user.phoneVerified ? 'phone_change' : 'phone_verify'
-  // A code step is shown while a code is live, or when the code just posted was refused.
-  const codeStep = user.phone !== null && (errors.code !== undefined || await pendingCode(request, phonePurpose, user.phone))
-  return reply.render('profile/show', {
+  return {
     profile: {
       email: user.email,
       fullName: values.full_name ?? user.fullName,
       isOwner: user.isOwner,
-      lastLogin: user.lastLoginAt === null ? request.t('profile.never') : formatDateTime(user.lastLoginAt, request.lang, user.timeZone)
+      lastLogin: user.lastLoginAt === null ? t('profile.never') : formatDateTime(user.lastLoginAt, lang, user.timeZone)
     },
     phone: {
       value: values.phone ?? (user.phone === null ? '' : formatPhone(user.phone)),
@@ -42,5 +43,13 @@ export async function renderProfile (request: FastifyRequest, reply: FastifyRepl
       codeAction: user.phoneVerified ? 'phone/edit/check' : 'phone/verification/check'
     },
     errors
-  }, status)
+  }
+}
+
+export async function renderProfile (request: FastifyRequest, reply: FastifyReply, state: ProfileState = {}, status = 200): Promise<FastifyReply> {
+  const user = request.user!
+  const purpose: CodePurpose = user.phoneVerified ? 'phone_change' : 'phone_verify'
+  // A code step is shown while a code is live, or when the code just posted was refused.
+  const codeStep = user.phone !== null && (state.errors?.code !== undefined || await pendingCode(request, purpose, user.phone))
+  return reply.render('profile/show', profileViewModel(user, request.t, request.lang, state, codeStep), status)
 }
