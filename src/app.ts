@@ -15,6 +15,9 @@ import { cleanUp } from './features/maintenance.ts'
 import phoneRoutes from './features/phone/routes.ts'
 import profileRoutes from './features/profile/routes.ts'
 import sessionsRoutes from './features/sessions/routes.ts'
+import emailRoutes from './features/users/email-routes.ts'
+import usersRoutes from './features/users/routes.ts'
+import activityRoutes from './features/activity/routes.ts'
 import { type Clock, systemClock } from './lib/clock.ts'
 import { Jobs } from './lib/jobs.ts'
 import { deriveKey } from './lib/keys.ts'
@@ -105,7 +108,7 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
   })
 
   const prefix = config.basePath.slice(0, -1)
-  for (const feature of [healthRoutes, authRoutes, profileRoutes, phoneRoutes, sessionsRoutes]) {
+  for (const feature of [healthRoutes, authRoutes, profileRoutes, phoneRoutes, sessionsRoutes, usersRoutes, emailRoutes, activityRoutes]) {
     await app.register(feature, { prefix })
   }
   return app

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import path from 'node:path'
+import { type Catalog, loadCatalog } from './lib/permissions.ts'
 import { isRegion } from './lib/phone.ts'
 
 export interface Config {
@@ -29,6 +30,8 @@ export interface Config {
   telegramApiUrl: string
   authProvidersFile: string | undefined
   permissionsFile: string | undefined
+  /** The default catalog, or PERMISSIONS_FILE's, checked at start. */
+  permissionCatalog: Catalog
   providerApiToken: string | undefined
   trustProxy: boolean | string[]
   frameAncestors: string[]
@@ -123,6 +126,14 @@ function region (env: Env): string | undefined {
   return code
 }
 
+function catalog (file: string | undefined): Catalog {
+  try {
+    return loadCatalog(file)
+  } catch (err) {
+    throw new ConfigError('PERMISSIONS_FILE', `"${file}" is not a usable permission catalog: ${(err as Error).message}`)
+  }
+}
+
 function readableFile (env: Env, name: string): string | undefined {
   const file = str(env, name)
   if (file === undefined) return undefined
@@ -180,6 +191,7 @@ export function loadConfig (env: Env = process.env): Readonly<Config> {
     throw new ConfigError('LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`)
   }
 
+  const permissionsFile = readableFile(env, 'PERMISSIONS_FILE')
   const base = basePath(env)
   const linkBase = publicUrl.pathname === '/'
     ? `${publicUrl.origin}${base}`
@@ -204,7 +216,8 @@ export function loadConfig (env: Env = process.env): Readonly<Config> {
     telegramBotUsername: str(env, 'TELEGRAM_BOT_USERNAME'),
     telegramApiUrl: telegramApi?.toString() ?? 'https://api.telegram.org',
     authProvidersFile: readableFile(env, 'AUTH_PROVIDERS_FILE'),
-    permissionsFile: readableFile(env, 'PERMISSIONS_FILE'),
+    permissionsFile,
+    permissionCatalog: catalog(permissionsFile),
     providerApiToken,
     trustProxy: trustProxy(env),
     frameAncestors: frameAncestors(env),

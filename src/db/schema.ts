@@ -23,6 +23,7 @@ export interface UsersTable {
   last_login_at: Timestamp | null
   phone: string | null
   phone_verified: Generated<boolean>
+  two_factor_enabled: Generated<boolean>
   created_at: Generated<Date>
   updated_at: Generated<Date>
 }
@@ -80,6 +81,7 @@ export interface TokensTable {
   created_at: Timestamp
   expires_at: Timestamp
   used_at: Timestamp | null
+  data: ColumnType<Record<string, string>, string | undefined, string>
 }
 
 export interface AuditLogTable {

@@ -1,0 +1,230 @@
+// Client → Users (SPEC §5). Rules every operation here keeps:
+// - a user of another account, or an unknown id, is "not_found" (404);
+// - nobody changes the first user (owner), nor disables, deletes or changes
+//   the permissions of themselves;
+// - nobody grants (or takes away) a permission they do not hold; Full access
+//   is changed only by a user who has it; a Full access user is not
+//   restricted until Full access is removed;
+// - a disabled or deleted user's sessions end in the same transaction;
+// - every change writes an audit entry and is queued mail in the same transaction.
+import type { Kysely } from 'kysely'
+import type { DB } from '../../db/schema.ts'
+import { writeAudit } from '../../lib/audit.ts'
+import { can, type CurrentUser } from '../../lib/current-user.ts'
+import { isLanguage, translator } from '../../lib/i18n.ts'
+import type { MailMessage } from '../../lib/mail.ts'
+import { hashPassword } from '../../lib/passwords.ts'
+import { consumeTokenWithData, issueToken, peekTokenWithData, revokeTokens } from '../../lib/tokens.ts'
+import type { Deps } from '../../types.ts'
+import { INVITE_TTL_SECONDS } from '../auth/service.ts'
+import { dropCodes } from '../phone/codes.ts'
+import { emailTaken, findAccountUser, permissionsOf, type UserRow } from './queries.ts'
+
+export const EMAIL_CHANGE_TTL_SECONDS = 24 * 3600
+
+export type Refusal = 'not_found' | 'owner' | 'self' | 'not_held' | 'full_access' | 'unknown_permission'
+export type Outcome<T = object> = ({ ok: true } & T) | { ok: false, reason: Refusal }
+
+interface Client { ip: string }
+
+function audit (trx: Kysely<DB>, actor: CurrentUser, action: string, target: string, client: Client, at: Date, details?: Record<string, string | number | boolean | null>): Promise<void> {
+  return writeAudit(trx, { accountId: actor.accountId, actorUserId: actor.id, targetUserId: target, action, ip: client.ip, details, at })
+}
+
+function mailIn (language: string) {
+  return translator(isLanguage(language) ? language : 'en')
+}
+
+/** Loads the target and checks the rules shared by every change to another user. */
+export async function targetFor (deps: Deps, actor: CurrentUser, id: string, opts: { allowSelf?: boolean } = {}): Promise<Outcome<{ target: UserRow }>> {
+  const target = await findAccountUser(deps.db, actor.accountId, id)
+  if (target === undefined) return { ok: false, reason: 'not_found' }
+  if (target.is_owner) return { ok: false, reason: 'owner' }
+  if (target.id === actor.id && opts.allowSelf !== true) return { ok: false, reason: 'self' }
+  return { ok: true, target }
+}
+
+export interface NewUser { email: string, fullName: string, phone: string | null, password: string | null, fullAccess: boolean, permissions: string[] }
+
+/** Tools → Add a new user. Without a password, an invitation valid 7 days; with one, active at once. */
+export async function addUser (deps: Deps, actor: CurrentUser, input: NewUser, client: Client): Promise<Outcome<{ userId: string }> | { ok: false, reason: 'email_taken' }> {
+  const held = checkGrant(deps, actor, input.permissions, input.fullAccess)
+  if (held !== undefined) return { ok: false, reason: held }
+  if (await emailTaken(deps.db, input.email)) return { ok: false, reason: 'email_taken' }
+  const hash = input.password === null ? null : await hashPassword(input.password)
+  const now = deps.clock.now()
+  try {
+    return await deps.db.transaction().execute(async (trx) => {
+      const user = await trx.insertInto('users').values({
+        account_id: actor.accountId,
+        email: input.email,
+        full_name: input.fullName,
+        phone: input.phone,
+        password_hash: hash,
+        full_access: input.fullAccess,
+        language: actor.language
+      }).returning('id').executeTakeFirstOrThrow()
+      if (!input.fullAccess && input.permissions.length > 0) {
+        await trx.insertInto('user_permissions').values(input.permissions.map((permission) => ({ user_id: user.id, permission }))).execute()
+      }
+      await audit(trx, actor, 'user.created', user.id, client, now, { email: input.email, invited: hash === null, fullAccess: input.fullAccess, permissions: input.permissions.join(' ') })
+      const t = mailIn(actor.language)
+      const common = { name: input.fullName, inviter: actor.fullName, app: deps.config.appName, email: input.email }
+      let mail: MailMessage
+      if (hash === null) {
+        const token = await issueToken(trx, user.id, 'invite', now, INVITE_TTL_SECONDS)
+        mail = { to: input.email, subject: t('mail.invite.subject', common), text: t('mail.invite.body', { ...common, link: `${deps.config.linkBase}password/reset/${token}` }) }
+      } else {
+        mail = { to: input.email, subject: t('mail.welcome.subject', common), text: t('mail.welcome.body', { ...common, link: `${deps.config.linkBase}login` }) }
+      }
+      await deps.jobs.send('mail', mail, trx)
+      return { ok: true as const, userId: user.id }
+    })
+  } catch (err) {
+    // Two adds of one address at once: the unique index decides.
+    if ((err as { code?: string }).code === '23505') return { ok: false, reason: 'email_taken' }
+    throw err
+  }
+}
+
+export interface UserEdit { fullName: string, phone: string | null, email: string }
+
+/**
+ * Edit: full name and phone at once; a new email only after the new address
+ * confirms a link (the old address is told now).
+ */
+export async function updateUser (deps: Deps, actor: CurrentUser, id: string, input: UserEdit, client: Client): Promise<Outcome<{ emailPending: boolean }> | { ok: false, reason: 'email_taken' }> {
+  const found = await targetFor(deps, actor, id)
+  if (!found.ok) return found
+  const { target } = found
+  const emailChanges = input.email !== target.email.toLowerCase()
+  if (emailChanges && await emailTaken(deps.db, input.email)) return { ok: false, reason: 'email_taken' }
+  const now = deps.clock.now()
+  await deps.db.transaction().execute(async (trx) => {
+    const phoneChanges = input.phone !== target.phone
+    await trx.updateTable('users').set({
+      full_name: input.fullName,
+      ...(phoneChanges ? { phone: input.phone, phone_verified: false } : {}),
+      updated_at: now
+    }).where('id', '=', target.id).execute()
+    if (phoneChanges) await dropCodes(trx, target.id)
+    await audit(trx, actor, 'user.updated', target.id, client, now, { nameChanged: input.fullName !== target.full_name, phoneChanged: phoneChanges })
+    if (!emailChanges) return
+    await revokeTokens(trx, target.id, 'email_change', now)
+    const token = await issueToken(trx, target.id, 'email_change', now, EMAIL_CHANGE_TTL_SECONDS, { email: input.email })
+    const t = mailIn(target.language)
+    const params = { name: target.full_name, app: deps.config.appName, old: target.email, new: input.email, actor: actor.fullName }
+    await deps.jobs.send('mail', { to: input.email, subject: t('mail.emailConfirm.subject', params), text: t('mail.emailConfirm.body', { ...params, link: `${deps.config.linkBase}email/confirm/${token}` }) }, trx)
+    await deps.jobs.send('mail', { to: target.email, subject: t('mail.emailNotice.subject', params), text: t('mail.emailNotice.body', params) }, trx)
+    await audit(trx, actor, 'user.email_change_requested', target.id, client, now, { from: target.email, to: input.email })
+  })
+  return { ok: true, emailPending: emailChanges }
+}
+
+/** The new address of an email change, if the link is still good. */
+export async function checkEmailLink (deps: Deps, token: string): Promise<string | undefined> {
+  return (await peekTokenWithData(deps.db, token, 'email_change', deps.clock.now()))?.data.email
+}
+
+export type ConfirmEmailResult = { ok: true } | { ok: false, reason: 'invalid_link' | 'email_taken' }
+
+/** The new address confirms: the change takes effect. */
+export async function confirmEmailChange (deps: Deps, token: string, client: Client): Promise<ConfirmEmailResult> {
+  const now = deps.clock.now()
+  try {
+    return await deps.db.transaction().execute(async (trx) => {
+      const used = await consumeTokenWithData(trx, token, 'email_change', now)
+      const email = used?.data.email
+      if (used === undefined || email === undefined) return { ok: false as const, reason: 'invalid_link' as const }
+      const user = await trx.updateTable('users').set({ email, updated_at: now })
+        .where('id', '=', used.userId).where('is_owner', '=', false)
+        .returning(['account_id', 'email']).executeTakeFirst()
+      if (user === undefined) return { ok: false as const, reason: 'invalid_link' as const }
+      await writeAudit(trx, { accountId: user.account_id, actorUserId: null, targetUserId: used.userId, action: 'user.email_changed', ip: client.ip, details: { to: email }, at: now })
+      return { ok: true as const }
+    })
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') return { ok: false, reason: 'email_taken' }
+    throw err
+  }
+}
+
+/** Enable or Disable: a disabled user's sessions end at once. */
+export async function setStatus (deps: Deps, actor: CurrentUser, id: string, status: 'active' | 'disabled', client: Client): Promise<Outcome> {
+  const found = await targetFor(deps, actor, id)
+  if (!found.ok) return found
+  const now = deps.clock.now()
+  await deps.db.transaction().execute(async (trx) => {
+    await trx.updateTable('users').set({ status, updated_at: now }).where('id', '=', found.target.id).execute()
+    if (status === 'disabled') await trx.deleteFrom('sessions').where('user_id', '=', found.target.id).execute()
+    await audit(trx, actor, status === 'disabled' ? 'user.disabled' : 'user.enabled', found.target.id, client, now, { email: found.target.email })
+  })
+  return { ok: true }
+}
+
+/** Delete: the user, their sessions, links and permissions go; the audit keeps who it was. */
+export async function deleteUser (deps: Deps, actor: CurrentUser, id: string, client: Client): Promise<Outcome> {
+  const found = await targetFor(deps, actor, id)
+  if (!found.ok) return found
+  await deleteUserRow(deps, found.target.id, { accountId: actor.accountId, actorUserId: actor.id, ip: client.ip })
+  return { ok: true }
+}
+
+export async function deleteUserRow (deps: Pick<Deps, 'db' | 'clock'>, userId: string, by: { accountId: string, actorUserId: string | null, ip: string | null }): Promise<void> {
+  const now = deps.clock.now()
+  await deps.db.transaction().execute(async (trx) => {
+    const row = await trx.deleteFrom('users').where('id', '=', userId).returning(['email', 'full_name']).executeTakeFirst()
+    if (row === undefined) return
+    await writeAudit(trx, { accountId: by.accountId, actorUserId: by.actorUserId, targetUserId: null, action: 'user.deleted', ip: by.ip, details: { userId, email: row.email, name: row.full_name }, at: now })
+  })
+}
+
+/** Why the actor may not grant these, or undefined. */
+function checkGrant (deps: Deps, actor: CurrentUser, permissions: string[], fullAccess: boolean): Refusal | undefined {
+  if (permissions.some((p) => !deps.config.permissionCatalog.keys.has(p))) return 'unknown_permission'
+  if (fullAccess && !(actor.isOwner || actor.fullAccess)) return 'not_held'
+  if (permissions.some((p) => !can(actor, p))) return 'not_held'
+  return undefined
+}
+
+/** Permissions page: Enable or Disable the chosen permissions. */
+export async function changePermissions (deps: Deps, actor: CurrentUser, id: string, permissions: string[], enable: boolean, client: Client): Promise<Outcome> {
+  const found = await targetFor(deps, actor, id)
+  if (!found.ok) return found
+  const refused = checkGrant(deps, actor, permissions, false)
+  if (refused !== undefined) return { ok: false, reason: refused }
+  if (found.target.full_access) return { ok: false, reason: 'full_access' }
+  const now = deps.clock.now()
+  await deps.db.transaction().execute(async (trx) => {
+    if (enable) {
+      await trx.insertInto('user_permissions').values(permissions.map((permission) => ({ user_id: found.target.id, permission })))
+        .onConflict((oc) => oc.doNothing()).execute()
+    } else {
+      await trx.deleteFrom('user_permissions').where('user_id', '=', found.target.id).where('permission', 'in', permissions).execute()
+    }
+    await audit(trx, actor, 'permissions.changed', found.target.id, client, now, { [enable ? 'enabled' : 'disabled']: permissions.join(' ') })
+  })
+  return { ok: true }
+}
+
+/** Grant or remove Full access: only a user who has it. */
+export async function setFullAccess (deps: Deps, actor: CurrentUser, id: string, on: boolean, client: Client): Promise<Outcome> {
+  const found = await targetFor(deps, actor, id)
+  if (!found.ok) return found
+  if (!(actor.isOwner || actor.fullAccess)) return { ok: false, reason: 'not_held' }
+  const now = deps.clock.now()
+  await deps.db.transaction().execute(async (trx) => {
+    await trx.updateTable('users').set({ full_access: on, updated_at: now }).where('id', '=', found.target.id).execute()
+    await audit(trx, actor, 'permissions.full_access', found.target.id, client, now, { fullAccess: on })
+  })
+  return { ok: true }
+}
+
+/** A user's effective permissions (provider CLI and API). */
+export async function effectivePermissions (deps: Pick<Deps, 'db' | 'config'>, userId: string): Promise<{ fullAccess: boolean, permissions: string[] } | undefined> {
+  const user = await deps.db.selectFrom('users').select(['is_owner', 'full_access']).where('id', '=', userId).executeTakeFirst()
+  if (user === undefined) return undefined
+  const all = user.is_owner || user.full_access
+  const held = all ? [...deps.config.permissionCatalog.keys] : (await permissionsOf(deps.db, userId)).filter((p) => deps.config.permissionCatalog.keys.has(p))
+  return { fullAccess: all, permissions: held.sort() }
+}
