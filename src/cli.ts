@@ -9,6 +9,8 @@ import { createAccount } from './features/accounts/service.ts'
 import { findUserByEmail } from './features/auth/queries.ts'
 import { issueInviteLink } from './features/auth/service.ts'
 import { removePhoneByProvider } from './features/phone/service.ts'
+import { providerDelete, type ProviderResult, providerSetEmail, providerSetName, providerSetStatus } from './features/users/provider.ts'
+import { effectivePermissions } from './features/users/service.ts'
 import { systemClock } from './lib/clock.ts'
 
 class UsageError extends Error {}
@@ -23,7 +25,13 @@ const commands: Record<string, { usage: string, options: Record<string, { type: 
     usage: 'user:remove-phone --email EMAIL',
     options: { email: { type: 'string' } },
     required: ['email']
-  }
+  },
+  'user:set-email': { usage: 'user:set-email --email EMAIL --to NEW_EMAIL', options: { email: { type: 'string' }, to: { type: 'string' } }, required: ['email', 'to'] },
+  'user:set-name': { usage: 'user:set-name --email EMAIL --name "FULL NAME"', options: { email: { type: 'string' }, name: { type: 'string' } }, required: ['email', 'name'] },
+  'user:disable': { usage: 'user:disable --email EMAIL', options: { email: { type: 'string' } }, required: ['email'] },
+  'user:enable': { usage: 'user:enable --email EMAIL', options: { email: { type: 'string' } }, required: ['email'] },
+  'user:delete': { usage: 'user:delete --email EMAIL', options: { email: { type: 'string' } }, required: ['email'] },
+  'user:permissions': { usage: 'user:permissions --email EMAIL', options: { email: { type: 'string' } }, required: ['email'] }
 }
 
 type Db = Awaited<ReturnType<typeof openDatabase>>['db']
@@ -38,9 +46,18 @@ async function run (command: string, values: Record<string, string | undefined>,
     if (values.password === undefined) out.inviteUrl = await issueInviteLink(deps, result.userId)
     return { ok: true, out }
   }
-  // user:remove-phone
-  const user = await findUserByEmail(db, values.email!)
-  if (user === undefined) return { ok: false, error: `--email: no user has the email ${values.email}` }
+  const email = values.email!
+  const asOutcome = (r: ProviderResult, out: Record<string, unknown> = {}): Outcome => r.ok ? { ok: true, out: { userId: r.userId, ...out } } : r
+  switch (command) {
+    case 'user:set-email': return asOutcome(await providerSetEmail(deps, email, values.to!), { email: values.to!.trim().toLowerCase() })
+    case 'user:set-name': return asOutcome(await providerSetName(deps, email, values.name!))
+    case 'user:disable': return asOutcome(await providerSetStatus(deps, email, 'disabled'), { status: 'disabled' })
+    case 'user:enable': return asOutcome(await providerSetStatus(deps, email, 'active'), { status: 'active' })
+    case 'user:delete': return asOutcome(await providerDelete(deps, email), { deleted: true })
+  }
+  const user = await findUserByEmail(db, email)
+  if (user === undefined) return { ok: false, error: `--email: no user has the email ${email}` }
+  if (command === 'user:permissions') return { ok: true, out: { userId: user.id, ...await effectivePermissions(deps, user.id) } }
   await removePhoneByProvider(deps, user.id)
   return { ok: true, out: { userId: user.id, phone: null } }
 }

@@ -84,3 +84,40 @@ t.test('user:remove-phone removes a verified number the user cannot reach', asyn
   t.equal(missing.status, 2)
   t.match(missing.stderr, '--email is required')
 })
+
+t.test('provider user commands: set-email, set-name, disable, enable, permissions, delete (first user included)', async (t) => {
+  const db = app.deps.db
+  const owner = await db.selectFrom('users').select(['id', 'account_id']).where('email', '=', 'cli@example.com').executeTakeFirstOrThrow()
+  await db.insertInto('users').values({ account_id: owner.account_id, email: 'second@example.com', full_name: 'Second User' }).execute()
+  await db.insertInto('user_permissions').values({ user_id: (await db.selectFrom('users').select('id').where('email', '=', 'second@example.com').executeTakeFirstOrThrow()).id, permission: 'users.view' }).execute()
+
+  let res = await cli('user:set-name', '--email', 'cli@example.com', '--name', 'Renamed Owner')
+  t.equal(res.status, 0, res.stderr)
+  res = await cli('user:set-email', '--email', 'cli@example.com', '--to', 'Owner-New@Example.com')
+  t.equal(res.status, 0, res.stderr)
+  t.match(JSON.parse(res.stdout), { userId: owner.id, email: 'owner-new@example.com' })
+  t.same(await db.selectFrom('users').select(['email', 'full_name']).where('id', '=', owner.id).executeTakeFirstOrThrow(), { email: 'owner-new@example.com', full_name: 'Renamed Owner' })
+  t.equal((await cli('user:set-email', '--email', 'owner-new@example.com', '--to', 'second@example.com')).status, 1, 'a taken address is refused')
+
+  res = await cli('user:permissions', '--email', 'second@example.com')
+  t.same(JSON.parse(res.stdout).permissions, ['users.view'])
+  t.equal(JSON.parse(res.stdout).fullAccess, false)
+  res = await cli('user:permissions', '--email', 'owner-new@example.com')
+  t.equal(JSON.parse(res.stdout).fullAccess, true)
+  t.ok(JSON.parse(res.stdout).permissions.includes('finance.pay'))
+
+  const signedIn = new Agent(app)
+  t.equal((await signedIn.logIn(base, 'owner-new@example.com', 'cli owner passphrase')).statusCode, 303)
+  t.equal((await cli('user:disable', '--email', 'owner-new@example.com')).status, 0)
+  t.equal((await signedIn.get(`${base}client/profile`)).statusCode, 303, 'the first user can be disabled by the provider; sessions end')
+  t.equal((await new Agent(app).logIn(base, 'owner-new@example.com', 'cli owner passphrase')).statusCode, 422)
+  t.equal((await cli('user:enable', '--email', 'owner-new@example.com')).status, 0)
+  t.equal((await new Agent(app).logIn(base, 'owner-new@example.com', 'cli owner passphrase')).statusCode, 303)
+
+  t.equal((await cli('user:delete', '--email', 'owner-new@example.com')).status, 0)
+  t.equal((await db.selectFrom('users').select('id').where('id', '=', owner.id).execute()).length, 0)
+  t.equal((await db.selectFrom('users').select('id').where('email', '=', 'second@example.com').execute()).length, 1, "the account's other users stay")
+  const missing = await cli('user:delete', '--email', 'ghost@example.com')
+  t.equal(missing.status, 1)
+  t.match(missing.stderr, 'no user has the email ghost@example.com')
+})

@@ -76,3 +76,35 @@ t.test('the service stops with a message naming the variable', async (t) => {
   t.equal(res.status, 1)
   t.match(res.stderr, 'Configuration error: PORT: must be a whole number')
 })
+
+t.test('PERMISSIONS_FILE replaces the catalog; a bad one stops the service with what is wrong', async (t) => {
+  const { writeFileSync } = await import('node:fs')
+  const dir = dataDir()
+  const file = path.join(dir, 'permissions.json')
+  const sections = [
+    { key: 'users', label: { en: 'Users' }, actions: [{ key: 'view', label: { en: 'View' } }, { key: 'manage', label: { en: 'Manage' } }] },
+    { key: 'activity', label: { en: 'Activity' }, actions: [{ key: 'view', label: { en: 'View' } }] },
+    { key: 'vps', label: { en: 'VPS', ru: 'VPS' }, actions: [{ key: 'reboot', label: { en: 'Reboot', ru: 'Перезагрузка' } }] }
+  ]
+  writeFileSync(file, JSON.stringify({ sections }))
+  const c = loadConfig({ DATA_DIR: dir, PERMISSIONS_FILE: file })
+  t.same([...c.permissionCatalog.keys], ['users.view', 'users.manage', 'activity.view', 'vps.reboot'])
+  t.ok(loadConfig({ DATA_DIR: dir }).permissionCatalog.keys.has('finance.pay'), 'the default catalog')
+
+  const bad: Array<[string, RegExp]> = [
+    ['{not json', /not valid JSON/],
+    ['{"sections": []}', /non-empty "sections" array/],
+    [JSON.stringify({ sections: [{ key: 'Bad Key', label: { en: 'x' }, actions: [{ key: 'view', label: { en: 'View' } }] }] }), /sections\[0\]: "key" must be/],
+    [JSON.stringify({ sections: [...sections, sections[2]] }), /listed twice/],
+    [JSON.stringify({ sections: [{ ...sections[0], label: { ru: 'Пользователи' } }, sections[1]] }), /needs at least "en"/],
+    [JSON.stringify({ sections: [sections[2]] }), /must keep the permissions this module checks: users.view, users.manage, activity.view/]
+  ]
+  for (const [content, message] of bad) {
+    writeFileSync(file, content)
+    let caught: unknown
+    try { loadConfig({ DATA_DIR: dir, PERMISSIONS_FILE: file }) } catch (err) { caught = err }
+    t.ok(caught instanceof ConfigError, content.slice(0, 30))
+    t.equal((caught as ConfigError).variable, 'PERMISSIONS_FILE')
+    t.match((caught as ConfigError).message, message)
+  }
+})

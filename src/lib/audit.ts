@@ -13,6 +13,13 @@ export interface AuditEntry {
   at: Date
 }
 
+// PostgreSQL's jsonb cannot hold U+0000.
+function storable (details: AuditEntry['details']): Record<string, string | number | boolean | null> {
+  const out: Record<string, string | number | boolean | null> = {}
+  for (const [k, v] of Object.entries(details ?? {})) out[k] = typeof v === 'string' ? v.replaceAll('\0', '\uFFFD') : v
+  return out
+}
+
 export async function writeAudit (db: Kysely<DB>, e: AuditEntry): Promise<void> {
   await db.insertInto('audit_log').values({
     account_id: e.accountId,
@@ -20,7 +27,7 @@ export async function writeAudit (db: Kysely<DB>, e: AuditEntry): Promise<void> 
     target_user_id: e.targetUserId ?? null,
     action: e.action,
     ip: e.ip,
-    details: JSON.stringify(e.details ?? {}),
+    details: JSON.stringify(storable(e.details)),
     created_at: e.at
   }).execute()
 }

@@ -108,7 +108,7 @@ t.test('permissions: confirm page, enable, disable, Full access first removed; a
   await a.get(`${U}/${target.userId}/permissions`)
   t.equal((await a.post(`${U}/${target.userId}/permissions`, { action: 'disable', permission: 'users.view' })).statusCode, 303)
   t.equal((await tb.get(U)).statusCode, 403)
-  for (const form of [{ action: 'enable' }, { action: 'launch', permission: 'users.view' }, { action: 'enable', permission: 'nope.nope' }]) {
+  for (const form of [{ action: 'enable' }, { action: 'launch', permission: 'users.view' }, { action: 'enable', permission: 'nope.nope' }] as Array<Record<string, string>>) {
     t.equal((await a.post(`${U}/${target.userId}/permissions`, form)).statusCode, 422, JSON.stringify(form))
   }
   t.equal((await a.post(`${U}/${target.userId}/full-access`, { on: '1' })).statusCode, 303)

@@ -52,8 +52,13 @@ export const CSV_MAX_ROWS = 50_000
 // CR or NUL and on any line of a multi-line cell, get a leading quote.
 const FORMULA = /^[=+\-@\t\r\0]/
 
+/** CSV with every cell quoted and formula-like cells escaped (SECURITY.md, Web). */
+export function toCsv (fields: string[], data: string[][]): string {
+  return Papa.unparse({ fields, data }, { quotes: true, escapeFormulae: FORMULA, newline: '\r\n' })
+}
+
 export async function activityCsv (db: Kysely<DB>, accountId: string, filter: ActivityFilter): Promise<string> {
   const { rows } = await listActivity(db, accountId, filter, CSV_MAX_ROWS, 0)
   const data = rows.map((r) => [r.at.toISOString(), r.actor ?? '', r.action, r.target ?? '', r.ip ?? '', JSON.stringify(r.details)])
-  return Papa.unparse({ fields: ['time_utc', 'user', 'action', 'target', 'ip', 'details'], data }, { quotes: true, escapeFormulae: FORMULA, newline: '\r\n' })
+  return toCsv(['time_utc', 'user', 'action', 'target', 'ip', 'details'], data)
 }
