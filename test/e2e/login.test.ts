@@ -1,10 +1,9 @@
 // In a real browser with JavaScript off: log in through the form, see the
 // profile, log out; a wrong password shows the message.
-import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { createOwner, startTestApp } from '../helpers/app.ts'
-import { browserMissing, launch, newContext } from '../helpers/browser.ts'
+import { browserMissing, newContext, serveToBrowser } from '../helpers/browser.ts'
 
 const missing = browserMissing()
 if (missing !== undefined) {
@@ -12,13 +11,7 @@ if (missing !== undefined) {
 } else {
   const ta = await startTestApp(t)
   const owner = await createOwner(ta, 'e2e@example.com', 'browser test passphrase', 'Erika Endtoend')
-  await ta.app.listen({ port: 0, host: '127.0.0.1' })
-  const address = ta.app.server.address()
-  const origin = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
-  const shots = path.join('.tap', 'screenshots')
-  mkdirSync(shots, { recursive: true })
-  const browser = await launch()
-  t.teardown(() => browser.close())
+  const { origin, browser, shots } = await serveToBrowser(t, ta.app)
 
   t.test('log in, see the profile, log out', async (t) => {
     const context = await newContext(browser)

@@ -4,7 +4,7 @@
 import path from 'node:path'
 import t from 'tap'
 import { createOwner, createUser, startTestApp } from '../helpers/app.ts'
-import { browserMissing, launch, newContext } from '../helpers/browser.ts'
+import { browserMissing, newContext, serveToBrowser } from '../helpers/browser.ts'
 import { TestSmsGateway } from '../helpers/sms-gateway.ts'
 
 const missing = browserMissing()
@@ -17,11 +17,7 @@ if (missing !== undefined) {
   const ta = await startTestApp(t, { env: { SMS_WEBHOOK_URL: gateway.url } })
   const owner = await createOwner(ta)
   const u = await createUser(ta, owner.accountId, 'browser@example.com', 'browser user passphrase', 'Bruno Browser')
-  await ta.app.listen({ port: 0, host: '127.0.0.1' })
-  const origin = `http://127.0.0.1:${(ta.app.server.address() as { port: number }).port}`
-  const shots = path.join('.tap', 'screenshots')
-  const browser = await launch()
-  t.teardown(() => browser.close())
+  const { origin, browser, shots } = await serveToBrowser(t, ta.app)
 
   async function logIn (password: string) {
     const context = await newContext(browser)

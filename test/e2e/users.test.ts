@@ -4,7 +4,7 @@
 import path from 'node:path'
 import t from 'tap'
 import { createOwner, startTestApp } from '../helpers/app.ts'
-import { browserMissing, launch, newContext } from '../helpers/browser.ts'
+import { browserMissing, newContext, serveToBrowser } from '../helpers/browser.ts'
 import { linkIn, TestSmtp } from '../helpers/smtp.ts'
 
 const missing = browserMissing()
@@ -16,11 +16,7 @@ if (missing !== undefined) {
   t.teardown(() => smtp.stop())
   const ta = await startTestApp(t, { env: { SMTP_URL: smtp.url } })
   const owner = await createOwner(ta)
-  await ta.app.listen({ port: 0, host: '127.0.0.1' })
-  const origin = `http://127.0.0.1:${(ta.app.server.address() as { port: number }).port}`
-  const shots = path.join('.tap', 'screenshots')
-  const browser = await launch()
-  t.teardown(() => browser.close())
+  const { origin, browser, shots } = await serveToBrowser(t, ta.app)
 
   t.test('invite, accept, grant, see the menu change, disable', async (t) => {
     const ownerCtx = await newContext(browser)

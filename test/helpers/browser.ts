@@ -1,5 +1,6 @@
 // Debian's Chromium driven by playwright-core, JavaScript off.
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
+import path from 'node:path'
 import { chromium, type Browser, type BrowserContext } from 'playwright-core'
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -22,4 +23,15 @@ export async function launch (): Promise<Browser> {
 
 export async function newContext (browser: Browser): Promise<BrowserContext> {
   return await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1100, height: 720 } })
+}
+
+/** Serves the test app on loopback and opens Chromium on it; both close at the end of the test. */
+export async function serveToBrowser (t: { teardown: (fn: () => unknown) => void }, app: { listen: (o: { port: number, host: string }) => Promise<unknown>, server: { address: () => unknown } }): Promise<{ origin: string, browser: Browser, shots: string }> {
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const origin = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+  const shots = path.join('.tap', 'screenshots')
+  mkdirSync(shots, { recursive: true })
+  const browser = await launch()
+  t.teardown(() => browser.close())
+  return { origin, browser, shots }
 }
