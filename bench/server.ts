@@ -37,7 +37,7 @@ const ref = Fastify({ logger: false })
 const eta = createEta()
 const t = translator('en')
 function renderProfile (u: { email: string, full_name: string, is_owner: boolean, time_zone: string, last_login_at: Date | null, phone: string | null, phone_verified: boolean }): string {
-  const user = { email: u.email, fullName: u.full_name, isOwner: u.is_owner, timeZone: u.time_zone, lastLoginAt: u.last_login_at, phone: u.phone, phoneVerified: u.phone_verified }
+  const user = { email: u.email, fullName: u.full_name, isOwner: u.is_owner, timeZone: u.time_zone, lastLoginAt: u.last_login_at, phone: u.phone, phoneVerified: u.phone_verified, twoFactor: false }
   return eta.render('profile/show', {
     t, lang: 'en', appName: config.appName, base: '/', currentPath: '/client/profile', flash: undefined,
     currentUser: { fullName: u.full_name, email: u.email },

@@ -18,6 +18,7 @@ import sessionsRoutes from './features/sessions/routes.ts'
 import emailRoutes from './features/users/email-routes.ts'
 import usersRoutes from './features/users/routes.ts'
 import activityRoutes from './features/activity/routes.ts'
+import twoFactorRoutes from './features/two-factor/routes.ts'
 import { type Clock, systemClock } from './lib/clock.ts'
 import { Jobs } from './lib/jobs.ts'
 import { deriveKey } from './lib/keys.ts'
@@ -75,7 +76,7 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
       jobs,
       sendMail: opts.sendMail ?? createMailSender(config),
       sendSms: opts.sendSms ?? createSmsSender(config),
-      keys: { codes: deriveKey(config.sessionSecret, 'verification-codes'), jobs: deriveKey(config.sessionSecret, 'job-payloads') }
+      keys: { codes: deriveKey(config.sessionSecret, 'verification-codes'), jobs: deriveKey(config.sessionSecret, 'job-payloads'), totp: deriveKey(config.sessionSecret, 'totp-secrets') }
     }
     jobs.define<MailMessage>('mail', async (message) => { await deps.sendMail(message) })
     jobs.define<ResetRequestJob>('password-reset', async (data) => { await sendPasswordReset(deps, data) })
@@ -108,7 +109,7 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
   })
 
   const prefix = config.basePath.slice(0, -1)
-  for (const feature of [healthRoutes, authRoutes, profileRoutes, phoneRoutes, sessionsRoutes, usersRoutes, emailRoutes, activityRoutes]) {
+  for (const feature of [healthRoutes, authRoutes, profileRoutes, phoneRoutes, sessionsRoutes, twoFactorRoutes, usersRoutes, emailRoutes, activityRoutes]) {
     await app.register(feature, { prefix })
   }
   return app

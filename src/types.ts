@@ -25,7 +25,7 @@ export interface Deps {
   jobs: Jobs
   sendMail: SendMail
   sendSms: SendSms
-  keys: { codes: Buffer, jobs: Buffer }
+  keys: { codes: Buffer, jobs: Buffer, totp: Buffer }
 }
 
 declare module 'fastify' {
@@ -54,6 +54,12 @@ declare module '@fastify/session' {
     ip?: string
     userAgent?: string
     flash?: Flash
+    /** Password accepted, second factor still due: no user is signed in yet. */
+    pending2fa?: { userId: string, at: number, returnTo?: string }
+    /** Re-confirmed operations and until when (ms since the epoch). */
+    confirmed?: Record<string, number>
+    /** The sealed secret shown on the Enable page until it is confirmed. */
+    totpSetup?: string
     _csrf?: string
   }
 }

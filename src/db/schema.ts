@@ -24,6 +24,10 @@ export interface UsersTable {
   phone: string | null
   phone_verified: Generated<boolean>
   two_factor_enabled: Generated<boolean>
+  totp_secret: string | null
+  totp_last_step: string | null
+  otp_fail_streak: Generated<number>
+  otp_locked_until: Timestamp | null
   created_at: Generated<Date>
   updated_at: Generated<Date>
 }
@@ -95,7 +99,15 @@ export interface AuditLogTable {
   created_at: Timestamp
 }
 
+export interface RecoveryCodesTable {
+  user_id: string
+  code_hash: string
+  created_at: Timestamp
+  used_at: Timestamp | null
+}
+
 export interface DB {
+  recovery_codes: RecoveryCodesTable
   accounts: AccountsTable
   users: UsersTable
   user_permissions: UserPermissionsTable

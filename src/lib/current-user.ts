@@ -14,6 +14,7 @@ export interface CurrentUser {
   lastLoginAt: Date | null
   phone: string | null
   phoneVerified: boolean
+  twoFactor: boolean
   permissions: readonly string[]
 }
 

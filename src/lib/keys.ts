@@ -2,7 +2,7 @@
 // generated into DATA_DIR), each for one use, so that no two uses share a key.
 import { hkdfSync } from 'node:crypto'
 
-export type KeyUse = 'verification-codes' | 'job-payloads'
+export type KeyUse = 'verification-codes' | 'job-payloads' | 'totp-secrets'
 
 export function deriveKey (secret: string, use: KeyUse): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, 'client-panel', use, 32))

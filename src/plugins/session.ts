@@ -29,7 +29,7 @@ const LOAD_SQL = `
       'id', u.id::text, 'accountId', u.account_id::text, 'email', u.email, 'fullName', u.full_name,
       'isOwner', u.is_owner, 'fullAccess', u.full_access, 'language', u.language, 'timeZone', u.time_zone,
       'rowsPerPage', u.rows_per_page, 'lastLoginAt', (extract(epoch from u.last_login_at) * 1000)::float8,
-      'phone', u.phone, 'phoneVerified', u.phone_verified,
+      'phone', u.phone, 'phoneVerified', u.phone_verified, 'twoFactor', u.two_factor_enabled,
       'permissions', array(select p.permission from user_permissions p where p.user_id = u.id order by p.permission)
     ) end as u
   from sessions s left join users u on u.id = s.user_id and u.status = 'active'

@@ -70,11 +70,11 @@ t.test('the menu shows only what the user may use', async (t) => {
     const body = (await agents[who].get(`${base}client/profile`)).body
     return [...body.matchAll(/<li><a href="([^"]+)"/g)].map((m) => m[1])
   }
-  t.same(await menu('none'), ['/client/profile'])
-  t.same(await menu('viewer'), ['/client/profile', '/client/users'])
-  t.same(await menu('manager'), ['/client/profile', '/client/users', '/client/users/new'])
-  t.same(await menu('auditor'), ['/client/profile', '/client/activity'])
-  t.same(await menu('owner'), ['/client/profile', '/client/users', '/client/activity', '/client/users/new'])
+  t.same(await menu('none'), ['/client/profile', '/client/settings'])
+  t.same(await menu('viewer'), ['/client/profile', '/client/settings', '/client/users'])
+  t.same(await menu('manager'), ['/client/profile', '/client/settings', '/client/users', '/client/users/new'])
+  t.same(await menu('auditor'), ['/client/profile', '/client/settings', '/client/activity'])
+  t.same(await menu('owner'), ['/client/profile', '/client/settings', '/client/users', '/client/activity', '/client/users/new'])
 })
 
 t.test('the list offers actions only to managers', async (t) => {

@@ -58,6 +58,8 @@ export async function createOwner (ta: TestApp, email = 'owner@example.com', pas
 export class Agent {
   readonly cookies = new Map<string, string>()
   lastCsrf: string | undefined
+  /** When set, a redirect to the re-confirmation page is answered with this proof and the request made again. */
+  autoConfirm: (() => string) | undefined
 
   constructor (private readonly app: FastifyInstance, private readonly headers: Record<string, string> = {}) {}
 
@@ -79,16 +81,34 @@ export class Agent {
     }
   }
 
-  async get (url: string) {
+  async get (url: string): Promise<Awaited<ReturnType<FastifyInstance['inject']>>> {
     const res = await this.app.inject({ method: 'GET', url, headers: { ...this.headers, cookie: this.cookieHeader } })
     this.keep(res)
     const m = res.body.match(/name="_csrf" value="([^"]+)"/)
     if (m !== null) this.lastCsrf = m[1]
+    if (await this.confirmed(res)) return await this.get(url)
     return res
   }
 
+  /** Answers a redirect to the re-confirmation page, if autoConfirm is set; true when it did. */
+  private async confirmed (res: { statusCode: number, headers: Record<string, unknown> }): Promise<boolean> {
+    const location = String(res.headers.location ?? '')
+    if (res.statusCode !== 303 || !location.includes('client/confirm?') || this.autoConfirm === undefined) return false
+    const proof = this.autoConfirm
+    this.autoConfirm = undefined // no loops: one confirmation per redirect
+    try {
+      const page = await this.get(location)
+      const op = page.body.match(/name="op" value="([^"]+)"/)?.[1] ?? ''
+      const returnTo = page.body.match(/name="return_to" value="([^"]+)"/)?.[1] ?? ''
+      const done = await this.post(location.split('?')[0]!, { op, return_to: returnTo.replace(/&amp;/g, '&').replace(/&#39;/g, "'"), proof: proof() })
+      return done.statusCode === 303
+    } finally {
+      this.autoConfirm = proof
+    }
+  }
+
   /** Posts a form; the CSRF token of the last page is added unless _csrf is given (null: none). */
-  async post (url: string, form: Record<string, string | string[] | null>) {
+  async post (url: string, form: Record<string, string | string[] | null>): Promise<Awaited<ReturnType<FastifyInstance['inject']>>> {
     const params = new URLSearchParams()
     const fields: Record<string, string | string[] | null> = { _csrf: this.lastCsrf ?? null, ...form }
     for (const [k, v] of Object.entries(fields)) {
@@ -102,6 +122,7 @@ export class Agent {
       payload: params.toString()
     })
     this.keep(res)
+    if (await this.confirmed(res)) return await this.post(url, { ...form, _csrf: this.lastCsrf ?? null })
     return res
   }
 
@@ -129,6 +150,7 @@ export async function signIn (ta: TestApp, email: string, password: string, head
   const res = await a.logIn(ta.base, email, password)
   if (res.statusCode !== 303) throw new Error(`login failed for ${email}: ${res.statusCode}`)
   await a.get(`${ta.base}client/profile`)
+  a.autoConfirm = () => password
   return a
 }
 

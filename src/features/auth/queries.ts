@@ -3,7 +3,7 @@ import type { DB } from '../../db/schema.ts'
 
 export function findUserByEmail (db: Kysely<DB>, email: string) {
   return db.selectFrom('users')
-    .select(['id', 'account_id', 'email', 'full_name', 'password_hash', 'status', 'language'])
+    .select(['id', 'account_id', 'email', 'full_name', 'password_hash', 'status', 'language', 'two_factor_enabled'])
     .where(sql`lower(email)`, '=', email.toLowerCase())
     .executeTakeFirst()
 }

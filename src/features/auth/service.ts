@@ -17,7 +17,7 @@ export const RESETS_PER_HOUR = 3
 
 export interface Client { ip: string, userAgent: string | null }
 
-export type LogInResult = { ok: true, userId: string } | { ok: false }
+export type LogInResult = { ok: true, userId: string, secondFactor: boolean } | { ok: false }
 
 export async function logIn (deps: Deps, email: string, password: string, client: Client): Promise<LogInResult> {
   const { db, clock } = deps
@@ -28,6 +28,11 @@ export async function logIn (deps: Deps, email: string, password: string, client
   const user = key === '' ? undefined : await findUserByEmail(db, key)
   const valid = await verifyPassword(throttled ? null : user?.password_hash, password)
   const ok = !throttled && valid && user?.status === 'active'
+  if (ok && user.password_hash !== null && needsRehash(user.password_hash)) {
+    await setPasswordHash(db, user.id, await hashPassword(password), now)
+  }
+  // With 2FA the sign-in is recorded once the second step is done.
+  if (ok && user.two_factor_enabled) return { ok: true, userId: user.id, secondFactor: true }
   await recordAttempt(db, { email: key, userId: user?.id ?? null, ip: client.ip, userAgent: client.userAgent, success: ok, throttled, at: now })
   if (user === undefined) return { ok: false }
   if (!ok) {
@@ -35,12 +40,18 @@ export async function logIn (deps: Deps, email: string, password: string, client
     await writeAudit(db, { accountId: user.account_id, actorUserId: user.id, action: 'login.failed', ip: client.ip, details: { reason }, at: now })
     return { ok: false }
   }
-  if (user.password_hash !== null && needsRehash(user.password_hash)) {
-    await setPasswordHash(db, user.id, await hashPassword(password), now)
+  await recordSignIn(deps, user, client, 'password')
+  return { ok: true, userId: user.id, secondFactor: false }
+}
+
+/** A completed sign-in: last login, the sign-in history and the audit log. */
+export async function recordSignIn (deps: Deps, user: { id: string, account_id: string, email: string }, client: Client, method: 'password' | 'totp' | 'recovery'): Promise<void> {
+  const now = deps.clock.now()
+  if (method !== 'password') {
+    await recordAttempt(deps.db, { email: user.email.toLowerCase(), userId: user.id, ip: client.ip, userAgent: client.userAgent, success: true, throttled: false, at: now })
   }
-  await db.updateTable('users').set({ last_login_at: now }).where('id', '=', user.id).execute()
-  await writeAudit(db, { accountId: user.account_id, actorUserId: user.id, action: 'login.success', ip: client.ip, at: now })
-  return { ok: true, userId: user.id }
+  await deps.db.updateTable('users').set({ last_login_at: now }).where('id', '=', user.id).execute()
+  await writeAudit(deps.db, { accountId: user.account_id, actorUserId: user.id, action: 'login.success', ip: client.ip, details: { method }, at: now })
 }
 
 export interface ResetRequestJob { email: string, ip: string }

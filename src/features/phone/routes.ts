@@ -3,12 +3,14 @@ import { asFormBody, field } from '../../lib/forms.ts'
 import { formatPhone } from '../../lib/phone.ts'
 import type { Flash } from '../../types.ts'
 import { renderProfile } from '../profile/view.ts'
+import { requireConfirmation } from '../two-factor/confirm.ts'
 import { confirmEdit, confirmVerification, savePhone, sendEditCode, sendVerificationCode, type PhoneResult } from './service.ts'
 
 export default async function phoneRoutes (app: FastifyInstance): Promise<void> {
   const { deps } = app
   const home = `${deps.config.basePath}client/profile`
-  const user = { config: { access: 'user' as const } }
+  // Every phone change is re-confirmed (password, or One-time password with 2FA).
+  const user = { config: { access: 'user' as const }, preHandler: requireConfirmation('phone', () => `${home}#phone`) }
 
   async function answer (request: FastifyRequest, reply: FastifyReply, result: PhoneResult, success: Flash['text'], values: Record<string, string> = {}): Promise<FastifyReply> {
     if (!result.ok) return await renderProfile(request, reply, { errors: { [result.field]: result.error }, values }, 422)

@@ -30,11 +30,12 @@ export default async function profileRoutes (app: FastifyInstance): Promise<void
     const current = field(body, 'current_password')
     const next = field(body, 'new_password')
     const repeat = field(body, 'new_password_repeat')
-    if (current === null || next === null || repeat === null) {
+    const otp = field(body, 'otp')
+    if (current === null || next === null || repeat === null || otp === null) {
       return await renderProfile(request, reply, { errors: { current_password: 'error.repeated' } }, 422)
     }
     const user = request.user!
-    const result = await changePassword(deps, user, { current, next, repeat }, request.session.sessionId, { ip: request.ip })
+    const result = await changePassword(deps, user, { current, next, repeat, otp }, request.session.sessionId, { ip: request.ip })
     if (!result.ok) return await renderProfile(request, reply, { errors: result.errors }, 422)
     await renewSession(request, user.id)
     request.session.flash = { type: 'success', text: 'profile.passwordSaved' }

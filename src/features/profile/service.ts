@@ -8,6 +8,8 @@ import { passwordChangedNotice } from '../../lib/notices.ts'
 import { checkNewPassword, hashPassword, verifyPassword } from '../../lib/passwords.ts'
 import { sha256 } from '../../lib/tokens.ts'
 import type { Deps } from '../../types.ts'
+import { otpErrors } from '../two-factor/confirm.ts'
+import { verifySecondFactor } from '../two-factor/otp.ts'
 
 export interface Client { ip: string }
 export type FormOutcome = { ok: true } | { ok: false, errors: FieldErrors }
@@ -34,7 +36,7 @@ export async function changeName (deps: Deps, user: CurrentUser, raw: string, cl
  * Current password + new password twice. On success every other session of
  * the user ends (the caller renews this one) and a notice is mailed.
  */
-export async function changePassword (deps: Deps, user: CurrentUser, input: { current: string, next: string, repeat: string }, currentSessionId: string, client: Client): Promise<FormOutcome> {
+export async function changePassword (deps: Deps, user: CurrentUser, input: { current: string, next: string, repeat: string, otp: string }, currentSessionId: string, client: Client): Promise<FormOutcome> {
   const { db, clock } = deps
   const now = clock.now()
   const failures = await db.selectFrom('audit_log').select((eb) => eb.fn.countAll<string>().as('n'))
@@ -54,6 +56,12 @@ export async function changePassword (deps: Deps, user: CurrentUser, input: { cu
       errors.current_password = 'error.currentPassword'
       await writeAudit(db, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'password.change_failed', ip: client.ip, at: now })
     }
+  }
+  // With 2FA the change is re-confirmed with a One-time password too (checked
+  // only after the right current password, so a guess cannot burn codes).
+  if (user.twoFactor && Object.keys(errors).length === 0) {
+    const otp = await verifySecondFactor(deps, user.id, input.otp, { allowRecovery: false, ip: client.ip })
+    if (!otp.ok) errors.otp = otpErrors[otp.reason] ?? 'error.otpWrong'
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors }
 

@@ -22,7 +22,7 @@ async function pendingCode (request: FastifyRequest, purpose: CodePurpose, phone
   return row !== undefined
 }
 
-type ProfileUser = Pick<CurrentUser, 'email' | 'fullName' | 'isOwner' | 'lastLoginAt' | 'timeZone' | 'phone' | 'phoneVerified'>
+type ProfileUser = Pick<CurrentUser, 'email' | 'fullName' | 'isOwner' | 'lastLoginAt' | 'timeZone' | 'phone' | 'phoneVerified' | 'twoFactor'>
 
 /** The page's data: plain values only, nothing secret. */
 export function profileViewModel (user: ProfileUser, t: Translate, lang: string, state: ProfileState, codeStep: boolean) {
@@ -33,6 +33,7 @@ export function profileViewModel (user: ProfileUser, t: Translate, lang: string,
       email: user.email,
       fullName: values.full_name ?? user.fullName,
       isOwner: user.isOwner,
+      twoFactor: user.twoFactor,
       lastLogin: user.lastLoginAt === null ? t('profile.never') : formatDateTime(user.lastLoginAt, lang, user.timeZone)
     },
     phone: {

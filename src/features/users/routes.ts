@@ -7,11 +7,14 @@ import { labelIn } from '../../lib/permissions.ts'
 import { formatPhone } from '../../lib/phone.ts'
 import { parseNewUser, parsePermissionChoice, parseUserEdit } from './forms.ts'
 import { listAccountUsers, pendingEmailChange, permissionsOf } from './queries.ts'
+import { type Operation, requireConfirmation } from '../two-factor/confirm.ts'
 import { addUser, changePermissions, deleteUser, type Refusal, setFullAccess, setStatus, targetFor, updateUser } from './service.ts'
 
 type Id = { Params: { id: string } }
 const VIEW = { config: { access: { permission: 'users.view' } } }
 const MANAGE = { config: { access: { permission: 'users.manage' } } }
+// Sensitive: re-confirmed (password, or One-time password with 2FA) before the page and the action.
+const confirmed = (op: Operation, back?: (request: FastifyRequest) => string) => ({ ...MANAGE, preHandler: requireConfirmation(op, back) })
 
 const refusalPages: Record<Refusal, { status: number, message: MessageKey }> = {
   not_found: { status: 404, message: 'error.notFound' },
@@ -79,9 +82,10 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
     return reply.render('users/new', { values: { access: 'chosen', ...values }, errors, sections: catalogView(request, (k) => chosen.has(k)), canGrantFull: request.user!.isOwner || request.user!.fullAccess }, status)
   }
 
-  app.get('/client/users/new', MANAGE, async (request, reply) => newForm(request, reply, {}, {}))
+  const backToNew = () => `${list}/new`
+  app.get('/client/users/new', confirmed('users.add'), async (request, reply) => newForm(request, reply, {}, {}))
 
-  app.post('/client/users', MANAGE, async (request, reply) => {
+  app.post('/client/users', confirmed('users.add', backToNew), async (request, reply) => {
     const parsed = parseNewUser(asFormBody(request.body), deps.config.phoneDefaultRegion)
     if (!parsed.ok) return newForm(request, reply, parsed.values, parsed.errors, 422)
     const result = await addUser(deps, request.user!, parsed.values, { ip: request.ip })
@@ -121,7 +125,9 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
 
   // Destructive actions: a confirmation page (GET), then the POST.
   for (const action of ['disable', 'delete'] as const) {
-    app.get<Id>(`/client/users/:id/${action}`, MANAGE, async (request, reply) => {
+    const op = action === 'disable' ? 'users.disable' : 'users.delete'
+    const back = (request: FastifyRequest) => `${list}/${(request.params as { id: string }).id}/${action}`
+    app.get<Id>(`/client/users/:id/${action}`, confirmed(op), async (request, reply) => {
       const found = await targetFor(deps, request.user!, request.params.id)
       if (!found.ok) return refuse(reply, found.reason)
       return reply.render('users/confirm', {
@@ -133,7 +139,7 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
         fields: {}
       })
     })
-    app.post<Id>(`/client/users/:id/${action}`, MANAGE, async (request, reply) => {
+    app.post<Id>(`/client/users/:id/${action}`, confirmed(op, back), async (request, reply) => {
       const result = action === 'disable'
         ? await setStatus(deps, request.user!, request.params.id, 'disabled', { ip: request.ip })
         : await deleteUser(deps, request.user!, request.params.id, { ip: request.ip })
@@ -173,7 +179,8 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
     })
   })
 
-  app.post<Id>('/client/users/:id/permissions', MANAGE, async (request, reply) => {
+  const backToPermissions = (request: FastifyRequest) => `${list}/${(request.params as { id: string }).id}/permissions`
+  app.post<Id>('/client/users/:id/permissions', confirmed('permissions', backToPermissions), async (request, reply) => {
     const choice = parsePermissionChoice(asFormBody(request.body), catalog.keys)
     if (!choice.ok) return await permissionsPage(request, reply, request.params.id, choice.error, 422)
     const result = await changePermissions(deps, request.user!, request.params.id, choice.permissions, choice.enable, { ip: request.ip })
@@ -184,7 +191,7 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
     return refuse(reply, result.reason)
   })
 
-  app.get<Id & { Querystring: { on?: string } }>('/client/users/:id/full-access', MANAGE, async (request, reply) => {
+  app.get<Id & { Querystring: { on?: string } }>('/client/users/:id/full-access', confirmed('permissions'), async (request, reply) => {
     const found = await targetFor(deps, request.user!, request.params.id)
     if (!found.ok) return refuse(reply, found.reason)
     const on = request.query.on === '1'
@@ -198,7 +205,7 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
     })
   })
 
-  app.post<Id>('/client/users/:id/full-access', MANAGE, async (request, reply) => {
+  app.post<Id>('/client/users/:id/full-access', confirmed('permissions', backToPermissions), async (request, reply) => {
     const on = asFormBody(request.body).on
     if (on !== '1' && on !== '0') return await permissionsPage(request, reply, request.params.id, 'error.choosePermission', 422)
     const result = await setFullAccess(deps, request.user!, request.params.id, on === '1', { ip: request.ip })

@@ -1,0 +1,86 @@
+// Re-confirmation of sensitive operations ("step-up"). Before a listed
+// operation the user proves it is them again: the One-time password when
+// 2FA is on, else the password. A confirmation is kept in the server-side
+// session, bound to the one operation it was asked for, and expires after
+// CONFIRM_SECONDS; another operation needs its own.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { writeAudit } from '../../lib/audit.ts'
+import { addSeconds } from '../../lib/clock.ts'
+import type { CurrentUser } from '../../lib/current-user.ts'
+import type { MessageKey } from '../../lib/i18n.ts'
+import { verifyPassword } from '../../lib/passwords.ts'
+import type { Deps } from '../../types.ts'
+import { verifySecondFactor } from './otp.ts'
+
+export const CONFIRM_SECONDS = 5 * 60
+export const PASSWORD_TRIES = 5
+export const PASSWORD_TRIES_WINDOW_SECONDS = 15 * 60
+
+/** The operations that ask for a re-confirmation, with what the page calls them. */
+export const operations = {
+  phone: 'confirm.op.phone',
+  'users.add': 'confirm.op.usersAdd',
+  'users.disable': 'confirm.op.usersDisable',
+  'users.delete': 'confirm.op.usersDelete',
+  permissions: 'confirm.op.permissions',
+  'two-factor.recovery-codes': 'confirm.op.recoveryCodes'
+} as const satisfies Record<string, MessageKey>
+export type Operation = keyof typeof operations
+
+export function isOperation (value: unknown): value is Operation {
+  return typeof value === 'string' && Object.hasOwn(operations, value)
+}
+
+export function isConfirmed (request: FastifyRequest, op: Operation, now: Date): boolean {
+  const until = request.session.confirmed?.[op]
+  return until !== undefined && until > now.getTime()
+}
+
+/**
+ * preHandler: without a live confirmation for op, the user is sent to the
+ * confirmation page, and back afterwards (GET: to this page; POST: to back(request)).
+ */
+export function requireConfirmation (op: Operation, back?: (request: FastifyRequest) => string) {
+  return async function confirmationGuard (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const { basePath } = request.server.deps.config
+    if (request.user === null || isConfirmed(request, op, request.server.deps.clock.now())) return
+    const returnTo = request.method === 'GET' ? request.url : (back?.(request) ?? `${basePath}client/profile`)
+    if (request.method !== 'GET') request.session.flash = { type: 'info', text: 'confirm.again' }
+    await reply.redirect(`${basePath}client/confirm?op=${encodeURIComponent(op)}&return_to=${encodeURIComponent(returnTo)}`, 303)
+  }
+}
+
+export type ConfirmResult = { ok: true } | { ok: false, error: MessageKey }
+
+const otpErrors: Record<string, MessageKey> = {
+  format: 'error.otpFormat',
+  wrong: 'error.otpWrong',
+  replay: 'error.otpReplay',
+  locked: 'error.otpLocked',
+  not_enabled: 'error.otpWrong'
+}
+
+export { otpErrors }
+
+/** Checks the proof and records the confirmation for op in the session. */
+export async function confirmOperation (deps: Deps, request: FastifyRequest, user: CurrentUser, op: Operation, proof: string): Promise<ConfirmResult> {
+  const now = deps.clock.now()
+  if (user.twoFactor) {
+    const result = await verifySecondFactor(deps, user.id, proof, { allowRecovery: false, ip: request.ip })
+    if (!result.ok) return { ok: false, error: otpErrors[result.reason] ?? 'error.otpWrong' }
+  } else {
+    const failures = await deps.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('actor_user_id', '=', user.id).where('action', '=', 'confirm.failed')
+      .where('created_at', '>', addSeconds(now, -PASSWORD_TRIES_WINDOW_SECONDS)).executeTakeFirstOrThrow()
+    if (Number(failures.n) >= PASSWORD_TRIES) return { ok: false, error: 'error.tooManyTries' }
+    const row = await deps.db.selectFrom('users').select('password_hash').where('id', '=', user.id).executeTakeFirstOrThrow()
+    if (proof === '' || !await verifyPassword(row.password_hash, proof)) {
+      await writeAudit(deps.db, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'confirm.failed', ip: request.ip, details: { op }, at: now })
+      return { ok: false, error: proof === '' ? 'error.required' : 'error.currentPassword' }
+    }
+  }
+  const live = Object.entries(request.session.confirmed ?? {}).filter(([, until]) => until > now.getTime())
+  request.session.confirmed = { ...Object.fromEntries(live), [op]: addSeconds(now, CONFIRM_SECONDS).getTime() }
+  await writeAudit(deps.db, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'confirm.ok', ip: request.ip, details: { op }, at: now })
+  return { ok: true }
+}

@@ -1,0 +1,145 @@
+// One-time passwords (SECURITY.md, TOTP). Guarantees:
+// - TOTP SHA-1, 6 digits, 30 s, window ±1 step, on the injected clock;
+// - a time step is accepted once: the last accepted step is stored and any
+//   step at or below it is refused (one conditional UPDATE, so of two
+//   requests with one code exactly one wins); a replay is audited and mailed;
+// - recovery codes: 10 × 16 base32 characters, stored as SHA-256, single use;
+// - wrong codes, counted per user across the login step and confirmations:
+//   5 in a row lock for 15 minutes, doubling with each lock in 24 hours; at
+//   most 20 a day; a locked user is refused even with a right code; every
+//   lock is audited and mailed;
+// - the secret is 20 random bytes, sealed with AES-GCM at rest.
+import { randomBytes } from 'node:crypto'
+import type { Kysely } from 'kysely'
+import * as OTPAuth from 'otpauth'
+import type { DB } from '../../db/schema.ts'
+import { writeAudit } from '../../lib/audit.ts'
+import { addSeconds } from '../../lib/clock.ts'
+import { isLanguage, translator } from '../../lib/i18n.ts'
+import { seal, unseal } from '../../lib/sealed.ts'
+import { sha256 } from '../../lib/tokens.ts'
+import type { Deps } from '../../types.ts'
+
+export const STEP_SECONDS = 30
+export const WINDOW = 1
+export const STREAK_LIMIT = 5
+export const LOCK_MINUTES = 15
+export const DAILY_LIMIT = 20
+export const RECOVERY_CODES = 10
+
+export type OtpResult = { ok: true, method: 'totp' | 'recovery' } | { ok: false, reason: 'format' | 'wrong' | 'replay' | 'locked' | 'not_enabled' }
+
+export function newSecret (): string {
+  return new OTPAuth.Secret({ size: 20 }).base32
+}
+
+export function totpFor (secretBase32: string, label: string, issuer: string): OTPAuth.TOTP {
+  return new OTPAuth.TOTP({ issuer, label, algorithm: 'SHA1', digits: 6, period: STEP_SECONDS, secret: OTPAuth.Secret.fromBase32(secretBase32) })
+}
+
+export function sealSecret (deps: Pick<Deps, 'keys'>, secret: string): string {
+  return seal(deps.keys.totp, secret)
+}
+
+export function openSecret (deps: Pick<Deps, 'keys'>, sealed: string): string {
+  return unseal<string>(deps.keys.totp, sealed)
+}
+
+/** The time step a code is valid for, or undefined: ±WINDOW steps around now. */
+export function matchStep (secretBase32: string, code: string, now: Date): number | undefined {
+  const delta = totpFor(secretBase32, 'x', 'x').validate({ token: code, timestamp: now.getTime(), window: WINDOW })
+  return delta === null ? undefined : Math.floor(now.getTime() / 1000 / STEP_SECONDS) + delta
+}
+
+export function newRecoveryCodes (): string[] {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+  return Array.from({ length: RECOVERY_CODES }, () => [...randomBytes(16)].map((b) => alphabet[b % 32]).join(''))
+}
+
+export async function storeRecoveryCodes (trx: Kysely<DB>, userId: string, codes: string[], now: Date): Promise<void> {
+  await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute()
+  await trx.insertInto('recovery_codes').values(codes.map((c) => ({ user_id: userId, code_hash: sha256(c), created_at: now }))).execute()
+}
+
+/** "ABCD EFGH IJKL MNOP", for reading. */
+export function formatRecoveryCode (code: string): string {
+  return code.replace(/(.{4})(?=.)/g, '$1 ')
+}
+
+interface Subject { id: string, account_id: string, email: string, full_name: string, language: string }
+
+function notify (deps: Deps, trx: Kysely<DB>, user: Subject, key: 'mail.totpLocked' | 'mail.totpReplay', minutes?: number): Promise<void> {
+  const t = translator(isLanguage(user.language) ? user.language : 'en')
+  const params = { name: user.full_name, app: deps.config.appName, minutes: minutes ?? 0, link: `${deps.config.linkBase}password/forgot` }
+  return deps.jobs.send('mail', { to: user.email, subject: t(`${key}.subject`, params), text: t(`${key}.body`, params) }, trx)
+}
+
+/** A wrong code: the streak grows; at the limit (or the daily cap) the user is locked. */
+async function countFailure (deps: Deps, trx: Kysely<DB>, user: Subject, ip: string, now: Date, reason: string): Promise<void> {
+  await writeAudit(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, action: 'totp.failed', ip, details: { reason }, at: now })
+  const row = await trx.updateTable('users').set((eb) => ({ otp_fail_streak: eb('otp_fail_streak', '+', 1) }))
+    .where('id', '=', user.id).returning('otp_fail_streak').executeTakeFirstOrThrow()
+  const dayAgo = addSeconds(now, -24 * 3600)
+  const count = async (action: string) => Number((await trx.selectFrom('audit_log').select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('actor_user_id', '=', user.id).where('action', '=', action).where('created_at', '>', dayAgo).executeTakeFirstOrThrow()).n)
+  let until: Date | undefined
+  if (await count('totp.failed') >= DAILY_LIMIT) {
+    const oldest = await trx.selectFrom('audit_log').select('created_at').where('actor_user_id', '=', user.id).where('action', '=', 'totp.failed')
+      .where('created_at', '>', dayAgo).orderBy('created_at').executeTakeFirstOrThrow()
+    until = addSeconds(new Date(oldest.created_at), 24 * 3600)
+  } else if (row.otp_fail_streak >= STREAK_LIMIT) {
+    until = addSeconds(now, LOCK_MINUTES * 60 * 2 ** await count('totp.locked'))
+  }
+  if (until === undefined) return
+  await trx.updateTable('users').set({ otp_locked_until: until, otp_fail_streak: 0 }).where('id', '=', user.id).execute()
+  const minutes = Math.ceil((until.getTime() - now.getTime()) / 60_000)
+  await writeAudit(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, action: 'totp.locked', ip, details: { minutes }, at: now })
+  await notify(deps, trx, user, 'mail.totpLocked', minutes)
+}
+
+/**
+ * Checks a One-time password (or, where allowed, a recovery code) of the
+ * user and uses it up. Wrong codes and replays count towards the lock.
+ */
+export async function verifySecondFactor (deps: Deps, userId: string, input: string, opts: { allowRecovery: boolean, ip: string }): Promise<OtpResult> {
+  const now = deps.clock.now()
+  const code = input.replace(/[\s-]/g, '').toUpperCase()
+  const isTotp = /^\d{6}$/.test(code)
+  const isRecovery = opts.allowRecovery && /^[A-Z2-7]{16}$/.test(code)
+  if (!isTotp && !isRecovery) return { ok: false, reason: 'format' }
+  return await deps.db.transaction().execute(async (trx): Promise<OtpResult> => {
+    const user = await trx.selectFrom('users')
+      .select(['id', 'account_id', 'email', 'full_name', 'language', 'totp_secret', 'two_factor_enabled', 'otp_locked_until'])
+      .where('id', '=', userId).forUpdate().executeTakeFirst()
+    if (user === undefined || !user.two_factor_enabled || user.totp_secret === null) return { ok: false, reason: 'not_enabled' }
+    if (user.otp_locked_until !== null && new Date(user.otp_locked_until).getTime() > now.getTime()) {
+      await writeAudit(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, action: 'totp.refused_locked', ip: opts.ip, at: now })
+      return { ok: false, reason: 'locked' }
+    }
+    if (isTotp) {
+      const step = matchStep(openSecret(deps, user.totp_secret), code, now)
+      if (step !== undefined) {
+        const accepted = await trx.updateTable('users').set({ totp_last_step: String(step), otp_fail_streak: 0 })
+          .where('id', '=', user.id)
+          .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', String(step))]))
+          .returning('id').executeTakeFirst()
+        if (accepted !== undefined) return { ok: true, method: 'totp' }
+        await writeAudit(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, action: 'totp.replay', ip: opts.ip, at: now })
+        await notify(deps, trx, user, 'mail.totpReplay')
+        await countFailure(deps, trx, user, opts.ip, now, 'replay')
+        return { ok: false, reason: 'replay' }
+      }
+    } else {
+      const used = await trx.updateTable('recovery_codes').set({ used_at: now })
+        .where('user_id', '=', user.id).where('code_hash', '=', sha256(code)).where('used_at', 'is', null)
+        .returning('user_id').executeTakeFirst()
+      if (used !== undefined) {
+        await trx.updateTable('users').set({ otp_fail_streak: 0 }).where('id', '=', user.id).execute()
+        await writeAudit(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, action: 'totp.recovery_code_used', ip: opts.ip, at: now })
+        return { ok: true, method: 'recovery' }
+      }
+    }
+    await countFailure(deps, trx, user, opts.ip, now, isTotp ? 'wrong_code' : 'wrong_recovery_code')
+    return { ok: false, reason: 'wrong' }
+  })
+}

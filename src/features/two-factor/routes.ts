@@ -1,0 +1,105 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import QRCode from 'qrcode'
+import { asFormBody, field } from '../../lib/forms.ts'
+import { safeReturnTo } from '../../lib/paths.ts'
+import { confirmOperation, isOperation, operations, requireConfirmation } from './confirm.ts'
+import { formatRecoveryCode, newSecret, openSecret, totpFor } from './otp.ts'
+import { disableTwoFactor, enableTwoFactor, liveRecoveryCodes, regenerateRecoveryCodes, sealSecret } from './service.ts'
+
+export default async function twoFactorRoutes (app: FastifyInstance): Promise<void> {
+  const { deps } = app
+  const base = deps.config.basePath
+  const page = `${base}client/settings/two-factor`
+  const USER = { config: { access: 'user' as const } }
+  app.nav.push({ menu: 'client', label: 'nav.settings', path: 'client/settings' })
+
+  app.get('/client/settings', USER, async (request, reply) => {
+    return reply.render('settings/index', { twoFactor: request.user!.twoFactor })
+  })
+
+  async function setupPage (request: FastifyRequest, reply: FastifyReply, error?: string, status = 200): Promise<FastifyReply> {
+    const user = request.user!
+    request.session.totpSetup ??= sealSecret(deps, newSecret())
+    const secret = openSecret(deps, request.session.totpSetup)
+    const totp = totpFor(secret, user.email, deps.config.appName)
+    const qr = await QRCode.toString(totp.toString(), { type: 'svg', errorCorrectionLevel: 'M', margin: 1 })
+    return reply.render('settings/two-factor-setup', { qr, key: secret.replace(/(.{4})(?=.)/g, '$1 '), account: user.email, issuer: deps.config.appName, error }, status)
+  }
+
+  async function managePage (request: FastifyRequest, reply: FastifyReply, errors: Record<string, string> = {}, status = 200): Promise<FastifyReply> {
+    const left = await deps.db.selectFrom('recovery_codes').select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('user_id', '=', request.user!.id).where('used_at', 'is', null).executeTakeFirstOrThrow()
+    return reply.render('settings/two-factor-manage', { codesLeft: Number(left.n), errors }, status)
+  }
+
+  function codesPage (reply: FastifyReply, codes: string[]): FastifyReply {
+    reply.header('cache-control', 'no-store')
+    return reply.render('settings/recovery-codes', { codes: codes.map(formatRecoveryCode), raw: codes })
+  }
+
+  app.get('/client/settings/two-factor', USER, async (request, reply) => {
+    return request.user!.twoFactor ? await managePage(request, reply) : await setupPage(request, reply)
+  })
+
+  app.post('/client/settings/two-factor', USER, async (request, reply) => {
+    const user = request.user!
+    if (user.twoFactor) return reply.redirect(page, 303)
+    const code = field(asFormBody(request.body), 'code')
+    if (code === null) return await setupPage(request, reply, 'error.repeated', 422)
+    const sealed = request.session.totpSetup
+    if (sealed === undefined) return await setupPage(request, reply, 'error.otpWrong', 422)
+    const result = await enableTwoFactor(deps, user, sealed, code, { ip: request.ip })
+    if (!result.ok) return await setupPage(request, reply, result.error, 422)
+    delete request.session.totpSetup
+    return codesPage(reply, result.codes)
+  })
+
+  app.post('/client/settings/two-factor/disable', USER, async (request, reply) => {
+    const body = asFormBody(request.body)
+    const password = field(body, 'password')
+    const code = field(body, 'code')
+    if (password === null || code === null) return await managePage(request, reply, { code: 'error.repeated' }, 422)
+    const result = await disableTwoFactor(deps, request.user!, password, code, { ip: request.ip })
+    if (!result.ok) return await managePage(request, reply, result.errors, 422)
+    request.session.flash = { type: 'success', text: 'twoFactor.disabled' }
+    return reply.redirect(`${base}client/settings`, 303)
+  })
+
+  app.post('/client/settings/two-factor/recovery-codes', { ...USER, preHandler: requireConfirmation('two-factor.recovery-codes', () => page) }, async (request, reply) => {
+    if (!request.user!.twoFactor) return reply.redirect(page, 303)
+    return codesPage(reply, await regenerateRecoveryCodes(deps, request.user!, { ip: request.ip }))
+  })
+
+  // The codes just shown, as a text file: only codes that are the user's and unused.
+  app.post('/client/settings/two-factor/recovery-codes.txt', USER, async (request, reply) => {
+    const raw = asFormBody(request.body).code
+    const posted = (Array.isArray(raw) ? raw : [raw]).filter((c): c is string => typeof c === 'string')
+    const codes = await liveRecoveryCodes(deps, request.user!.id, posted)
+    if (codes.length === 0) return reply.render('errors/error', { status: 404 }, 404)
+    const text = `${request.t('twoFactor.fileHeader', { app: deps.config.appName, email: request.user!.email })}\r\n\r\n${codes.map(formatRecoveryCode).join('\r\n')}\r\n`
+    return reply.header('cache-control', 'no-store').header('content-disposition', 'attachment; filename="recovery-codes.txt"').type('text/plain; charset=utf-8').send(text)
+  })
+
+  // Re-confirmation of a sensitive operation.
+  type ConfirmQuery = { Querystring: { op?: string, return_to?: string } }
+  const confirmPage = (request: FastifyRequest, reply: FastifyReply, op: string, returnTo: string, error?: string, status = 200) =>
+    reply.render('settings/confirm', { op, operation: operations[op as keyof typeof operations], returnTo, twoFactor: request.user!.twoFactor, error }, status)
+
+  app.get<ConfirmQuery>('/client/confirm', USER, async (request, reply) => {
+    const { op } = request.query
+    if (!isOperation(op)) return reply.render('errors/error', { status: 404 }, 404)
+    return confirmPage(request, reply, op, safeReturnTo(base, request.query.return_to) ?? `${base}client/profile`)
+  })
+
+  app.post('/client/confirm', USER, async (request, reply) => {
+    const body = asFormBody(request.body)
+    const op = field(body, 'op')
+    const proof = field(body, 'proof')
+    const returnTo = safeReturnTo(base, body.return_to) ?? `${base}client/profile`
+    if (!isOperation(op)) return reply.render('errors/error', { status: 404 }, 404)
+    if (proof === null) return confirmPage(request, reply, op, returnTo, 'error.repeated', 422)
+    const result = await confirmOperation(deps, request, request.user!, op, proof)
+    if (!result.ok) return confirmPage(request, reply, op, returnTo, result.error, 422)
+    return reply.redirect(returnTo, 303)
+  })
+}

@@ -1,0 +1,89 @@
+// Client → User settings → Two-factor authentication (SPEC §4.5).
+import { writeAudit } from '../../lib/audit.ts'
+import type { CurrentUser } from '../../lib/current-user.ts'
+import type { MessageKey } from '../../lib/i18n.ts'
+import { verifyPassword } from '../../lib/passwords.ts'
+import { sha256 } from '../../lib/tokens.ts'
+import type { Deps } from '../../types.ts'
+import { findUserByEmail } from '../auth/queries.ts'
+import { otpErrors } from './confirm.ts'
+import { matchStep, newRecoveryCodes, openSecret, sealSecret, storeRecoveryCodes, verifySecondFactor } from './otp.ts'
+
+interface Client { ip: string }
+
+/** Enable: the code from the app proves the key was read; then 10 recovery codes, shown once. */
+export async function enableTwoFactor (deps: Deps, user: CurrentUser, sealedSecret: string, code: string, client: Client): Promise<{ ok: true, codes: string[] } | { ok: false, error: MessageKey }> {
+  const digits = code.replace(/\s/g, '')
+  if (!/^\d{6}$/.test(digits)) return { ok: false, error: 'error.otpFormat' }
+  const now = deps.clock.now()
+  const step = matchStep(openSecret(deps, sealedSecret), digits, now)
+  if (step === undefined) return { ok: false, error: 'error.otpWrong' }
+  const codes = newRecoveryCodes()
+  const done = await deps.db.transaction().execute(async (trx) => {
+    const updated = await trx.updateTable('users')
+      .set({ totp_secret: sealedSecret, two_factor_enabled: true, totp_last_step: String(step), otp_fail_streak: 0, otp_locked_until: null, updated_at: now })
+      .where('id', '=', user.id).where('two_factor_enabled', '=', false).returning('id').executeTakeFirst()
+    if (updated === undefined) return false
+    await storeRecoveryCodes(trx, user.id, codes, now)
+    await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'totp.enabled', ip: client.ip, at: now })
+    return true
+  })
+  return done ? { ok: true, codes } : { ok: false, error: 'error.otpAlreadyOn' }
+}
+
+/** Disable needs the One-time password and the password. */
+export async function disableTwoFactor (deps: Deps, user: CurrentUser, password: string, code: string, client: Client): Promise<{ ok: true } | { ok: false, errors: Record<string, MessageKey> }> {
+  const errors: Record<string, MessageKey> = {}
+  const row = await deps.db.selectFrom('users').select('password_hash').where('id', '=', user.id).executeTakeFirstOrThrow()
+  const passwordOk = password !== '' && await verifyPassword(row.password_hash, password)
+  if (!passwordOk) errors.password = password === '' ? 'error.required' : 'error.currentPassword'
+  // The code is checked only with the right password, so that a password guess cannot burn codes.
+  if (passwordOk) {
+    const otp = await verifySecondFactor(deps, user.id, code, { allowRecovery: false, ip: client.ip })
+    if (!otp.ok) errors.code = otpErrors[otp.reason] ?? 'error.otpWrong'
+  }
+  if (Object.keys(errors).length > 0) return { ok: false, errors }
+  await turnOff(deps, user.id, user.accountId, user.id, client.ip, 'totp.disabled')
+  return { ok: true }
+}
+
+async function turnOff (deps: Pick<Deps, 'db' | 'clock'>, userId: string, accountId: string, actorId: string | null, ip: string | null, action: string): Promise<void> {
+  const now = deps.clock.now()
+  await deps.db.transaction().execute(async (trx) => {
+    await trx.updateTable('users').set({ totp_secret: null, two_factor_enabled: false, totp_last_step: null, otp_fail_streak: 0, otp_locked_until: null, updated_at: now })
+      .where('id', '=', userId).execute()
+    await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute()
+    await writeAudit(trx, { accountId, actorUserId: actorId, targetUserId: userId, action, ip, at: now })
+  })
+}
+
+/** New recovery codes replace all the old ones. */
+export async function regenerateRecoveryCodes (deps: Deps, user: CurrentUser, client: Client): Promise<string[]> {
+  const codes = newRecoveryCodes()
+  const now = deps.clock.now()
+  await deps.db.transaction().execute(async (trx) => {
+    await storeRecoveryCodes(trx, user.id, codes, now)
+    await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'totp.recovery_codes_regenerated', ip: client.ip, at: now })
+  })
+  return codes
+}
+
+/** The codes among these that are the user's and still unused (for the download). */
+export async function liveRecoveryCodes (deps: Deps, userId: string, codes: string[]): Promise<string[]> {
+  const normalized = codes.map((c) => c.replace(/[\s-]/g, '').toUpperCase()).filter((c) => /^[A-Z2-7]{16}$/.test(c))
+  if (normalized.length === 0) return []
+  const rows = await deps.db.selectFrom('recovery_codes').select('code_hash').where('user_id', '=', userId).where('used_at', 'is', null)
+    .where('code_hash', 'in', normalized.map(sha256)).execute()
+  const live = new Set(rows.map((r) => r.code_hash))
+  return normalized.filter((c) => live.has(sha256(c)))
+}
+
+/** Provider operation: a user who lost their authenticator and recovery codes. */
+export async function resetTwoFactorByProvider (deps: Pick<Deps, 'db' | 'clock'>, email: string): Promise<{ ok: true, userId: string } | { ok: false, error: string }> {
+  const user = await findUserByEmail(deps.db, email)
+  if (user === undefined) return { ok: false, error: `--email: no user has the email ${email}` }
+  await turnOff(deps, user.id, user.account_id, null, null, 'totp.reset_by_provider')
+  return { ok: true, userId: user.id }
+}
+
+export { sealSecret }
