@@ -43,7 +43,7 @@ if (missing !== undefined) {
     await page.locator('form[action="/client/profile/phone"]').getByRole('button', { name: 'Save' }).click()
     // A phone change is re-confirmed first; then the form is sent again.
     t.equal(await page.locator('h1').textContent(), 'Confirm it is you')
-    t.equal(await page.getByRole('status').textContent(), 'Please confirm it is you, then do it again.')
+    t.equal(await page.getByRole('alert').textContent(), 'Please confirm it is you, then do it again.')
     await page.getByLabel('Password').fill(u.password)
     await page.getByRole('button', { name: 'Confirm' }).click()
     await page.getByRole('textbox', { name: 'Phone number' }).fill('+44 7911 123456')

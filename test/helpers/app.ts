@@ -86,21 +86,35 @@ export class Agent {
     this.keep(res)
     const m = res.body.match(/name="_csrf" value="([^"]+)"/)
     if (m !== null) this.lastCsrf = m[1]
-    if (await this.confirmed(res)) return await this.get(url)
+    if (await this.confirmed(res)) return await this.withoutAutoConfirm(async () => await this.get(url))
     return res
   }
 
-  /** Answers a redirect to the re-confirmation page, if autoConfirm is set; true when it did. */
-  private async confirmed (res: { statusCode: number, headers: Record<string, unknown> }): Promise<boolean> {
-    const location = String(res.headers.location ?? '')
-    if (res.statusCode !== 303 || !location.includes('client/confirm?') || this.autoConfirm === undefined) return false
-    const proof = this.autoConfirm
-    this.autoConfirm = undefined // no loops: one confirmation per redirect
+  /** The retry after a confirmation is not confirmed again: no loops. */
+  private async withoutAutoConfirm<T> (fn: () => Promise<T>): Promise<T> {
+    const saved = this.autoConfirm
+    this.autoConfirm = undefined
     try {
-      const page = await this.get(location)
+      return await fn()
+    } finally {
+      this.autoConfirm = saved
+    }
+  }
+
+  /** Answers a redirect to the re-confirmation page, if autoConfirm is set; true when it did. */
+  private async confirmed (res: { statusCode: number, headers: Record<string, unknown>, body: string }): Promise<boolean> {
+    const location = String(res.headers.location ?? '')
+    const redirected = res.statusCode === 303 && location.includes('client/confirm?')
+    const asked = res.statusCode === 422 && /name="op" value="/.test((res as { body?: string }).body ?? '')
+    if ((!redirected && !asked) || this.autoConfirm === undefined) return false
+    const proof = this.autoConfirm
+    this.autoConfirm = undefined // no loops: one confirmation per request
+    try {
+      const page = redirected ? await this.get(location) : res
       const op = page.body.match(/name="op" value="([^"]+)"/)?.[1] ?? ''
       const returnTo = page.body.match(/name="return_to" value="([^"]+)"/)?.[1] ?? ''
-      const done = await this.post(location.split('?')[0]!, { op, return_to: returnTo.replace(/&amp;/g, '&').replace(/&#39;/g, "'"), proof: proof() })
+      const action = page.body.match(/<form method="post" action="([^"]*client\/confirm)"/)?.[1] ?? ''
+      const done = await this.post(action, { op, return_to: returnTo.replace(/&amp;/g, '&').replace(/&#39;/g, "'"), proof: proof() })
       return done.statusCode === 303
     } finally {
       this.autoConfirm = proof
@@ -122,7 +136,7 @@ export class Agent {
       payload: params.toString()
     })
     this.keep(res)
-    if (await this.confirmed(res)) return await this.post(url, { ...form, _csrf: this.lastCsrf ?? null })
+    if (await this.confirmed(res)) return await this.withoutAutoConfirm(async () => await this.post(url, { ...form, _csrf: this.lastCsrf ?? null }))
     return res
   }
 

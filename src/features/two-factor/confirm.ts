@@ -37,17 +37,24 @@ export function isConfirmed (request: FastifyRequest, op: Operation, now: Date):
 }
 
 /**
- * preHandler: without a live confirmation for op, the user is sent to the
- * confirmation page, and back afterwards (GET: to this page; POST: to back(request)).
+ * preHandler: without a live confirmation for op, nothing is done. A GET is
+ * sent to the confirmation page and back; a POST is answered 422 with the
+ * confirmation form, which leads back to back(request) to do it again.
  */
 export function requireConfirmation (op: Operation, back?: (request: FastifyRequest) => string) {
   return async function confirmationGuard (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const { basePath } = request.server.deps.config
     if (request.user === null || isConfirmed(request, op, request.server.deps.clock.now())) return
-    const returnTo = request.method === 'GET' ? request.url : (back?.(request) ?? `${basePath}client/profile`)
-    if (request.method !== 'GET') request.session.flash = { type: 'info', text: 'confirm.again' }
-    await reply.redirect(`${basePath}client/confirm?op=${encodeURIComponent(op)}&return_to=${encodeURIComponent(returnTo)}`, 303)
+    if (request.method === 'GET') {
+      await reply.redirect(`${basePath}client/confirm?op=${encodeURIComponent(op)}&return_to=${encodeURIComponent(request.url)}`, 303)
+      return
+    }
+    await renderConfirmPage(request, reply, op, back?.(request) ?? `${basePath}client/profile`, 'confirm.again', 422)
   }
+}
+
+export function renderConfirmPage (request: FastifyRequest, reply: FastifyReply, op: Operation, returnTo: string, error?: MessageKey, status = 200): FastifyReply {
+  return reply.render('settings/confirm', { op, operation: operations[op], returnTo, twoFactor: request.user!.twoFactor, error }, status)
 }
 
 export type ConfirmResult = { ok: true } | { ok: false, error: MessageKey }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import QRCode from 'qrcode'
 import { asFormBody, field } from '../../lib/forms.ts'
 import { safeReturnTo } from '../../lib/paths.ts'
-import { confirmOperation, isOperation, operations, requireConfirmation } from './confirm.ts'
+import { confirmOperation, isOperation, renderConfirmPage, requireConfirmation } from './confirm.ts'
 import { formatRecoveryCode, newSecret, openSecret, totpFor } from './otp.ts'
 import { disableTwoFactor, enableTwoFactor, liveRecoveryCodes, regenerateRecoveryCodes, sealSecret } from './service.ts'
 
@@ -82,8 +82,7 @@ export default async function twoFactorRoutes (app: FastifyInstance): Promise<vo
 
   // Re-confirmation of a sensitive operation.
   type ConfirmQuery = { Querystring: { op?: string, return_to?: string } }
-  const confirmPage = (request: FastifyRequest, reply: FastifyReply, op: string, returnTo: string, error?: string, status = 200) =>
-    reply.render('settings/confirm', { op, operation: operations[op as keyof typeof operations], returnTo, twoFactor: request.user!.twoFactor, error }, status)
+  const confirmPage = renderConfirmPage
 
   app.get<ConfirmQuery>('/client/confirm', USER, async (request, reply) => {
     const { op } = request.query
