@@ -11,6 +11,7 @@ import { issueInviteLink } from './features/auth/service.ts'
 import { removePhoneByProvider } from './features/phone/service.ts'
 import { providerDelete, type ProviderResult, providerSetEmail, providerSetName, providerSetStatus } from './features/users/provider.ts'
 import { effectivePermissions } from './features/users/service.ts'
+import { resetTwoFactorByProvider } from './features/two-factor/service.ts'
 import { systemClock } from './lib/clock.ts'
 
 class UsageError extends Error {}
@@ -31,7 +32,8 @@ const commands: Record<string, { usage: string, options: Record<string, { type: 
   'user:disable': { usage: 'user:disable --email EMAIL', options: { email: { type: 'string' } }, required: ['email'] },
   'user:enable': { usage: 'user:enable --email EMAIL', options: { email: { type: 'string' } }, required: ['email'] },
   'user:delete': { usage: 'user:delete --email EMAIL', options: { email: { type: 'string' } }, required: ['email'] },
-  'user:permissions': { usage: 'user:permissions --email EMAIL', options: { email: { type: 'string' } }, required: ['email'] }
+  'user:permissions': { usage: 'user:permissions --email EMAIL', options: { email: { type: 'string' } }, required: ['email'] },
+  'user:reset-2fa': { usage: 'user:reset-2fa --email EMAIL', options: { email: { type: 'string' } }, required: ['email'] }
 }
 
 type Db = Awaited<ReturnType<typeof openDatabase>>['db']
@@ -54,6 +56,7 @@ async function run (command: string, values: Record<string, string | undefined>,
     case 'user:disable': return asOutcome(await providerSetStatus(deps, email, 'disabled'), { status: 'disabled' })
     case 'user:enable': return asOutcome(await providerSetStatus(deps, email, 'active'), { status: 'active' })
     case 'user:delete': return asOutcome(await providerDelete(deps, email), { deleted: true })
+    case 'user:reset-2fa': return asOutcome(await resetTwoFactorByProvider(deps, email), { twoFactor: false })
   }
   const user = await findUserByEmail(db, email)
   if (user === undefined) return { ok: false, error: `--email: no user has the email ${email}` }

@@ -121,3 +121,17 @@ t.test('provider user commands: set-email, set-name, disable, enable, permission
   t.equal(missing.status, 1)
   t.match(missing.stderr, 'no user has the email ghost@example.com')
 })
+
+t.test('user:reset-2fa turns two-factor authentication off', async (t) => {
+  const db = app.deps.db
+  const u = await db.selectFrom('users').select('id').where('email', '=', 'second@example.com').executeTakeFirstOrThrow()
+  await db.updateTable('users').set({ two_factor_enabled: true, totp_secret: 'sealed', totp_last_step: '1' }).where('id', '=', u.id).execute()
+  await db.insertInto('recovery_codes').values({ user_id: u.id, code_hash: 'x', created_at: new Date() }).execute()
+  const res = await cli('user:reset-2fa', '--email', 'second@example.com')
+  t.equal(res.status, 0, res.stderr)
+  t.match(JSON.parse(res.stdout), { userId: u.id, twoFactor: false })
+  t.same(await db.selectFrom('users').select(['two_factor_enabled', 'totp_secret']).where('id', '=', u.id).executeTakeFirstOrThrow(), { two_factor_enabled: false, totp_secret: null })
+  t.equal((await db.selectFrom('recovery_codes').select('user_id').where('user_id', '=', u.id).execute()).length, 0)
+  t.equal((await db.selectFrom('audit_log').select('id').where('action', '=', 'totp.reset_by_provider').execute()).length, 1)
+  t.equal((await cli('user:reset-2fa', '--email', 'nobody@example.com')).status, 1)
+})

@@ -1,0 +1,275 @@
+import * as OTPAuth from 'otpauth'
+import t from 'tap'
+import { verifySecondFactor } from '../../src/features/two-factor/otp.ts'
+import { Agent, createOwner, createUser, fieldError, flashOf, signIn, startTestApp, type TestApp } from '../helpers/app.ts'
+import { TestSmtp } from '../helpers/smtp.ts'
+
+const smtp = new TestSmtp()
+await smtp.start()
+t.teardown(() => smtp.stop())
+const ta = await startTestApp(t, { env: { SMTP_URL: smtp.url } })
+const { app, base, clock } = ta
+const db = app.deps.db
+const owner = await createOwner(ta)
+const S = `${base}client/settings/two-factor`
+const STEP = 30_000
+
+function codeAt (key: string, ms: number): string {
+  return new OTPAuth.TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: OTPAuth.Secret.fromBase32(key) }).generate({ timestamp: ms })
+}
+
+/** Moves the clock to the start of the next step, so that ±1 steps are unambiguous. */
+function alignClock (c: TestApp['clock']): void {
+  c.advance((STEP - (c.now().getTime() % STEP)) / 1000 + 31)
+}
+
+/** Enables 2FA for the agent's user by reading the key off the page; returns the key and the recovery codes. */
+async function enable (a: Agent): Promise<{ key: string, codes: string[] }> {
+  const page = await a.get(S)
+  const key = page.body.match(/<code id="totp-key">([^<]+)<\/code>/)![1]!.replace(/\s/g, '')
+  alignClock(clock)
+  const res = await a.post(S, { code: codeAt(key, clock.now().getTime()) })
+  if (res.statusCode !== 200) throw new Error(`enable answered ${res.statusCode}`)
+  const codes = [...res.body.matchAll(/name="code" value="([A-Z2-7]{16})"/g)].map((m) => m[1]!)
+  clock.advance(30) // the enabling code's step is used
+  return { key, codes }
+}
+
+async function twoFactorUser (email: string) {
+  const u = await createUser(ta, owner.accountId, email, 'a long enough passphrase')
+  const a = await signIn(ta, u.email, u.password)
+  const { key, codes } = await enable(a)
+  return { ...u, key, codes, a }
+}
+
+async function passwordStep (email: string, password = 'a long enough passphrase'): Promise<Agent> {
+  const a = new Agent(app)
+  const res = await a.logIn(base, email, password)
+  if (res.headers.location !== `${base}login/two-factor`) throw new Error(`no second step: ${res.statusCode} ${String(res.headers.location)}`)
+  await a.get(`${base}login/two-factor`)
+  return a
+}
+
+const streakOf = async (id: string) => (await db.selectFrom('users').select(['otp_fail_streak', 'otp_locked_until']).where('id', '=', id).executeTakeFirstOrThrow())
+
+t.test('enable: QR code rendered on the server, key and account name as text, then 10 recovery codes shown once', async (t) => {
+  const u = await createUser(ta, owner.accountId, 'enable@example.com')
+  const a = await signIn(ta, u.email, u.password)
+  const page = await a.get(S)
+  t.equal(page.statusCode, 200)
+  t.match(page.body, /<div class="qr"><svg xmlns="http:\/\/www.w3.org\/2000\/svg"/)
+  t.match(page.body, 'Client area: enable@example.com')
+  t.notMatch(page.body, '<script')
+  const key = page.body.match(/<code id="totp-key">([^<]+)<\/code>/)![1]!.replace(/\s/g, '')
+  t.match(key, /^[A-Z2-7]{32}$/, '20 random bytes')
+  for (const bad of ['', '12345', '1234567', 'abcdef']) {
+    const res = await a.post(S, { code: bad })
+    t.equal(res.statusCode, 422, `"${bad}"`)
+    t.equal(fieldError(res.body, 'code'), 'Enter the 6-digit One-time password from the app.')
+  }
+  alignClock(clock)
+  const wrong = await a.post(S, { code: codeAt(key, clock.now().getTime() + 2 * STEP) })
+  t.equal(wrong.statusCode, 422, 'a code from the next-but-one step')
+  t.equal(fieldError(wrong.body, 'code'), 'Wrong code. Check the app and try again.')
+  t.equal((await db.selectFrom('users').select('two_factor_enabled').where('id', '=', u.userId).executeTakeFirstOrThrow()).two_factor_enabled, false)
+  const res = await a.post(S, { code: codeAt(key, clock.now().getTime()) })
+  t.equal(res.statusCode, 200)
+  t.equal(res.headers['cache-control'], 'no-store')
+  const codes = [...res.body.matchAll(/name="code" value="([A-Z2-7]{16})"/g)].map((m) => m[1]!)
+  t.equal(codes.length, 10)
+  const row = await db.selectFrom('users').select(['two_factor_enabled', 'totp_secret']).where('id', '=', u.userId).executeTakeFirstOrThrow()
+  t.equal(row.two_factor_enabled, true)
+  t.notMatch(row.totp_secret!, key, 'the secret is not stored in clear')
+  const stored = await db.selectFrom('recovery_codes').select('code_hash').where('user_id', '=', u.userId).execute()
+  t.equal(stored.length, 10)
+  t.notOk(stored.some((r) => codes.includes(r.code_hash)), 'recovery codes are stored hashed')
+  const file = await a.post(`${S}/recovery-codes.txt`, { code: codes })
+  t.equal(file.statusCode, 200)
+  t.match(file.headers['content-disposition'], 'attachment; filename="recovery-codes.txt"')
+  t.match(file.body, codes[0]!.replace(/(.{4})(?=.)/g, '$1 '))
+  t.equal((await a.post(`${S}/recovery-codes.txt`, { code: 'AAAAAAAAAAAAAAAA' })).statusCode, 404, 'only the user\'s own codes')
+  t.notMatch((await a.get(S)).body, codes[0]!, 'never shown again')
+  const list = await signIn(ta, owner.email, owner.password)
+  t.match((await list.get(`${base}client/users`)).body, /enable@example.com<\/td>\s*<td>Uma User<\/td>\s*<td><span class="status status-ok">Active<\/span><\/td>\s*<td>On<\/td>/)
+})
+
+t.test('sign-in: a second step; nothing is reachable in between; the id changes after it', async (t) => {
+  const u = await twoFactorUser('login@example.com')
+  const a = await passwordStep(u.email)
+  const between = a.cookies.get('sid')
+  t.equal((await a.get(`${base}client/profile`)).statusCode, 303, 'the profile is not reachable between the steps')
+  t.equal((await a.get(`${base}client/users`)).statusCode, 303)
+  t.equal((await a.get(`${base}client/settings`)).statusCode, 303)
+  await a.get(`${base}login/two-factor`)
+  const res = await a.post(`${base}login/two-factor`, { code: codeAt(u.key, clock.now().getTime()) })
+  t.equal(res.statusCode, 303)
+  t.equal(res.headers.location, `${base}client/profile`)
+  t.not(a.cookies.get('sid'), between, 'a new session id after the second step')
+  t.equal((await a.get(`${base}client/profile`)).statusCode, 200)
+  const attempts = await db.selectFrom('login_attempts').select('success').where('user_id', '=', u.userId).execute()
+  t.ok(attempts.some((r) => r.success), 'the sign-in is recorded')
+  t.equal((await new Agent(app).get(`${base}login/two-factor`)).statusCode, 303, 'no second step without the first')
+})
+
+t.test('window edges: ±1 step accepted once each, ±2 refused, replay refused and mailed', async (t) => {
+  const u = await twoFactorUser('window@example.com')
+  clock.advance(90) // well past the step that enabled 2FA
+  const now = () => clock.now().getTime()
+  const opts = { allowRecovery: false, ip: '127.0.0.1' }
+  t.same(await verifySecondFactor(app.deps, u.userId, codeAt(u.key, now() - 2 * STEP), opts), { ok: false, reason: 'wrong' }, '-2 refused')
+  t.same(await verifySecondFactor(app.deps, u.userId, codeAt(u.key, now() + 2 * STEP), opts), { ok: false, reason: 'wrong' }, '+2 refused')
+  t.same(await verifySecondFactor(app.deps, u.userId, codeAt(u.key, now() - STEP), opts), { ok: true, method: 'totp' }, '-1 accepted')
+  t.same(await verifySecondFactor(app.deps, u.userId, codeAt(u.key, now() - STEP), opts), { ok: false, reason: 'replay' }, 'and only once')
+  t.same(await verifySecondFactor(app.deps, u.userId, codeAt(u.key, now()), opts), { ok: true, method: 'totp' }, 'the current step')
+  t.same(await verifySecondFactor(app.deps, u.userId, codeAt(u.key, now() + STEP), opts), { ok: true, method: 'totp' }, '+1 accepted')
+  t.same(await verifySecondFactor(app.deps, u.userId, codeAt(u.key, now()), opts), { ok: false, reason: 'replay' }, 'an older step after a newer one is a replay')
+  const audit = await db.selectFrom('audit_log').select('action').where('actor_user_id', '=', u.userId).where('action', '=', 'totp.replay').execute()
+  t.equal(audit.length, 2)
+  t.match((await smtp.waitFor(u.email, 1)).subject, 'A used one-time password was tried')
+})
+
+t.test('replay across the login step and a confirmation', async (t) => {
+  const u = await twoFactorUser('across@example.com')
+  const a = await passwordStep(u.email)
+  const code = codeAt(u.key, clock.now().getTime())
+  t.equal((await a.post(`${base}login/two-factor`, { code })).statusCode, 303)
+  await a.get(`${base}client/confirm?op=phone&return_to=${encodeURIComponent('/client/profile')}`)
+  const res = await a.post(`${base}client/confirm`, { op: 'phone', return_to: '/client/profile', proof: code })
+  t.equal(res.statusCode, 422)
+  t.equal(fieldError(res.body, 'proof'), 'This code has already been used. Wait for the next one.')
+})
+
+t.test('two parallel requests with one valid code: exactly one wins', async (t) => {
+  const u = await twoFactorUser('parallel@example.com')
+  const code = codeAt(u.key, clock.now().getTime())
+  const results = await Promise.all([1, 2, 3].map(() => verifySecondFactor(app.deps, u.userId, code, { allowRecovery: false, ip: '127.0.0.1' })))
+  t.equal(results.filter((r) => r.ok).length, 1)
+  clock.advance(30)
+  const b = await passwordStep(u.email)
+  const c = await passwordStep(u.email)
+  const code2 = codeAt(u.key, clock.now().getTime())
+  const posts = await Promise.all([b.post(`${base}login/two-factor`, { code: code2 }), c.post(`${base}login/two-factor`, { code: code2 })])
+  t.same(posts.map((p) => p.statusCode).sort(), [303, 422])
+})
+
+t.test('lockout: 5 wrong codes lock for 15 minutes, doubling; a right code is refused while locked', async (t) => {
+  const u = await twoFactorUser('lock@example.com')
+  const a = await passwordStep(u.email)
+  const wrong = () => codeAt(u.key, clock.now().getTime() + 5 * STEP)
+  for (let i = 0; i < 5; i++) t.equal((await a.post(`${base}login/two-factor`, { code: wrong() })).statusCode, 422)
+  t.ok((await streakOf(u.userId)).otp_locked_until !== null, 'locked')
+  const locked = await a.post(`${base}login/two-factor`, { code: codeAt(u.key, clock.now().getTime()) })
+  t.equal(locked.statusCode, 422)
+  t.equal(fieldError(locked.body, 'code'), 'Too many wrong codes: two-factor checks are locked for a while. Try again later.')
+  t.match((await smtp.waitFor(u.email, 1)).subject, 'Too many wrong one-time passwords')
+  clock.advance(15 * 60 + 1)
+  const again = await passwordStep(u.email)
+  t.equal((await again.post(`${base}login/two-factor`, { code: codeAt(u.key, clock.now().getTime()) })).statusCode, 303, 'the lock ends')
+  // Second lock in a day: 30 minutes.
+  const b = await passwordStep(u.email)
+  for (let i = 0; i < 5; i++) await b.post(`${base}login/two-factor`, { code: wrong() })
+  const until = new Date((await streakOf(u.userId)).otp_locked_until!).getTime()
+  t.equal(Math.round((until - clock.now().getTime()) / 60_000), 30, 'doubled')
+  const audit = await db.selectFrom('audit_log').select('action').where('actor_user_id', '=', u.userId).where('action', '=', 'totp.locked').execute()
+  t.equal(audit.length, 2)
+})
+
+t.test('at most 20 wrong codes a day', async (t) => {
+  const u = await twoFactorUser('daily@example.com')
+  const opts = { allowRecovery: false, ip: '127.0.0.1' }
+  for (let i = 0; i < 20; i++) {
+    // Lift the 5-in-a-row locks by hand: this test is about the daily count.
+    await db.updateTable('users').set({ otp_locked_until: null }).where('id', '=', u.userId).execute()
+    t.same(await verifySecondFactor(app.deps, u.userId, '000000', opts), { ok: false, reason: 'wrong' })
+  }
+  const { otp_locked_until: until } = await streakOf(u.userId)
+  t.ok(until !== null && new Date(until).getTime() - clock.now().getTime() > 23 * 3600_000, 'locked for the rest of the day')
+  const right = codeAt(u.key, clock.now().getTime() + 60_000)
+  t.same(await verifySecondFactor(app.deps, u.userId, right, opts), { ok: false, reason: 'locked' }, 'even a right code')
+})
+
+t.test('recovery codes: single use at sign-in; regenerate replaces all of them', async (t) => {
+  const u = await twoFactorUser('recovery@example.com')
+  const a = await passwordStep(u.email)
+  t.equal((await a.post(`${base}login/two-factor`, { code: u.codes[0]!.toLowerCase().replace(/(.{4})/g, '$1 ') })).statusCode, 303)
+  const b = await passwordStep(u.email)
+  const used = await b.post(`${base}login/two-factor`, { code: u.codes[0]! })
+  t.equal(used.statusCode, 422, 'a used recovery code is refused')
+  t.equal(fieldError(used.body, 'code'), 'Wrong code. Check the app and try again.')
+  // Regenerate: re-confirmed with a One-time password, then all old codes are gone.
+  const c = await passwordStep(u.email)
+  await c.post(`${base}login/two-factor`, { code: u.codes[1]! })
+  await c.get(S)
+  const ask = await c.post(`${S}/recovery-codes`, {})
+  t.equal(ask.statusCode, 422, 'a confirmation is asked first')
+  t.match(ask.body, 'make new recovery codes')
+  clock.advance(30)
+  t.equal((await c.post(`${base}client/confirm`, { op: 'two-factor.recovery-codes', return_to: S, proof: codeAt(u.key, clock.now().getTime()) })).statusCode, 303)
+  const fresh = await c.post(`${S}/recovery-codes`, {})
+  t.equal(fresh.statusCode, 200)
+  const newCodes = [...fresh.body.matchAll(/name="code" value="([A-Z2-7]{16})"/g)].map((m) => m[1]!)
+  t.equal(newCodes.length, 10)
+  const d = await passwordStep(u.email)
+  t.equal((await d.post(`${base}login/two-factor`, { code: u.codes[2]! })).statusCode, 422, 'old codes no longer work')
+  t.equal((await d.post(`${base}login/two-factor`, { code: newCodes[0]! })).statusCode, 303)
+})
+
+t.test('re-confirmation is bound to its operation and expires', async (t) => {
+  const u = await createUser(ta, owner.accountId, 'stepup@example.com')
+  await db.insertInto('user_permissions').values([{ user_id: u.userId, permission: 'users.view' }, { user_id: u.userId, permission: 'users.manage' }]).execute()
+  const a = new Agent(app)
+  await a.logIn(base, u.email, u.password)
+  await a.get(`${base}client/profile`)
+  const victim = await createUser(ta, owner.accountId, 'victim2@example.com')
+  // Confirmed for phone changes only.
+  await a.get(`${base}client/confirm?op=phone&return_to=%2Fclient%2Fprofile`)
+  t.equal((await a.post(`${base}client/confirm`, { op: 'phone', return_to: '/client/profile', proof: 'wrong password here' })).statusCode, 422)
+  t.equal((await a.post(`${base}client/confirm`, { op: 'phone', return_to: '/client/profile', proof: u.password })).statusCode, 303)
+  const refused = await a.post(`${base}client/users/${victim.userId}/delete`, {})
+  t.equal(refused.statusCode, 422, 'a confirmation for another operation does not count')
+  t.match(refused.body, 'To delete a user, enter your password.')
+  t.ok(await db.selectFrom('users').select('id').where('id', '=', victim.userId).executeTakeFirst(), 'nothing changed')
+  t.equal((await a.post(`${base}client/profile/phone`, { phone: '+79123450001' })).statusCode, 303, 'the phone change is confirmed')
+  clock.advance(5 * 60 + 1)
+  await a.get(`${base}client/profile`)
+  t.equal((await a.post(`${base}client/profile/phone`, { phone: '+79123450002' })).statusCode, 422, 'expired after five minutes')
+  t.equal((await db.selectFrom('users').select('phone').where('id', '=', u.userId).executeTakeFirstOrThrow()).phone, '+79123450001')
+  t.equal((await a.get(`${base}client/confirm?op=nope`)).statusCode, 404)
+  const evilReturn = await a.post(`${base}client/confirm`, { op: 'phone', return_to: 'https://evil.example/', proof: u.password })
+  t.equal(evilReturn.headers.location, `${base}client/profile`, 'return_to stays on the site')
+})
+
+t.test('with 2FA, confirmations and the password change ask for a One-time password', async (t) => {
+  const u = await twoFactorUser('otp-confirm@example.com')
+  await u.a.get(`${base}client/confirm?op=phone&return_to=%2Fclient%2Fprofile`)
+  const page = await u.a.get(`${base}client/confirm?op=phone&return_to=%2Fclient%2Fprofile`)
+  t.match(page.body, '>One-time password</label>')
+  t.equal((await u.a.post(`${base}client/confirm`, { op: 'phone', return_to: '/client/profile', proof: u.password })).statusCode, 422, 'the password is not enough')
+  const profile = await u.a.get(`${base}client/profile`)
+  t.match(profile.body, 'name="otp"')
+  const noOtp = await u.a.post(`${base}client/profile/password`, { current_password: u.password, new_password: 'a brand new passphrase', new_password_repeat: 'a brand new passphrase', otp: '' })
+  t.equal(noOtp.statusCode, 422)
+  t.ok(fieldError(noOtp.body, 'otp'))
+  clock.advance(30)
+  const ok = await u.a.post(`${base}client/profile/password`, { current_password: u.password, new_password: 'a brand new passphrase', new_password_repeat: 'a brand new passphrase', otp: codeAt(u.key, clock.now().getTime()) })
+  t.equal(ok.statusCode, 303)
+})
+
+t.test('disable needs the One-time password and the password', async (t) => {
+  const u = await twoFactorUser('disable2fa@example.com')
+  await u.a.get(S)
+  const noPassword = await u.a.post(`${S}/disable`, { password: 'wrong password here', code: codeAt(u.key, clock.now().getTime()) })
+  t.equal(noPassword.statusCode, 422)
+  t.equal(fieldError(noPassword.body, 'password'), 'This is not your current password.')
+  const noCode = await u.a.post(`${S}/disable`, { password: u.password, code: '000000' })
+  t.equal(noCode.statusCode, 422)
+  t.equal((await db.selectFrom('users').select('two_factor_enabled').where('id', '=', u.userId).executeTakeFirstOrThrow()).two_factor_enabled, true)
+  clock.advance(30)
+  const ok = await u.a.post(`${S}/disable`, { password: u.password, code: codeAt(u.key, clock.now().getTime()) })
+  t.equal(ok.statusCode, 303)
+  t.match(flashOf((await u.a.get(`${base}client/settings`)).body), 'Two-factor authentication has been disabled.')
+  const row = await db.selectFrom('users').select(['two_factor_enabled', 'totp_secret']).where('id', '=', u.userId).executeTakeFirstOrThrow()
+  t.same(row, { two_factor_enabled: false, totp_secret: null })
+  t.equal((await db.selectFrom('recovery_codes').select('user_id').where('user_id', '=', u.userId).execute()).length, 0)
+  t.equal((await new Agent(app).logIn(base, u.email, u.password)).headers.location, `${base}client/profile`, 'no second step any more')
+})
