@@ -2,8 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { asFormBody, field } from '../../lib/forms.ts'
 import { safeReturnTo } from '../../lib/paths.ts'
 import { renewSession, sessionCookieName } from '../../plugins/session.ts'
-import { otpErrors } from '../two-factor/confirm.ts'
-import { verifySecondFactor } from '../two-factor/otp.ts'
+import { otpError, verifySecondFactor } from '../two-factor/otp.ts'
 import { findUserById } from './queries.ts'
 import { checkPasswordLink, logIn, recordSignIn, requestPasswordReset, setPasswordFromLink, type Client } from './service.ts'
 
@@ -67,7 +66,7 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     const code = field(asFormBody(request.body), 'code')
     if (code === null) return reply.render('auth/two-factor', { error: 'error.repeated' }, 422)
     const result = await verifySecondFactor(deps, p.userId, code, { allowRecovery: true, ip: request.ip })
-    if (!result.ok) return reply.render('auth/two-factor', { error: otpErrors[result.reason] ?? 'error.otpWrong' }, 422)
+    if (!result.ok) return reply.render('auth/two-factor', { error: otpError(result.reason) }, 422)
     const user = await findUserById(deps.db, p.userId)
     if (user === undefined || user.status !== 'active') return reply.redirect(`${base}login`, 303)
     await recordSignIn(deps, user, client(request), result.method)

@@ -8,8 +8,7 @@ import { passwordChangedNotice } from '../../lib/notices.ts'
 import { checkNewPassword, hashPassword, verifyPassword } from '../../lib/passwords.ts'
 import { sha256 } from '../../lib/tokens.ts'
 import type { Deps } from '../../types.ts'
-import { otpErrors } from '../two-factor/confirm.ts'
-import { verifySecondFactor } from '../two-factor/otp.ts'
+import { otpError, verifySecondFactor } from '../two-factor/otp.ts'
 
 export interface Client { ip: string }
 export type FormOutcome = { ok: true } | { ok: false, errors: FieldErrors }
@@ -61,7 +60,7 @@ export async function changePassword (deps: Deps, user: CurrentUser, input: { cu
   // only after the right current password, so a guess cannot burn codes).
   if (user.twoFactor && Object.keys(errors).length === 0) {
     const otp = await verifySecondFactor(deps, user.id, input.otp, { allowRecovery: false, ip: client.ip })
-    if (!otp.ok) errors.otp = otpErrors[otp.reason] ?? 'error.otpWrong'
+    if (!otp.ok) errors.otp = otpError(otp.reason)
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors }
 

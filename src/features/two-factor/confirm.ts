@@ -10,7 +10,7 @@ import type { CurrentUser } from '../../lib/current-user.ts'
 import type { MessageKey } from '../../lib/i18n.ts'
 import { verifyPassword } from '../../lib/passwords.ts'
 import type { Deps } from '../../types.ts'
-import { verifySecondFactor } from './otp.ts'
+import { otpError, verifySecondFactor } from './otp.ts'
 
 export const CONFIRM_SECONDS = 5 * 60
 export const PASSWORD_TRIES = 5
@@ -59,22 +59,12 @@ export function renderConfirmPage (request: FastifyRequest, reply: FastifyReply,
 
 export type ConfirmResult = { ok: true } | { ok: false, error: MessageKey }
 
-const otpErrors: Record<string, MessageKey> = {
-  format: 'error.otpFormat',
-  wrong: 'error.otpWrong',
-  replay: 'error.otpReplay',
-  locked: 'error.otpLocked',
-  not_enabled: 'error.otpWrong'
-}
-
-export { otpErrors }
-
 /** Checks the proof and records the confirmation for op in the session. */
 export async function confirmOperation (deps: Deps, request: FastifyRequest, user: CurrentUser, op: Operation, proof: string): Promise<ConfirmResult> {
   const now = deps.clock.now()
   if (user.twoFactor) {
     const result = await verifySecondFactor(deps, user.id, proof, { allowRecovery: false, ip: request.ip })
-    if (!result.ok) return { ok: false, error: otpErrors[result.reason] ?? 'error.otpWrong' }
+    if (!result.ok) return { ok: false, error: otpError(result.reason) }
   } else {
     const failures = await deps.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<string>().as('n'))
       .where('actor_user_id', '=', user.id).where('action', '=', 'confirm.failed')

@@ -15,7 +15,7 @@ import * as OTPAuth from 'otpauth'
 import type { DB } from '../../db/schema.ts'
 import { writeAudit } from '../../lib/audit.ts'
 import { addSeconds } from '../../lib/clock.ts'
-import { isLanguage, translator } from '../../lib/i18n.ts'
+import { isLanguage, type MessageKey, translator } from '../../lib/i18n.ts'
 import { seal, unseal } from '../../lib/sealed.ts'
 import { sha256 } from '../../lib/tokens.ts'
 import type { Deps } from '../../types.ts'
@@ -27,7 +27,21 @@ export const LOCK_MINUTES = 15
 export const DAILY_LIMIT = 20
 export const RECOVERY_CODES = 10
 
-export type OtpResult = { ok: true, method: 'totp' | 'recovery' } | { ok: false, reason: 'format' | 'wrong' | 'replay' | 'locked' | 'not_enabled' }
+export type OtpResult = { ok: true, method: 'totp' | 'recovery' } | { ok: false, reason: OtpFailure }
+export type OtpFailure = 'format' | 'wrong' | 'replay' | 'locked' | 'not_enabled'
+
+const otpMessages: Record<OtpFailure, MessageKey> = {
+  format: 'error.otpFormat',
+  wrong: 'error.otpWrong',
+  replay: 'error.otpReplay',
+  locked: 'error.otpLocked',
+  not_enabled: 'error.otpWrong'
+}
+
+/** What a form says beside the field when a code is refused. */
+export function otpError (reason: OtpFailure): MessageKey {
+  return otpMessages[reason]
+}
 
 export function newSecret (): string {
   return new OTPAuth.Secret({ size: 20 }).base32

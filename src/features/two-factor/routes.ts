@@ -3,8 +3,8 @@ import QRCode from 'qrcode'
 import { asFormBody, field } from '../../lib/forms.ts'
 import { safeReturnTo } from '../../lib/paths.ts'
 import { confirmOperation, isOperation, renderConfirmPage, requireConfirmation } from './confirm.ts'
-import { formatRecoveryCode, newSecret, openSecret, totpFor } from './otp.ts'
-import { disableTwoFactor, enableTwoFactor, liveRecoveryCodes, regenerateRecoveryCodes, sealSecret } from './service.ts'
+import { formatRecoveryCode, newSecret, openSecret, sealSecret, totpFor } from './otp.ts'
+import { disableTwoFactor, enableTwoFactor, liveRecoveryCodes, regenerateRecoveryCodes } from './service.ts'
 
 export default async function twoFactorRoutes (app: FastifyInstance): Promise<void> {
   const { deps } = app

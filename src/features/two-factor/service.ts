@@ -6,8 +6,7 @@ import { verifyPassword } from '../../lib/passwords.ts'
 import { sha256 } from '../../lib/tokens.ts'
 import type { Deps } from '../../types.ts'
 import { findUserByEmail } from '../auth/queries.ts'
-import { otpErrors } from './confirm.ts'
-import { matchStep, newRecoveryCodes, openSecret, sealSecret, storeRecoveryCodes, verifySecondFactor } from './otp.ts'
+import { matchStep, newRecoveryCodes, openSecret, otpError, storeRecoveryCodes, verifySecondFactor } from './otp.ts'
 
 interface Client { ip: string }
 
@@ -40,7 +39,7 @@ export async function disableTwoFactor (deps: Deps, user: CurrentUser, password:
   // The code is checked only with the right password, so that a password guess cannot burn codes.
   if (passwordOk) {
     const otp = await verifySecondFactor(deps, user.id, code, { allowRecovery: false, ip: client.ip })
-    if (!otp.ok) errors.code = otpErrors[otp.reason] ?? 'error.otpWrong'
+    if (!otp.ok) errors.code = otpError(otp.reason)
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors }
   await turnOff(deps, user.id, user.accountId, user.id, client.ip, 'totp.disabled')
@@ -86,4 +85,3 @@ export async function resetTwoFactorByProvider (deps: Pick<Deps, 'db' | 'clock'>
   return { ok: true, userId: user.id }
 }
 
-export { sealSecret }
