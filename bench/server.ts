@@ -41,7 +41,7 @@ function renderProfile (u: { email: string, full_name: string, is_owner: boolean
   return eta.render('profile/show', {
     t, lang: 'en', appName: config.appName, base: '/', currentPath: '/client/profile', flash: undefined,
     currentUser: { fullName: u.full_name, email: u.email },
-    nav: [{ menu: 'client', label: 'nav.profile', path: 'client/profile' }],
+    nav: [{ menu: 'client', label: 'nav.profile', path: 'client/profile', current: true }],
     csrf: () => 'x'.repeat(52),
     ...profileViewModel(user, t, 'en', {}, false)
   })

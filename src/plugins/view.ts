@@ -29,6 +29,13 @@ function rememberCsrfToken (session: { _csrf?: string }, token: string): string 
   return token
 }
 
+/** The menu with the one item for this page marked: the longest path that is the page or contains it. */
+function currentNav (items: NavItem[], base: string, path: string): Array<NavItem & { current: boolean }> {
+  const matches = (item: NavItem) => path === base + item.path || path.startsWith(`${base}${item.path}/`)
+  const best = items.filter(matches).sort((a, b) => b.path.length - a.path.length)[0]
+  return items.map((item) => ({ ...item, current: item === best }))
+}
+
 export function createEta (): Eta {
   return new Eta({ views: viewsDir, cache: true, autoEscape: true, autoTrim: [false, 'nl'] })
 }
@@ -64,7 +71,7 @@ export default fp(async function viewPlugin (app: FastifyInstance) {
       appName: config.appName,
       base: config.basePath,
       currentUser: user === null ? null : { fullName: user.fullName, email: user.email },
-      nav: user === null ? [] : app.nav.filter((item) => item.permission === undefined || can(user, item.permission)),
+      nav: user === null ? [] : currentNav(app.nav.filter((item) => item.permission === undefined || can(user, item.permission)), config.basePath, request.url.split('?')[0] ?? ''),
       currentPath: request.url.split('?')[0],
       flash,
       // A function, not a value: a session (for the CSRF secret) is made only for pages with a form.

@@ -81,3 +81,10 @@ t.test('the list offers actions only to managers', async (t) => {
   t.notMatch((await agents.viewer.get(`${base}client/users`)).body, '/edit"')
   t.match((await agents.manager.get(`${base}client/users`)).body, `/client/users/${T}/edit`)
 })
+
+t.test('the menu marks one item as the current page: the closest one', async (t) => {
+  const current = async (path: string) => [...(await agents.owner.get(`${base}${path}`)).body.matchAll(/<a href="([^"]+)" aria-current="page">/g)].map((m) => m[1])
+  t.same(await current('client/users/new'), ['/client/users/new'])
+  t.same(await current(`client/users/${T}/edit`), ['/client/users'])
+  t.same(await current('client/profile/sessions'), ['/client/profile'])
+})
