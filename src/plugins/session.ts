@@ -47,11 +47,6 @@ type Callback = (err?: any, result?: any) => void
 export class PgSessionStore implements SessionStore {
   constructor (private readonly deps: Pick<Deps, 'db' | 'pool' | 'clock' | 'config'>) {}
 
-  // The embedded database multiplexes every connection onto one PostgreSQL
-  // session, where a statement name prepared by one pool client collides
-  // with another's: named statements only on a real server.
-  private get prepared (): boolean { return this.deps.config.databaseUrl !== undefined }
-
   private get idleMs (): number { return this.deps.config.sessionIdleMinutes * 60_000 }
   private get absoluteMs (): number { return this.deps.config.sessionAbsoluteHours * 3_600_000 }
 
@@ -71,7 +66,7 @@ export class PgSessionStore implements SessionStore {
     const now = this.deps.clock.now().getTime()
     const id = sha256(sessionId)
     const { rows } = await this.deps.pool.query<SessionRow>({
-      name: this.prepared ? 'session_load' : undefined,
+      name: 'session_load',
       text: LOAD_SQL,
       values: [id, now - this.idleMs, now - this.absoluteMs]
     })
@@ -80,7 +75,7 @@ export class PgSessionStore implements SessionStore {
     if (row.user_id !== null && row.u === null) return null // the user was disabled or deleted
     if (now - row.seen_ms > TOUCH_EVERY_MS) {
       await this.deps.pool.query({
-        name: this.prepared ? 'session_touch' : undefined,
+        name: 'session_touch',
         text: 'update sessions set last_seen_at = $2 where id = $1 and last_seen_at < $2',
         values: [id, new Date(now)]
       })
