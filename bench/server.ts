@@ -1,12 +1,14 @@
 // The server side of `npm run bench`, in its own process so that the load
 // generator does not share its CPU time: the real app, plus a bare Fastify
 // instance (no session, no CSRF, no plugins) on the same database pool and
-// templates with the two reference routes. Prints its ports as one JSON line.
+// templates with the two in-process reference routes. The app logs as a user
+// runs it (LOG_LEVEL, default info; to /dev/null instead of the terminal).
+// Prints its ports, the bench user and the database URL as one JSON line.
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import Fastify from 'fastify'
-import { buildApp } from '../src/app.ts'
+import { buildApp, redactUrl } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 import { createAccount } from '../src/features/accounts/service.ts'
 import { profileViewModel } from '../src/features/profile/view.ts'
@@ -17,8 +19,16 @@ import { createEta } from '../src/plugins/view.ts'
 export const BENCH_EMAIL = 'bench-owner@example.com'
 export const BENCH_PASSWORD = 'benchmark passphrase'
 
-const config = loadConfig({ ...process.env, DATA_DIR: mkdtempSync(path.join(tmpdir(), 'cp-bench-')), LOG_LEVEL: 'silent', PORT: '0' })
-const app = await buildApp(config, { logger: false })
+const config = loadConfig({ ...process.env, DATA_DIR: mkdtempSync(path.join(tmpdir(), 'cp-bench-')), PORT: '0' })
+// The same logger as buildApp's default, writing (synchronously, as pino does
+// to stdout) to /dev/null: stdout carries the JSON line for run.ts.
+const app = await buildApp(config, {
+  logger: {
+    level: config.logLevel,
+    file: '/dev/null',
+    serializers: { req: (req) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }) }
+  }
+})
 const db = app.deps.db
 
 // Seed: one account with its owner and 49 more users with a few permissions each.
@@ -57,7 +67,10 @@ ref.get('/ref/memory', async (request, reply) => reply.type('text/html; charset=
 await ref.listen({ port: 0, host: '127.0.0.1' })
 
 const port = (s: typeof app) => (s.server.address() as { port: number }).port
-process.stdout.write(JSON.stringify({ app: port(app), ref: port(ref), email, password: BENCH_PASSWORD, embedded: config.databaseUrl === undefined }) + '\n')
+const databaseUrl = config.databaseUrl ?? (app.deps.pool as unknown as { options: { connectionString: string } }).options.connectionString
+process.stdout.write(JSON.stringify({
+  app: port(app), ref: port(ref), email, password: BENCH_PASSWORD, userId: created.userId, databaseUrl, embedded: config.databaseUrl === undefined, logLevel: config.logLevel
+}) + '\n')
 
 const stop = async (): Promise<void> => {
   await ref.close()
