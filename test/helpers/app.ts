@@ -34,7 +34,7 @@ export async function startTestApp (t: Teardown, opts: { env?: Record<string, st
     PUBLIC_URL: 'http://panel.test',
     DELIVERY_RETRY_DELAY_SECONDS: '1',
     LOG_LEVEL: 'silent',
-    ...(database.url === undefined ? {} : { DATABASE_URL: database.url }),
+    DATABASE_URL: database.url,
     ...opts.env
   })
   const clock = new TestClock()

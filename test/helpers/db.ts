@@ -1,7 +1,7 @@
-// A database per test file. With DATABASE_URL: a clone of a migrated template
-// database on that PostgreSQL server (created once per migration set, under
-// an advisory lock so parallel test files wait for each other). Without it:
-// the embedded PostgreSQL (PGlite) in the file's own DATA_DIR.
+// A database per test file: a clone of a migrated template database on the
+// PostgreSQL server at DATABASE_URL (created once per migration set, under an
+// advisory lock so parallel test files wait for each other). `npm test` sets
+// DATABASE_URL to its embedded server when the environment has none.
 import { createHash, randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
@@ -11,8 +11,7 @@ import { createKysely } from '../../src/db/database.ts'
 import { migrateToLatest, migrationsDir } from '../../src/db/migrate.ts'
 
 export interface TestDatabase {
-  /** undefined: embedded */
-  url: string | undefined
+  url: string
   drop: () => Promise<void>
 }
 
@@ -52,7 +51,9 @@ async function ensureTemplate (admin: pg.Client, serverUrl: string, name: string
 
 export async function createTestDatabase (): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL
-  if (serverUrl === undefined || serverUrl === '') return { url: undefined, drop: async () => {} }
+  if (serverUrl === undefined || serverUrl === '') {
+    throw new Error('DATABASE_URL is unset: run the tests with `npm test` (it starts the embedded PostgreSQL) or set DATABASE_URL.')
+  }
   const admin = new pg.Client({ connectionString: serverUrl })
   await admin.connect()
   const template = templateName()
