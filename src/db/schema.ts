@@ -106,6 +106,19 @@ export interface RecoveryCodesTable {
   used_at: Timestamp | null
 }
 
+export interface LimitCountersTable {
+  kind: string
+  key: string
+  window_start: Timestamp
+  count: Generated<number>
+  failures: Generated<number>
+  last_at: Timestamp | null
+  locked_until: Timestamp | null
+  locks: Generated<number>
+  locks_since: Timestamp | null
+  updated_at: Timestamp
+}
+
 export interface DB {
   recovery_codes: RecoveryCodesTable
   accounts: AccountsTable
@@ -117,6 +130,7 @@ export interface DB {
   audit_log: AuditLogTable
   verification_codes: VerificationCodesTable
   code_sends: CodeSendsTable
+  limit_counters: LimitCountersTable
 }
 
 export type User = Selectable<UsersTable>

@@ -15,27 +15,6 @@ export function findUserById (db: Kysely<DB>, id: string) {
     .executeTakeFirst()
 }
 
-export interface FailureCounts { email: number, emailLast: Date | null, emailOldest: Date | null, ip: number }
-
-/** Failed password checks in the window, for the address and for the IP, since the last success of the address. */
-export async function countFailures (db: Kysely<DB>, email: string, ip: string, since: Date): Promise<FailureCounts> {
-  const { rows } = await sql<{ email_n: string, email_last: Date | null, email_oldest: Date | null, ip_n: string }>`
-    with last_ok as (
-      select max(created_at) as at from login_attempts where email = ${email} and success and created_at > ${since}
-    )
-    select
-      (select count(*) from login_attempts, last_ok where email = ${email} and not success and not throttled
-         and created_at > greatest(${since}, coalesce(last_ok.at, ${since}))) as email_n,
-      (select max(created_at) from login_attempts, last_ok where email = ${email} and not success and not throttled
-         and created_at > greatest(${since}, coalesce(last_ok.at, ${since}))) as email_last,
-      (select min(created_at) from login_attempts, last_ok where email = ${email} and not success and not throttled
-         and created_at > greatest(${since}, coalesce(last_ok.at, ${since}))) as email_oldest,
-      (select count(*) from login_attempts where ip = ${ip} and not success and not throttled and created_at > ${since}) as ip_n`
-    .execute(db)
-  const r = rows[0]!
-  return { email: Number(r.email_n), emailLast: r.email_last, emailOldest: r.email_oldest, ip: Number(r.ip_n) }
-}
-
 export async function recordAttempt (db: Kysely<DB>, a: { email: string, userId: string | null, ip: string, userAgent: string | null, success: boolean, throttled: boolean, at: Date }): Promise<void> {
   await db.insertInto('login_attempts').values({
     email: a.email.slice(0, 320),

@@ -1,15 +1,18 @@
 // Signing in, asking for a reset link and setting a password from a link.
 // Unknown email, wrong password, disabled user and a throttled address give
-// the same answer after the same work (one argon2 verification).
+// the same answer after the same work (one argon2 verification). The
+// throttle's decision comes from the limit counters, reserved before the
+// check (throttle.ts); login_attempts is the user-visible history only.
 import type { Deps } from '../../types.ts'
 import { writeAudit } from '../../lib/audit.ts'
 import { addSeconds } from '../../lib/clock.ts'
+import { recordFailure, recordSuccess, releaseAttempt, reserveAttempt, resetCounter } from '../../lib/limits.ts'
 import { translator, isLanguage, type MessageKey } from '../../lib/i18n.ts'
 import { passwordChangedNotice } from '../../lib/notices.ts'
 import { checkNewPassword, hashPassword, needsRehash, verifyPassword } from '../../lib/passwords.ts'
 import { consumeToken, issueToken, peekToken, revokeTokens, sha256, type TokenPurpose } from '../../lib/tokens.ts'
-import { countFailures, countRecentTokens, endAllSessions, findUserByEmail, findUserById, recordAttempt, setPasswordHash } from './queries.ts'
-import { isThrottled, WINDOW_SECONDS } from './throttle.ts'
+import { countRecentTokens, endAllSessions, findUserByEmail, findUserById, recordAttempt, setPasswordHash } from './queries.ts'
+import { emailRule, ipRule } from './throttle.ts'
 
 export const RESET_TTL_SECONDS = 3600
 export const INVITE_TTL_SECONDS = 7 * 24 * 3600
@@ -23,11 +26,18 @@ export async function logIn (deps: Deps, email: string, password: string, client
   const { db, clock } = deps
   const now = clock.now()
   const key = email.trim().toLowerCase()
-  const counts = await countFailures(db, key, client.ip, addSeconds(now, -WINDOW_SECONDS))
-  const throttled = isThrottled(counts, now)
+  // The try is counted before the password is checked, so that parallel tries cannot all be checked.
+  const reservation = await reserveAttempt(db, [{ rule: emailRule, key }, { rule: ipRule, key: client.ip }], now)
+  const throttled = !reservation.ok
   const user = key === '' ? undefined : await findUserByEmail(db, key)
   const valid = await verifyPassword(throttled ? null : user?.password_hash, password)
   const ok = !throttled && valid && user?.status === 'active'
+  if (reservation.ok) {
+    // A right password with a second step due is neither: the sign-in is not done yet.
+    if (!ok) await recordFailure(db, reservation, clock.now())
+    else if (user.two_factor_enabled) await releaseAttempt(db, reservation, clock.now())
+    else await recordSuccess(db, reservation, clock.now())
+  }
   if (ok && user.password_hash !== null && needsRehash(user.password_hash)) {
     await setPasswordHash(db, user.id, await hashPassword(password), now)
   }
@@ -44,11 +54,13 @@ export async function logIn (deps: Deps, email: string, password: string, client
   return { ok: true, userId: user.id, secondFactor: false }
 }
 
-/** A completed sign-in: last login, the sign-in history and the audit log. */
+/** A completed sign-in: last login, the sign-in history, the audit log; the address's failures start again. */
 export async function recordSignIn (deps: Deps, user: { id: string, account_id: string, email: string }, client: Client, method: 'password' | 'totp' | 'recovery'): Promise<void> {
   const now = deps.clock.now()
   if (method !== 'password') {
     await recordAttempt(deps.db, { email: user.email.toLowerCase(), userId: user.id, ip: client.ip, userAgent: client.userAgent, success: true, throttled: false, at: now })
+    // (With the password alone, logIn has already started the count again.)
+    await resetCounter(deps.db, emailRule, user.email.toLowerCase(), now)
   }
   await deps.db.updateTable('users').set({ last_login_at: now }).where('id', '=', user.id).execute()
   await writeAudit(deps.db, { accountId: user.account_id, actorUserId: user.id, action: 'login.success', ip: client.ip, details: { method }, at: now })

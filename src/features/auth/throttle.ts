@@ -1,13 +1,15 @@
-// Sign-in throttle (SPEC §2). Failed password checks are counted per email
-// address over the last hour, since its last successful sign-in:
+// Sign-in throttle (SPEC §2), on the shared limit counters (lib/limits.ts).
+// Failed password checks are counted per email address in an hour, since
+// its last completed sign-in:
 // - the first FREE_FAILURES are free;
 // - after that each try waits 2^(n - FREE_FAILURES) seconds (at most
-//   MAX_BACKOFF_SECONDS) after the previous failure;
-// - at HOURLY_LIMIT failures the address is refused until the oldest ages out.
-// Per client IP, IP_HOURLY_LIMIT failures a hour is the second line.
-// A refused try is answered exactly like a wrong password, and is recorded
-// as throttled so that it does not extend the lock.
-import type { FailureCounts } from './queries.ts'
+//   MAX_BACKOFF_SECONDS) after the previous one;
+// - at HOURLY_LIMIT the address is refused until the hour has passed.
+// Per client IP, IP_HOURLY_LIMIT failures an hour is the second line.
+// The attempt is reserved on both counters before the password is checked,
+// so parallel tries cannot all be evaluated. A refused try is answered
+// exactly like a wrong password and does not extend the lock.
+import { backoffSeconds as backoff, type LimitRule } from '../../lib/limits.ts'
 
 export const WINDOW_SECONDS = 3600
 export const FREE_FAILURES = 5
@@ -15,14 +17,22 @@ export const MAX_BACKOFF_SECONDS = 300
 export const HOURLY_LIMIT = 20
 export const IP_HOURLY_LIMIT = 100
 
-export function backoffSeconds (failures: number): number {
-  if (failures < FREE_FAILURES) return 0
-  return Math.min(2 ** (failures - FREE_FAILURES), MAX_BACKOFF_SECONDS)
+export const emailRule: LimitRule = {
+  kind: 'login.email',
+  limit: HOURLY_LIMIT,
+  windowSeconds: WINDOW_SECONDS,
+  backoff: { free: FREE_FAILURES, maxSeconds: MAX_BACKOFF_SECONDS },
+  onSuccess: 'reset'
 }
 
-export function isThrottled (counts: FailureCounts, now: Date): boolean {
-  if (counts.ip >= IP_HOURLY_LIMIT) return true
-  if (counts.email >= HOURLY_LIMIT) return true
-  const wait = backoffSeconds(counts.email)
-  return wait > 0 && counts.emailLast !== null && now.getTime() - counts.emailLast.getTime() < wait * 1000
+export const ipRule: LimitRule = {
+  kind: 'login.ip',
+  limit: IP_HOURLY_LIMIT,
+  windowSeconds: WINDOW_SECONDS,
+  onSuccess: 'release'
+}
+
+/** How long a try waits after the previous one when `failures` are counted. */
+export function backoffSeconds (failures: number): number {
+  return backoff(failures, { free: FREE_FAILURES, maxSeconds: MAX_BACKOFF_SECONDS })
 }

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { backoffSeconds, FREE_FAILURES, HOURLY_LIMIT, IP_HOURLY_LIMIT } from '../../../src/features/auth/throttle.ts'
+import { backoffSeconds, FREE_FAILURES, HOURLY_LIMIT, IP_HOURLY_LIMIT, ipRule } from '../../../src/features/auth/throttle.ts'
+import { recordFailure, reserveAttempt } from '../../../src/lib/limits.ts'
 import { Agent, createOwner, startTestApp } from '../../helpers/app.ts'
 
 const ta = await startTestApp(t, { env: { TRUST_PROXY: '127.0.0.1' } })
@@ -51,11 +52,12 @@ t.test('unknown addresses are throttled the same way', async (t) => {
 t.test('per client IP, behind a trusted proxy', async (t) => {
   clock.advance(7200)
   const u = await createOwner(ta, 'ipvictim@example.com', 'ip victim passphrase')
-  // Failures for many addresses from one IP.
-  const now = clock.now()
-  await db.insertInto('login_attempts').values(Array.from({ length: IP_HOURLY_LIMIT }, (_, i) => ({
-    email: `spray${i}@example.com`, user_id: null, ip: '198.51.100.9', user_agent: null, success: false, throttled: false, created_at: now
-  }))).execute()
+  // Failures for many addresses from one IP, counted as the sign-in counts them.
+  for (let i = 0; i < IP_HOURLY_LIMIT; i++) {
+    const r = await reserveAttempt(db, [{ rule: ipRule, key: '198.51.100.9' }], clock.now())
+    if (!r.ok) throw new Error(`refused after ${i}`)
+    await recordFailure(db, r, clock.now())
+  }
   t.equal(await attempt(u.email, u.password, '198.51.100.9'), 422, 'the spraying IP is refused')
   t.equal(await attempt(u.email, u.password, '198.51.100.10'), 303, 'another IP is not')
   const recorded = await db.selectFrom('login_attempts').select('ip').where('email', '=', u.email).orderBy('id').execute()
