@@ -50,7 +50,12 @@ async function passwordStep (email: string, password = 'a long enough passphrase
   return a
 }
 
-const streakOf = async (id: string) => (await db.selectFrom('users').select(['otp_fail_streak', 'otp_locked_until']).where('id', '=', id).executeTakeFirstOrThrow())
+/** The user's wrong-code streak counter (lib/limits.ts). */
+const streakOf = async (id: string) => {
+  const row = await db.selectFrom('limit_counters').select(['failures', 'locked_until']).where('kind', '=', 'otp.streak').where('key', '=', id).executeTakeFirst()
+  return { otp_fail_streak: row?.failures ?? 0, otp_locked_until: row?.locked_until ?? null }
+}
+const dailyOf = async (id: string) => (await db.selectFrom('limit_counters').select(['count', 'failures']).where('kind', '=', 'otp.day').where('key', '=', id).executeTakeFirst())
 
 t.test('enable: QR code rendered on the server, key and account name as text, then 10 recovery codes shown once', async (t) => {
   const u = await createUser(ta, owner.accountId, 'enable@example.com')
@@ -144,6 +149,9 @@ t.test('two parallel requests with one valid code: exactly one wins', async (t) 
   const code = codeAt(u.key, clock.now().getTime())
   const results = await Promise.all([1, 2, 3].map(() => verifySecondFactor(app.deps, u.userId, code, { allowRecovery: false, ip: '127.0.0.1' })))
   t.equal(results.filter((r) => r.ok).length, 1)
+  t.same(results.filter((r) => !r.ok), [{ ok: false, reason: 'replay' }, { ok: false, reason: 'replay' }], 'the others are answered as already used')
+  t.equal((await streakOf(u.userId)).otp_fail_streak, 0, 'not counted towards a lock')
+  t.equal((await dailyOf(u.userId))?.count, 0, 'nor towards the daily cap')
   clock.advance(30)
   const b = await passwordStep(u.email)
   const c = await passwordStep(u.email)
@@ -179,13 +187,17 @@ t.test('at most 20 wrong codes a day', async (t) => {
   const opts = { allowRecovery: false, ip: '127.0.0.1' }
   for (let i = 0; i < 20; i++) {
     // Lift the 5-in-a-row locks by hand: this test is about the daily count.
-    await db.updateTable('users').set({ otp_locked_until: null }).where('id', '=', u.userId).execute()
+    await db.updateTable('limit_counters').set({ locked_until: null }).where('kind', '=', 'otp.streak').where('key', '=', u.userId).execute()
     t.same(await verifySecondFactor(app.deps, u.userId, '000000', opts), { ok: false, reason: 'wrong' })
   }
-  const { otp_locked_until: until } = await streakOf(u.userId)
-  t.ok(until !== null && new Date(until).getTime() - clock.now().getTime() > 23 * 3600_000, 'locked for the rest of the day')
+  t.equal((await dailyOf(u.userId))?.failures, 20, 'twenty counted on the daily counter')
+  const locks = await db.selectFrom('audit_log').select('details').where('actor_user_id', '=', u.userId).where('action', '=', 'totp.locked').orderBy('id', 'desc').execute()
+  t.ok(Number(locks[0]!.details.minutes) > 23 * 60, 'locked for the rest of the day')
+  await db.updateTable('limit_counters').set({ locked_until: null }).where('kind', '=', 'otp.streak').where('key', '=', u.userId).execute()
   const right = codeAt(u.key, clock.now().getTime() + 60_000)
   t.same(await verifySecondFactor(app.deps, u.userId, right, opts), { ok: false, reason: 'locked' }, 'even a right code')
+  clock.advance(24 * 3600)
+  t.same(await verifySecondFactor(app.deps, u.userId, codeAt(u.key, clock.now().getTime()), opts), { ok: true, method: 'totp' }, 'a day later')
 })
 
 t.test('recovery codes: single use at sign-in; regenerate replaces all of them', async (t) => {

@@ -2,20 +2,22 @@
 // - TOTP SHA-1, 6 digits, 30 s, window ±1 step, on the injected clock;
 // - a time step is accepted once: the last accepted step is stored and any
 //   step at or below it is refused (one conditional UPDATE, so of two
-//   requests with one code exactly one wins); a replay is audited and mailed;
+//   requests with one code exactly one wins); a replay is audited and mailed
+//   but not counted as a wrong code (it is a right one, used);
 // - recovery codes: 10 × 16 base32 characters, stored as SHA-256, single use;
-// - wrong codes, counted per user across the login step and confirmations:
-//   5 in a row lock for 15 minutes, doubling with each lock in 24 hours; at
-//   most 20 a day; a locked user is refused even with a right code; every
-//   lock is audited and mailed;
+// - wrong codes, counted per user across the login step and confirmations
+//   on the limit counters (lib/limits.ts), each attempt reserved before the
+//   code is checked: 5 in a row lock for 15 minutes, doubling with each lock
+//   in 24 hours; at most 20 a day; a locked user is refused even with a
+//   right code; every lock is audited and mailed;
 // - the secret is 20 random bytes, sealed with AES-GCM at rest.
 import { randomBytes } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import * as OTPAuth from 'otpauth'
 import type { DB } from '../../db/schema.ts'
 import { writeAudit } from '../../lib/audit.ts'
-import { addSeconds } from '../../lib/clock.ts'
 import { isLanguage, type MessageKey, translator } from '../../lib/i18n.ts'
+import { deleteCounters, type LimitRule, recordFailure, recordSuccess, releaseAttempt, type Reserved, reserveAttempt } from '../../lib/limits.ts'
 import { seal, unseal } from '../../lib/sealed.ts'
 import { sha256 } from '../../lib/tokens.ts'
 import type { Deps } from '../../types.ts'
@@ -26,6 +28,18 @@ export const STREAK_LIMIT = 5
 export const LOCK_MINUTES = 15
 export const DAILY_LIMIT = 20
 export const RECOVERY_CODES = 10
+
+/** 5 wrong codes in a row lock for 15 minutes, doubling with each lock in 24 hours. */
+export const streakRule: LimitRule = {
+  kind: 'otp.streak',
+  limit: STREAK_LIMIT,
+  windowSeconds: null,
+  lock: { seconds: LOCK_MINUTES * 60, doublingWithinSeconds: 24 * 3600 },
+  onSuccess: 'reset'
+}
+/** At most 20 wrong codes in a day. */
+export const dailyRule: LimitRule = { kind: 'otp.day', limit: DAILY_LIMIT, windowSeconds: 24 * 3600, onSuccess: 'release' }
+export const otpRules = [streakRule, dailyRule]
 
 export type OtpResult = { ok: true, method: 'totp' | 'recovery' } | { ok: false, reason: OtpFailure }
 export type OtpFailure = 'format' | 'wrong' | 'replay' | 'locked' | 'not_enabled'
@@ -88,27 +102,19 @@ function notify (deps: Deps, trx: Kysely<DB>, user: Subject, key: 'mail.totpLock
   return deps.jobs.send('mail', { to: user.email, subject: t(`${key}.subject`, params), text: t(`${key}.body`, params) }, trx)
 }
 
-/** A wrong code: the streak grows; at the limit (or the daily cap) the user is locked. */
-async function countFailure (deps: Deps, trx: Kysely<DB>, user: Subject, ip: string, now: Date, reason: string): Promise<void> {
+/** A wrong code stays counted; at the streak limit (or the daily cap) the user is locked, audited and mailed. */
+async function countFailure (deps: Deps, trx: Kysely<DB>, user: Subject, reserved: Reserved, ip: string, now: Date, reason: string): Promise<void> {
   await writeAudit(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, action: 'totp.failed', ip, details: { reason }, at: now })
-  const row = await trx.updateTable('users').set((eb) => ({ otp_fail_streak: eb('otp_fail_streak', '+', 1) }))
-    .where('id', '=', user.id).returning('otp_fail_streak').executeTakeFirstOrThrow()
-  const dayAgo = addSeconds(now, -24 * 3600)
-  const count = async (action: string) => Number((await trx.selectFrom('audit_log').select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('actor_user_id', '=', user.id).where('action', '=', action).where('created_at', '>', dayAgo).executeTakeFirstOrThrow()).n)
-  let until: Date | undefined
-  if (await count('totp.failed') >= DAILY_LIMIT) {
-    const oldest = await trx.selectFrom('audit_log').select('created_at').where('actor_user_id', '=', user.id).where('action', '=', 'totp.failed')
-      .where('created_at', '>', dayAgo).orderBy('created_at').executeTakeFirstOrThrow()
-    until = addSeconds(new Date(oldest.created_at), 24 * 3600)
-  } else if (row.otp_fail_streak >= STREAK_LIMIT) {
-    until = addSeconds(now, LOCK_MINUTES * 60 * 2 ** await count('totp.locked'))
-  }
+  const until = await recordFailure(trx, reserved, now)
   if (until === undefined) return
-  await trx.updateTable('users').set({ otp_locked_until: until, otp_fail_streak: 0 }).where('id', '=', user.id).execute()
   const minutes = Math.ceil((until.getTime() - now.getTime()) / 60_000)
   await writeAudit(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, action: 'totp.locked', ip, details: { minutes }, at: now })
   await notify(deps, trx, user, 'mail.totpLocked', minutes)
+}
+
+/** Forgets a user's wrong-code streak, locks and daily count (2FA turned off or reset by the provider). */
+export async function clearOtpLimits (db: Kysely<DB>, userId: string): Promise<void> {
+  await deleteCounters(db, otpRules, userId)
 }
 
 /**
@@ -122,25 +128,33 @@ export async function verifySecondFactor (deps: Deps, userId: string, input: str
   const isRecovery = opts.allowRecovery && /^[A-Z2-7]{16}$/.test(code)
   if (!isTotp && !isRecovery) return { ok: false, reason: 'format' }
   return await deps.db.transaction().execute(async (trx): Promise<OtpResult> => {
+    // The user's row lock puts the checks of one user in a line; the attempt is
+    // reserved on the counters before the code is looked at.
     const user = await trx.selectFrom('users')
-      .select(['id', 'account_id', 'email', 'full_name', 'language', 'totp_secret', 'two_factor_enabled', 'otp_locked_until'])
+      .select(['id', 'account_id', 'email', 'full_name', 'language', 'totp_secret', 'two_factor_enabled'])
       .where('id', '=', userId).forUpdate().executeTakeFirst()
     if (user === undefined || !user.two_factor_enabled || user.totp_secret === null) return { ok: false, reason: 'not_enabled' }
-    if (user.otp_locked_until !== null && new Date(user.otp_locked_until).getTime() > now.getTime()) {
+    const reserved = await reserveAttempt(trx, otpRules.map((rule) => ({ rule, key: user.id })), now)
+    if (!reserved.ok) {
       await writeAudit(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, action: 'totp.refused_locked', ip: opts.ip, at: now })
       return { ok: false, reason: 'locked' }
     }
     if (isTotp) {
       const step = matchStep(openSecret(deps, user.totp_secret), code, now)
       if (step !== undefined) {
-        const accepted = await trx.updateTable('users').set({ totp_last_step: String(step), otp_fail_streak: 0 })
+        const accepted = await trx.updateTable('users').set({ totp_last_step: String(step) })
           .where('id', '=', user.id)
           .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', String(step))]))
           .returning('id').executeTakeFirst()
-        if (accepted !== undefined) return { ok: true, method: 'totp' }
+        if (accepted !== undefined) {
+          await recordSuccess(trx, reserved, now)
+          return { ok: true, method: 'totp' }
+        }
+        // A right code whose step is used (the same code posted twice at once,
+        // or replayed): refused as used, not counted towards a lock.
+        await releaseAttempt(trx, reserved, now)
         await writeAudit(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, action: 'totp.replay', ip: opts.ip, at: now })
         await notify(deps, trx, user, 'mail.totpReplay')
-        await countFailure(deps, trx, user, opts.ip, now, 'replay')
         return { ok: false, reason: 'replay' }
       }
     } else {
@@ -148,12 +162,12 @@ export async function verifySecondFactor (deps: Deps, userId: string, input: str
         .where('user_id', '=', user.id).where('code_hash', '=', sha256(code)).where('used_at', 'is', null)
         .returning('user_id').executeTakeFirst()
       if (used !== undefined) {
-        await trx.updateTable('users').set({ otp_fail_streak: 0 }).where('id', '=', user.id).execute()
+        await recordSuccess(trx, reserved, now)
         await writeAudit(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, action: 'totp.recovery_code_used', ip: opts.ip, at: now })
         return { ok: true, method: 'recovery' }
       }
     }
-    await countFailure(deps, trx, user, opts.ip, now, isTotp ? 'wrong_code' : 'wrong_recovery_code')
+    await countFailure(deps, trx, user, reserved, opts.ip, now, isTotp ? 'wrong_code' : 'wrong_recovery_code')
     return { ok: false, reason: 'wrong' }
   })
 }
