@@ -1,5 +1,6 @@
+import { sql } from 'kysely'
 import Papa from 'papaparse'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { writeAudit } from '../../src/lib/audit.ts'
 import { Agent, createOwner, createUser, signIn, startTestApp } from '../helpers/app.ts'
 
@@ -18,6 +19,36 @@ for (const evil of ['=HYPERLINK("http://evil")', '+1', '-1', '@x', '\tx', '\rx',
   await writeAudit(db, { accountId: owner.accountId, actorUserId: u.userId, targetUserId: u.userId, action: 'profile.name_changed', ip: '203.0.113.5', details: { value: evil }, at: ta.clock.now() })
 }
 const a = await signIn(ta, owner.email, owner.password)
+
+// Keyset paging with filters: rows are told apart by the "n" in their details.
+const numbersOn = (html: string) => [...html.matchAll(/<td class="details">n: (\d+)<\/td>/g)].map((m) => Number(m[1]))
+const linkOn = (html: string, rel: string) => html.match(new RegExp(`<a href="([^"]+)" rel="${rel}">`))?.[1]?.replaceAll('&amp;', '&')
+const v = await createUser(ta, owner.accountId, 'Vera@example.com', 'a long enough passphrase', 'Vera Pager')
+// 23 events of Vera, newest last; pairs share a timestamp (the id breaks the tie).
+const veraEvents: Array<{ n: number, action: string, at: number }> = []
+const t0 = ta.clock.now().getTime() - 3_600_000
+for (let n = 0; n < 23; n++) {
+  const action = ['profile.name_changed', 'phone.set', 'login.success'][n % 3]!
+  const at = t0 + Math.floor(n / 2) * 1000
+  veraEvents.push({ n, action, at })
+  await writeAudit(db, { accountId: owner.accountId, actorUserId: v.userId, targetUserId: v.userId, action, ip: null, details: { n }, at: new Date(at) })
+}
+// Newest first; the later write first within a second.
+const newestFirst = (events: typeof veraEvents) => [...events].sort((x, y) => y.at - x.at || y.n - x.n).map((e) => e.n)
+
+async function walk (t: Test, agent: Agent, start: string, rel: 'next' | 'prev'): Promise<number[][]> {
+  const pages: number[][] = []
+  let url: string | undefined = start
+  for (let i = 0; url !== undefined && i < 50; i++) {
+    const page = await agent.get(url)
+    t.equal(page.statusCode, 200)
+    pages.push(numbersOn(page.body))
+    url = linkOn(page.body, rel)
+    if (url !== undefined) t.match(url, /[?&]user=\d+&type=profile&(after|before)=\d+$/, 'the links keep the filters')
+  }
+  return pages
+}
+
 
 t.test('who did what, when and from where; only this account', async (t) => {
   const page = await a.get(A)
@@ -41,13 +72,57 @@ t.test('filters by user and by type', async (t) => {
   t.match(foreign.body, 'Nothing has happened yet.', "another account's user shows nothing")
 })
 
-t.test('paged by Rows per page', async (t) => {
-  await db.updateTable('users').set({ rows_per_page: 10 }).where('id', '=', owner.userId).execute()
+t.test('paged by Rows per page, by key: Next, Last and Previous keep the filters', async (t) => {
+  await db.updateTable('users').set({ rows_per_page: 4 }).where('id', '=', owner.userId).execute()
   const b = await signIn(ta, owner.email, owner.password)
-  const first = await b.get(A)
-  t.equal((first.body.match(/<tr><td class="date">/g) ?? []).length, 10)
-  t.match(first.body, /Page 1 of 2/)
-  t.match((await b.get(`${A}?page=2`)).body, /Page 2 of 2/)
+  t.equal((await b.get(A)).body.match(/<tr><td class="date">/g)?.length, 4, 'Rows per page')
+  const expected = newestFirst(veraEvents.filter((e) => !e.action.startsWith('login.')))
+  t.equal(expected.length, 16)
+  const start = `${A}?user=${v.userId}&type=profile`
+  const first = await b.get(start)
+  t.same(numbersOn(first.body), expected.slice(0, 4))
+  t.equal(linkOn(first.body, 'prev'), undefined)
+  t.equal(linkOn(first.body, 'last'), `${A}?user=${v.userId}&type=profile&last=1`)
+  t.same((await walk(t, b, start, 'next')).flat(), expected, 'Next walks every matching row once, newest first')
+  const last = await b.get(`${start}&last=1`)
+  t.same(numbersOn(last.body), expected.slice(-4), 'Last: the oldest rows')
+  t.equal(linkOn(last.body, 'next'), undefined)
+  t.equal(linkOn(last.body, 'first'), start)
+  const back = await walk(t, b, `${start}&last=1`, 'prev')
+  t.same(back.reverse().flat(), expected, 'Previous walks back to the first page')
+  const byEmail = await b.get(`${A}?user=VERA%40example.com&type=signin`)
+  t.same(numbersOn(byEmail.body), newestFirst(veraEvents.filter((e) => e.action.startsWith('login.'))).slice(0, 4), 'the User field takes an email')
+  t.match(byEmail.body, 'value="Vera@example.com"')
+  t.match(linkOn(byEmail.body, 'next'), new RegExp(`\\?user=${v.userId}&type=signin&after=\\d+$`))
+})
+
+t.test('a bad or foreign cursor is the first page; another account never shows', async (t) => {
+  await db.updateTable('users').set({ rows_per_page: 4 }).where('id', '=', owner.userId).execute()
+  const b = await signIn(ta, owner.email, owner.password)
+  const start = `${A}?user=${v.userId}`
+  const firstPage = numbersOn((await b.get(start)).body)
+  t.equal(firstPage.length, 4)
+  const foreign = await db.selectFrom('audit_log').select('id').where('account_id', '=', other.accountId).orderBy('id').execute()
+  t.ok(foreign.length > 0)
+  for (const q of ['after=x', 'after=0', 'before=-5', 'after=12345678901234567890', 'last=yes', 'after=1&last=1', 'before=1&before=2', 'after=99999999',
+    `after=${foreign[0]!.id}`, `before=${foreign.at(-1)!.id}`]) {
+    const res = await b.get(`${start}&${q}`)
+    t.equal(res.statusCode, 200, q)
+    t.same(numbersOn(res.body), firstPage, `${q}: the first page`)
+  }
+  // Every page of the whole log: nothing of the other account.
+  let url: string | undefined = A
+  for (let i = 0; url !== undefined && i < 100; i++) {
+    const page = await b.get(url)
+    t.notMatch(page.body, 'other@example.com', 'nothing of the other account')
+    url = linkOn(page.body, 'next')
+  }
+  t.equal(url, undefined, 'the walk ends')
+  const unknown = await b.get(`${A}?user=other@example.com`)
+  t.match(unknown.body, 'No user of this account has this email.')
+  t.match(unknown.body, 'Nothing has happened yet.')
+  const csv = await b.get(`${A}.csv?user=other@example.com`)
+  t.equal(csv.body.replace(/^\ufeff/, ''), '"time_utc","user","action","target","ip","details"', 'the CSV of an unknown user is the header only')
 })
 
 t.test('CSV: every cell quoted, formulas neutralised, same filters', async (t) => {
@@ -78,4 +153,19 @@ t.test('the CSV builder escapes every formula start, NUL and multi-line cells in
 t.test('NUL in audit details is stored as a replacement character', async (t) => {
   const row = await db.selectFrom('audit_log').select('details').where('action', '=', 'profile.name_changed').where('details', '@>', JSON.stringify({ value: '\uFFFDx' }) as never).executeTakeFirst()
   t.ok(row)
+})
+
+t.test('the CSV streams everything matching the filters, past any batch size', async (t) => {
+  const bulk = await createUser(ta, owner.accountId, 'bulk@example.com')
+  await sql`insert into audit_log (account_id, actor_user_id, action, ip, details, created_at)
+    select ${owner.accountId}, ${bulk.userId}, case when g % 2 = 0 then 'login.success' else 'profile.name_changed' end, null, jsonb_build_object('g', g), now() - g * interval '1 second'
+    from generate_series(1, 4500) g`.execute(db)
+  const rows = Papa.parse<string[]>((await a.get(`${A}.csv?user=bulk@example.com`)).body.replace(/^\ufeff/, ''), { skipEmptyLines: true }).data
+  t.equal(rows.length, 4501, 'header and every row')
+  t.equal(new Set(rows.slice(1).map((r) => r[5])).size, 4500, 'each row once')
+  const signins = Papa.parse<string[]>((await a.get(`${A}.csv?user=${bulk.userId}&type=signin`)).body.replace(/^\ufeff/, ''), { skipEmptyLines: true }).data
+  t.equal(signins.length, 2251)
+  t.ok(signins.slice(1).every((r) => r[2] === 'login.success'))
+  const times = rows.slice(1).map((r) => r[0]!)
+  t.same(times, [...times].sort().reverse(), 'newest first')
 })

@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import t from 'tap'
 import { Agent, createOwner, createUser, fieldError, flashOf, signIn, startTestApp } from '../helpers/app.ts'
 import { linkIn, TestSmtp } from '../helpers/smtp.ts'
@@ -191,15 +192,76 @@ t.test('edit: name and phone at once; a new email only after the new address con
   t.equal(fieldError(taken.body, 'email'), 'This email is already used by another user.')
 })
 
+// Keyset paging (?after / ?before / ?last): the rows of each page and the links between them.
+const emailsOn = (html: string) => [...html.matchAll(/<tr>\s*<td>([^<\s]+)/g)].map((m) => m[1]!)
+const linkOn = (html: string, rel: string) => html.match(new RegExp(`<a href="([^"]+)" rel="${rel}">`))?.[1]?.replaceAll('&amp;', '&')
+const listOrder = async (accountId: string) => (await db.selectFrom('users').select('email').where('account_id', '=', accountId)
+  .orderBy(sql`not is_owner`).orderBy(sql`lower(email)`).execute()).map((r) => r.email)
+
 t.test('the list is paged by Rows per page and marks the owner', async (t) => {
   await db.updateTable('users').set({ rows_per_page: 10 }).where('id', '=', owner.userId).execute()
   for (let i = 0; i < 12; i++) await createUser(ta, owner.accountId, `many${String(i).padStart(2, '0')}@example.com`)
   const a = await signIn(ta, owner.email, owner.password)
   const first = await a.get(U)
-  t.equal((first.body.match(/<tr>/g) ?? []).length - 1, 10)
+  t.equal(emailsOn(first.body).length, 10)
   t.match(first.body, /owner@example.com <span class="badge">Account owner<\/span>/)
-  t.match(first.body, /Page 1 of \d/)
-  const second = await a.get(`${U}?page=2`)
-  t.equal(second.statusCode, 200)
-  t.notSame(first.body, second.body)
+  t.equal(linkOn(first.body, 'prev'), undefined, 'no Previous on the first page')
+  t.equal(linkOn(first.body, 'first'), undefined)
+  t.match(linkOn(first.body, 'next'), /client\/users\?after=\d+$/)
+  t.equal(linkOn(first.body, 'last'), `${U}?last=1`)
+  await db.updateTable('users').set({ rows_per_page: 4 }).where('id', '=', owner.userId).execute()
+  t.equal(emailsOn((await a.get(U)).body).length, 4, 'the next request follows a changed Rows per page')
+})
+
+t.test('keyset paging: Next to the end, Last, Previous back to the start', async (t) => {
+  await db.updateTable('users').set({ rows_per_page: 5 }).where('id', '=', owner.userId).execute()
+  const a = await signIn(ta, owner.email, owner.password)
+  const all = await listOrder(owner.accountId)
+  t.ok(all.length > 15, `enough users (${all.length})`)
+  t.equal(all[0], owner.email, 'owner first')
+  const seen: string[] = []
+  let url: string | undefined = U
+  for (let i = 0; url !== undefined && i < 100; i++) {
+    const page = await a.get(url)
+    t.equal(page.statusCode, 200)
+    seen.push(...emailsOn(page.body))
+    url = linkOn(page.body, 'next')
+  }
+  t.same(seen, all, 'Next walks every user once, in order')
+
+  const last = await a.get(`${U}?last=1`)
+  t.same(emailsOn(last.body), all.slice(-5), 'the last page is the last Rows per page users')
+  t.equal(linkOn(last.body, 'next'), undefined)
+  t.equal(linkOn(last.body, 'first'), U)
+  const back: string[][] = []
+  url = `${U}?last=1`
+  for (let i = 0; url !== undefined && i < 100; i++) {
+    const page = await a.get(url)
+    back.unshift(emailsOn(page.body))
+    url = linkOn(page.body, 'prev')
+  }
+  t.same(back[0], all.slice(0, 5), 'Previous ends on a full first page')
+  t.same([...new Set(back.flat())], all, 'Previous walks back over every user')
+  const middle = await a.get(`${U}?before=${(await db.selectFrom('users').select('id').where('email', '=', all[8]!).executeTakeFirstOrThrow()).id}`)
+  t.same(emailsOn(middle.body), all.slice(3, 8), 'before=<id> is the rows just before it')
+  t.ok(linkOn(middle.body, 'next') !== undefined && linkOn(middle.body, 'prev') !== undefined)
+})
+
+t.test('a bad or foreign cursor is the first page, never an error or another account\'s users', async (t) => {
+  await db.updateTable('users').set({ rows_per_page: 5 }).where('id', '=', owner.userId).execute()
+  for (let i = 0; i < 6; i++) await createUser(ta, other.accountId, `foreign${i}@example.com`)
+  const a = await signIn(ta, owner.email, owner.password)
+  const firstPage = emailsOn((await a.get(U)).body)
+  const foreignIds = (await db.selectFrom('users').select('id').where('account_id', '=', other.accountId).execute()).map((r) => r.id)
+  for (const q of ['after=abc', 'after=0', 'after=-1', 'after=01', 'after=1e3', 'after=99999999999999999999', 'before=', 'last=2', 'last=',
+    'after=1&before=2', 'after=1&after=2', 'last=1&after=1', 'after=999999999', `after=${foreignIds[0]}`, `before=${foreignIds[3]}`]) {
+    const res = await a.get(`${U}?${q}`)
+    t.equal(res.statusCode, 200, q)
+    t.same(emailsOn(res.body), firstPage, `${q}: the first page`)
+    t.notMatch(res.body, /foreign\d@example\.com|other-owner@example\.com/, `${q}: no user of another account`)
+  }
+  const theirs = await listOrder(other.accountId)
+  const b = await signIn(ta, other.email, other.password)
+  const last = await b.get(`${U}?last=1`)
+  t.same(emailsOn(last.body), theirs.slice(-Math.min(25, theirs.length)), 'the other account sees only its own users')
 })

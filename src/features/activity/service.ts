@@ -3,14 +3,20 @@
 import type { Kysely } from 'kysely'
 import Papa from 'papaparse'
 import type { DB } from '../../db/schema.ts'
+import { fetchPage, FIRST_PAGE, type Page, type PageRequest } from '../../lib/keyset.ts'
+import { type ActivityQueryFilter, type ActivityRecord, findActivityPage } from './queries.ts'
 
-/** Types the page filters by, each a set of audit action prefixes. */
+/**
+ * Types the page filters by, each a set of action domains (the first segment
+ * of the audit action: "login" of "login.failed"), which is what the type
+ * index holds.
+ */
 export const activityTypes = {
-  signin: ['login.'],
-  profile: ['profile.', 'phone.'],
-  security: ['password.', 'session.'],
-  users: ['user.', 'account.'],
-  permissions: ['permissions.']
+  signin: ['login'],
+  profile: ['profile', 'phone'],
+  security: ['password', 'session', 'totp', 'confirm'],
+  users: ['user', 'account'],
+  permissions: ['permissions']
 } as const
 export type ActivityType = keyof typeof activityTypes
 
@@ -19,46 +25,49 @@ export function isActivityType (value: unknown): value is ActivityType {
 }
 
 export interface ActivityFilter { userId?: string, type?: ActivityType }
-export interface ActivityRow { at: Date, actor: string | null, action: string, target: string | null, ip: string | null, details: Record<string, unknown> }
+export interface ActivityRow { id: string, at: Date, actor: string | null, action: string, target: string | null, ip: string | null, details: Record<string, unknown> }
 
-function query (db: Kysely<DB>, accountId: string, filter: ActivityFilter) {
-  let q = db.selectFrom('audit_log as a')
-    .leftJoin('users as actor', 'actor.id', 'a.actor_user_id')
-    .leftJoin('users as target', 'target.id', 'a.target_user_id')
-    .where('a.account_id', '=', accountId)
-  if (filter.userId !== undefined) q = q.where('a.actor_user_id', '=', filter.userId)
-  if (filter.type !== undefined) {
-    const prefixes = activityTypes[filter.type]
-    q = q.where((eb) => eb.or(prefixes.map((p) => eb('a.action', 'like', `${p}%`))))
-  }
-  return q
+function queryFilter (filter: ActivityFilter): ActivityQueryFilter {
+  return { actorId: filter.userId, domains: filter.type === undefined ? undefined : activityTypes[filter.type] }
 }
 
-export async function listActivity (db: Kysely<DB>, accountId: string, filter: ActivityFilter, limit: number, offset: number): Promise<{ rows: ActivityRow[], total: number }> {
-  const rows = await query(db, accountId, filter)
-    .select(['a.created_at', 'actor.email as actor', 'a.action', 'target.email as target', 'a.ip', 'a.details'])
-    .orderBy('a.created_at', 'desc').orderBy('a.id', 'desc')
-    .limit(limit).offset(offset).execute()
-  const total = await query(db, accountId, filter).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()
-  return {
-    rows: rows.map((r) => ({ at: new Date(r.created_at), actor: r.actor, action: r.action, target: r.target, ip: r.ip, details: r.details })),
-    total: Number(total.n)
-  }
+function toRow (r: ActivityRecord): ActivityRow {
+  return { id: r.id, at: new Date(r.created_at), actor: r.actor, action: r.action, target: r.target, ip: r.ip, details: r.details }
 }
 
-export const CSV_MAX_ROWS = 50_000
+/** One page of the account's activity, newest first (keyset: src/lib/keyset.ts). */
+export async function listActivity (db: Kysely<DB>, accountId: string, filter: ActivityFilter, page: PageRequest, limit: number): Promise<Page<ActivityRow>> {
+  const result = await fetchPage(page, limit, async (p, n) => await findActivityPage(db, accountId, queryFilter(filter), p, n))
+  return { ...result, rows: result.rows.map(toRow) }
+}
+
+const CSV_BATCH = 2000
 
 // Cells that a spreadsheet would read as a formula, including after a tab,
 // CR or NUL and on any line of a multi-line cell, get a leading quote.
 const FORMULA = /^[=+\-@\t\r\0]/
+const CSV_OPTIONS = { quotes: true, escapeFormulae: FORMULA, newline: '\r\n' }
 
 /** CSV with every cell quoted and formula-like cells escaped (SECURITY.md, Web). */
 export function toCsv (fields: string[], data: string[][]): string {
-  return Papa.unparse({ fields, data }, { quotes: true, escapeFormulae: FORMULA, newline: '\r\n' })
+  return Papa.unparse({ fields, data }, CSV_OPTIONS)
 }
 
-export async function activityCsv (db: Kysely<DB>, accountId: string, filter: ActivityFilter): Promise<string> {
-  const { rows } = await listActivity(db, accountId, filter, CSV_MAX_ROWS, 0)
-  const data = rows.map((r) => [r.at.toISOString(), r.actor ?? '', r.action, r.target ?? '', r.ip ?? '', JSON.stringify(r.details)])
-  return toCsv(['time_utc', 'user', 'action', 'target', 'ip', 'details'], data)
+/**
+ * The CSV of everything matching the filter, streamed in batches read by
+ * keyset, so memory stays flat whatever the size of the log. A null filter
+ * (a user not in the account) matches nothing: the header only.
+ */
+export async function * activityCsv (db: Kysely<DB>, accountId: string, filter: ActivityFilter | null): AsyncGenerator<string> {
+  yield '\ufeff' + Papa.unparse([['time_utc', 'user', 'action', 'target', 'ip', 'details']], CSV_OPTIONS)
+  if (filter === null) return
+  let page: PageRequest = FIRST_PAGE
+  for (;;) {
+    const rows = (await findActivityPage(db, accountId, queryFilter(filter), page, CSV_BATCH)).map(toRow)
+    if (rows.length > 0) {
+      yield '\r\n' + Papa.unparse(rows.map((r) => [r.at.toISOString(), r.actor ?? '', r.action, r.target ?? '', r.ip ?? '', JSON.stringify(r.details)]), CSV_OPTIONS)
+    }
+    if (rows.length < CSV_BATCH) return
+    page = { from: 'after', id: rows.at(-1)!.id }
+  }
 }

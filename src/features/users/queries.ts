@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import type { DB } from '../../db/schema.ts'
+import { fetchPage, isBackward, type Page, type PageRequest } from '../../lib/keyset.ts'
 
 export interface UserRow {
   id: string
@@ -23,11 +24,37 @@ export async function findAccountUser (db: Kysely<DB>, accountId: string, id: st
   return await db.selectFrom('users').select(columns).where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst() as UserRow | undefined
 }
 
-export async function listAccountUsers (db: Kysely<DB>, accountId: string, limit: number, offset: number): Promise<{ rows: UserRow[], total: number }> {
-  const rows = await db.selectFrom('users').select(columns).where('account_id', '=', accountId)
-    .orderBy('is_owner', 'desc').orderBy(sql`lower(email)`).limit(limit).offset(offset).execute() as UserRow[]
-  const total = await db.selectFrom('users').select((eb) => eb.fn.countAll<string>().as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow()
-  return { rows, total: Number(total.n) }
+export interface UserListRow {
+  id: string
+  email: string
+  full_name: string
+  status: 'active' | 'disabled'
+  is_owner: boolean
+  two_factor_enabled: boolean
+  last_login_at: Date | null
+}
+
+/**
+ * One page of the account's users, owner first, then by email (unique, so a
+ * total order): read off users_account_list_idx, reversed for a backward
+ * page. The cursor row is looked up within the account, so another account's
+ * id finds nothing.
+ */
+export function usersPageQuery (db: Kysely<DB>, accountId: string, page: PageRequest, limit: number) {
+  const backward = isBackward(page)
+  let q = db.selectFrom('users as u')
+    .select(['u.id', 'u.email', 'u.full_name', 'u.status', 'u.is_owner', 'u.two_factor_enabled', 'u.last_login_at'])
+    .where('u.account_id', '=', accountId)
+  if (page.from === 'after' || page.from === 'before') {
+    const cursor = sql`(select not c.is_owner, lower(c.email) from users c where c.id = ${page.id} and c.account_id = ${accountId})`
+    q = q.where(page.from === 'after' ? sql<boolean>`(not u.is_owner, lower(u.email)) > ${cursor}` : sql<boolean>`(not u.is_owner, lower(u.email)) < ${cursor}`)
+  }
+  const dir = backward ? 'desc' : 'asc'
+  return q.orderBy(sql`not u.is_owner`, dir).orderBy(sql`lower(u.email)`, dir).limit(limit)
+}
+
+export async function listAccountUsers (db: Kysely<DB>, accountId: string, page: PageRequest, limit: number): Promise<Page<UserListRow>> {
+  return await fetchPage(page, limit, async (p, n) => await usersPageQuery(db, accountId, p, n).execute() as UserListRow[])
 }
 
 export async function permissionsOf (db: Kysely<DB>, userId: string): Promise<string[]> {

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { can } from '../../lib/current-user.ts'
 import { asFormBody } from '../../lib/forms.ts'
 import { formatDateTime } from '../../lib/format.ts'
+import { pagerLinks, pageSize, parsePageRequest } from '../../lib/keyset.ts'
 import type { MessageKey } from '../../lib/i18n.ts'
 import { labelIn } from '../../lib/permissions.ts'
 import { formatPhone } from '../../lib/phone.ts'
@@ -52,14 +53,13 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
     }))
   }
 
-  app.get<{ Querystring: { page?: string } }>('/client/users', VIEW, async (request, reply) => {
+  // Keyset paging: ?after=<id> / ?before=<id> / ?last=1 (src/lib/keyset.ts).
+  app.get<{ Querystring: Record<string, unknown> }>('/client/users', VIEW, async (request, reply) => {
     const actor = request.user!
-    const perPage = actor.rowsPerPage
-    const page = Math.max(1, Math.min(10_000, Number.parseInt(request.query.page ?? '1', 10) || 1))
-    const { rows, total } = await listAccountUsers(deps.db, actor.accountId, perPage, (page - 1) * perPage)
+    const page = await listAccountUsers(deps.db, actor.accountId, parsePageRequest(request.query), pageSize(actor.rowsPerPage))
     const manage = can(actor, 'users.manage')
     return reply.render('users/index', {
-      users: rows.map((u) => ({
+      users: page.rows.map((u) => ({
         id: u.id,
         email: u.email,
         fullName: u.full_name,
@@ -70,9 +70,7 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
         self: u.id === actor.id,
         manageable: manage && !u.is_owner && u.id !== actor.id
       })),
-      page,
-      pages: Math.max(1, Math.ceil(total / perPage)),
-      total,
+      pager: pagerLinks(list, new URLSearchParams(), page),
       canManage: manage
     })
   })
