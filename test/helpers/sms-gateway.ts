@@ -44,13 +44,13 @@ export class TestSmsGateway {
   }
 
   /** The nth SMS to the number (waiting up to timeoutMs). */
-  async waitFor (to: string, nth = 1, timeoutMs = 20_000): Promise<ReceivedSms> {
+  async waitFor (to: string, nth = 1, timeoutMs = 60_000): Promise<ReceivedSms> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const found = this.received.filter((m) => m.to === to)
       if (found.length >= nth) return found[nth - 1]!
-      if (Date.now() > deadline) throw new Error(`no SMS #${nth} to ${to} within ${timeoutMs} ms (have ${this.received.length})`)
-      await new Promise((resolve) => setTimeout(resolve, 100))
+      if (Date.now() > deadline) throw new Error(`no SMS #${nth} to ${to} within ${timeoutMs} ms; received: ${JSON.stringify(this.received.map((m) => m.to))}`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }
 

@@ -38,13 +38,13 @@ export class TestSmtp {
   }
 
   /** The first message to this address (waiting for it up to timeoutMs). */
-  async waitFor (to: string, count = 1, timeoutMs = 20_000): Promise<ParsedMail> {
+  async waitFor (to: string, count = 1, timeoutMs = 60_000): Promise<ParsedMail> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const found = this.messages.filter((m) => addresses(m).includes(to.toLowerCase()))
       if (found.length >= count) return found[count - 1]!
       const left = deadline - Date.now()
-      if (left <= 0) throw new Error(`no mail #${count} to ${to} within ${timeoutMs} ms (have ${this.messages.length})`)
+      if (left <= 0) throw new Error(`no mail #${count} to ${to} within ${timeoutMs} ms; received: ${JSON.stringify(this.messages.map((m) => ({ to: addresses(m), subject: m.subject })))}`)
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 250))
         this.waiters.push(() => { clearTimeout(timer); resolve() })

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { Agent, createOwner, flashOf, startTestApp } from '../../helpers/app.ts'
 import { linkIn, TestSmtp } from '../../helpers/smtp.ts'
+import { jobFailed, jobsSettled } from '../../helpers/wait.ts'
 
 const smtp = new TestSmtp()
 await smtp.start()
@@ -105,9 +106,7 @@ t.test('at most three reset mails an hour per user', async (t) => {
     await a.post(`${base}password/forgot`, { email: owner.email })
   }
   const tokens = async () => (await db.selectFrom('tokens').select('id').where('user_id', '=', owner.userId).where('purpose', '=', 'password_reset').where('created_at', '>', new Date(clock.now().getTime() - 3600_000)).execute()).length
-  for (let i = 0; i < 100 && (await app.deps.db.selectFrom('pgboss.job' as any).select('id').where('name', '=', 'password-reset').where('state', 'in', ['created', 'retry', 'active']).execute()).length > 0; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
+  await jobsSettled(db, 'password-reset')
   t.equal(await tokens(), 3)
 })
 
@@ -118,12 +117,12 @@ t.test('with the SMTP server down, mail waits and is delivered when it is back',
   await a.get(`${base}password/forgot`)
   const res = await a.post(`${base}password/forgot`, { email: other.email })
   t.equal(res.statusCode, 303, 'the page answers as usual', { body: res.body.slice(0, 3000) })
-  await new Promise((resolve) => setTimeout(resolve, 2500))
-  t.equal(smtp.messages.filter((m) => m.to !== undefined && JSON.stringify(m.to).includes(other.email)).length, 0)
+  await jobFailed(db, 'password-reset')
+  t.equal(smtp.messages.filter((m) => m.to !== undefined && JSON.stringify(m.to).includes(other.email)).length, 0, 'tried while the server was down, not delivered')
   const live = await db.selectFrom('tokens').select('id').where('user_id', '=', other.userId).execute()
   t.equal(live.length, 0, 'a token whose mail failed does not stay valid')
   await smtp.start()
-  const mail = await smtp.waitFor(other.email, 1, 30_000)
+  const mail = await smtp.waitFor(other.email, 1)
   const path = linkIn(mail, LINK).replace('http://panel.test', '')
   t.equal((await new Agent(app).get(path)).statusCode, 200, 'the delivered link works')
 })
