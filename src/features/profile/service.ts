@@ -1,9 +1,9 @@
 // Client → Profile: full name and password (SPEC §3).
 import { writeAudit } from '../../lib/audit.ts'
-import { addSeconds } from '../../lib/clock.ts'
 import type { CurrentUser } from '../../lib/current-user.ts'
 import type { FieldErrors } from '../../lib/forms.ts'
 import { normalizeName } from '../../lib/forms.ts'
+import { type LimitRule, recordFailure, recordSuccess, reserveAttempt } from '../../lib/limits.ts'
 import { passwordChangedNotice } from '../../lib/notices.ts'
 import { checkNewPassword, hashPassword, verifyPassword } from '../../lib/passwords.ts'
 import { sha256 } from '../../lib/tokens.ts'
@@ -16,6 +16,14 @@ export type FormOutcome = { ok: true } | { ok: false, errors: FieldErrors }
 /** Wrong current passwords allowed in the window before the form refuses to check more. */
 export const PASSWORD_CHECKS_PER_WINDOW = 5
 export const PASSWORD_CHECK_WINDOW_SECONDS = 15 * 60
+/** 5 wrong current passwords in 15 minutes lock the form for 15 minutes (lib/limits.ts). */
+export const currentPasswordRule: LimitRule = {
+  kind: 'password.current',
+  limit: PASSWORD_CHECKS_PER_WINDOW,
+  windowSeconds: PASSWORD_CHECK_WINDOW_SECONDS,
+  lock: { seconds: PASSWORD_CHECK_WINDOW_SECONDS, doublingWithinSeconds: 0 },
+  onSuccess: 'release'
+}
 
 /** The first user's name is a provider operation; everyone else changes their own. */
 export async function changeName (deps: Deps, user: CurrentUser, raw: string, client: Client): Promise<FormOutcome | { ok: false, forbidden: true }> {
@@ -38,21 +46,21 @@ export async function changeName (deps: Deps, user: CurrentUser, raw: string, cl
 export async function changePassword (deps: Deps, user: CurrentUser, input: { current: string, next: string, repeat: string, otp: string }, currentSessionId: string, client: Client): Promise<FormOutcome> {
   const { db, clock } = deps
   const now = clock.now()
-  const failures = await db.selectFrom('audit_log').select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('actor_user_id', '=', user.id).where('action', '=', 'password.change_failed')
-    .where('created_at', '>', addSeconds(now, -PASSWORD_CHECK_WINDOW_SECONDS))
-    .executeTakeFirstOrThrow()
-  if (Number(failures.n) >= PASSWORD_CHECKS_PER_WINDOW) return { ok: false, errors: { current_password: 'error.tooManyTries' } }
-
   const errors: FieldErrors = {}
   if (input.current === '') errors.current_password = 'error.required'
   const rule = checkNewPassword(input.next, user.email)
   if (rule !== undefined) errors.new_password = rule
   else if (input.next !== input.repeat) errors.new_password_repeat = 'error.passwordMismatch'
   if (errors.current_password === undefined) {
+    // Counted before the check, so that parallel guesses cannot all be checked.
+    const reserved = await reserveAttempt(db, [{ rule: currentPasswordRule, key: user.id }], now)
+    if (!reserved.ok) return { ok: false, errors: { current_password: 'error.tooManyTries' } }
     const row = await db.selectFrom('users').select('password_hash').where('id', '=', user.id).executeTakeFirstOrThrow()
-    if (!await verifyPassword(row.password_hash, input.current)) {
+    if (await verifyPassword(row.password_hash, input.current)) {
+      await recordSuccess(db, reserved, clock.now())
+    } else {
       errors.current_password = 'error.currentPassword'
+      await recordFailure(db, reserved, clock.now())
       await writeAudit(db, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'password.change_failed', ip: client.ip, at: now })
     }
   }

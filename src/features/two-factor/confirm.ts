@@ -8,6 +8,7 @@ import { writeAudit } from '../../lib/audit.ts'
 import { addSeconds } from '../../lib/clock.ts'
 import type { CurrentUser } from '../../lib/current-user.ts'
 import type { MessageKey } from '../../lib/i18n.ts'
+import { type LimitRule, recordFailure, recordSuccess, reserveAttempt } from '../../lib/limits.ts'
 import { verifyPassword } from '../../lib/passwords.ts'
 import type { Deps } from '../../types.ts'
 import { otpError, verifySecondFactor } from './otp.ts'
@@ -59,6 +60,25 @@ export function renderConfirmPage (request: FastifyRequest, reply: FastifyReply,
 
 export type ConfirmResult = { ok: true } | { ok: false, error: MessageKey }
 
+/** PASSWORD_TRIES wrong passwords in PASSWORD_TRIES_WINDOW_SECONDS, then refused until the window ends (lib/limits.ts). */
+export const confirmPasswordRule: LimitRule = { kind: 'confirm.password', limit: PASSWORD_TRIES, windowSeconds: PASSWORD_TRIES_WINDOW_SECONDS, onSuccess: 'release' }
+
+/**
+ * The password as proof, each check reserved on the counter before argon2
+ * runs, so that parallel guesses cannot all be checked. An empty proof is
+ * neither checked nor counted.
+ */
+async function checkPasswordCounted (deps: Deps, userId: string, proof: string): Promise<'right' | 'wrong' | 'refused'> {
+  if (proof === '') return 'wrong'
+  const reserved = await reserveAttempt(deps.db, [{ rule: confirmPasswordRule, key: userId }], deps.clock.now())
+  if (!reserved.ok) return 'refused'
+  const row = await deps.db.selectFrom('users').select('password_hash').where('id', '=', userId).executeTakeFirstOrThrow()
+  const right = await verifyPassword(row.password_hash, proof)
+  if (right) await recordSuccess(deps.db, reserved, deps.clock.now())
+  else await recordFailure(deps.db, reserved, deps.clock.now())
+  return right ? 'right' : 'wrong'
+}
+
 /** Checks the proof and records the confirmation for op in the session. */
 export async function confirmOperation (deps: Deps, request: FastifyRequest, user: CurrentUser, op: Operation, proof: string): Promise<ConfirmResult> {
   const now = deps.clock.now()
@@ -66,12 +86,9 @@ export async function confirmOperation (deps: Deps, request: FastifyRequest, use
     const result = await verifySecondFactor(deps, user.id, proof, { allowRecovery: false, ip: request.ip })
     if (!result.ok) return { ok: false, error: otpError(result.reason) }
   } else {
-    const failures = await deps.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('actor_user_id', '=', user.id).where('action', '=', 'confirm.failed')
-      .where('created_at', '>', addSeconds(now, -PASSWORD_TRIES_WINDOW_SECONDS)).executeTakeFirstOrThrow()
-    if (Number(failures.n) >= PASSWORD_TRIES) return { ok: false, error: 'error.tooManyTries' }
-    const row = await deps.db.selectFrom('users').select('password_hash').where('id', '=', user.id).executeTakeFirstOrThrow()
-    if (proof === '' || !await verifyPassword(row.password_hash, proof)) {
+    const checked = await checkPasswordCounted(deps, user.id, proof)
+    if (checked === 'refused') return { ok: false, error: 'error.tooManyTries' }
+    if (checked === 'wrong') {
       await writeAudit(deps.db, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'confirm.failed', ip: request.ip, details: { op }, at: now })
       return { ok: false, error: proof === '' ? 'error.required' : 'error.currentPassword' }
     }
