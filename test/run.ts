@@ -4,7 +4,7 @@
 // its own database from the migrated template exactly as on any other
 // server. Arguments are passed on to tap (npm test -- test/cli.test.ts).
 import { spawn } from 'node:child_process'
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -14,7 +14,6 @@ const env = { ...process.env }
 let cleanUp = async (): Promise<void> => {}
 if (env.DATABASE_URL === undefined || env.DATABASE_URL === '') {
   const dir = mkdtempSync(path.join(tmpdir(), 'cp-test-pg-'))
-  chmodSync(dir, 0o755) // as root the server runs as the postgres user, who must reach it
   // Durability is worth nothing for a cluster deleted after the run.
   const server = await startEmbedded(dir, { settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '300' } })
   console.log('# tests on the embedded PostgreSQL (one server for the run)')

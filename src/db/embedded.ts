@@ -19,7 +19,7 @@
 // group, both of which would cut a graceful shutdown short.
 import { execFile as execFileCb } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -219,6 +219,11 @@ export async function startEmbedded (dataDir: string, opts: EmbeddedOptions = {}
   const pgdata = path.resolve(dataDir, 'postgres')
   const password = readPassword(dataDir)
   const owner = await postgresUser()
+  if (owner !== undefined) {
+    // The postgres user must pass through DATA_DIR (traverse only: it lists nothing there).
+    const mode = statSync(dataDir).mode & 0o7777
+    if ((mode & 0o001) === 0) chmodSync(dataDir, mode | 0o001)
+  }
   if (!existsSync(path.join(pgdata, 'PG_VERSION'))) {
     opts.log?.(`Creating the embedded PostgreSQL cluster in ${pgdata}`)
     await initialise(bins, pgdata, password, owner)

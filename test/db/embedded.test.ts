@@ -2,7 +2,7 @@
 // from npm in DATA_DIR/postgres, found again after a crash, stopped with the
 // service. Each test uses a cluster of its own in a temporary DATA_DIR.
 import { spawn } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -13,7 +13,6 @@ import { findRunningEmbedded, startEmbedded } from '../../src/db/embedded.ts'
 
 function dataDir (t: { teardown: (fn: () => Promise<void>) => void }): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'cp-embedded-'))
-  chmodSync(dir, 0o755) // as root the server runs as the postgres user, who must reach it
   t.teardown(async () => {
     // Whatever a test left running on this cluster is stopped before the folder goes.
     if (await findRunningEmbedded(dir) !== undefined) await (await startEmbedded(dir)).stop()
