@@ -4,9 +4,12 @@
 // - only HMAC(user, purpose, destination, code) is stored, compared in
 //   constant time: a code is good only for the user, purpose and number it
 //   was sent for;
-// - valid CODE_TTL_SECONDS, single use, MAX_ATTEMPTS wrong tries burn it;
+// - valid CODE_TTL_SECONDS, single use, MAX_ATTEMPTS wrong tries burn it:
+//   each try is counted on the code before it is compared, so parallel
+//   tries get at most MAX_ATTEMPTS comparisons;
 // - resends at most once a minute and SENDS_PER_HOUR an hour, per user and
-//   per number; the first code of a purpose or for a new number is not a
+//   per number, decided and recorded under advisory locks on the user and
+//   the number, so parallel requests cannot both pass; the first code of a purpose or for a new number is not a
 //   resend (it is held only to the number's hourly cap and to
 //   USER_CODES_PER_HOUR, against SMS pumping);
 // - two requests with the same code: the conditional UPDATE lets one win;
@@ -87,30 +90,39 @@ export async function issueCode (deps: Deps, userId: string, purpose: CodePurpos
 /**
  * Checks and uses up the code; run it in the transaction that applies what
  * the code allows, so that the effect happens only with the code used.
+ * The try is counted on the code before the comparison (a conditional
+ * UPDATE … RETURNING), so that of any number of parallel tries at most
+ * MAX_ATTEMPTS are compared.
  */
 export async function useCode (deps: Pick<Deps, 'clock' | 'keys'>, trx: Kysely<DB>, userId: string, purpose: CodePurpose, destination: string, input: string): Promise<CheckResult> {
   const code = input.replace(/\s/g, '')
   if (!/^\d{6}$/.test(code)) return { ok: false, reason: 'format' }
   const now = deps.clock.now()
-  const row = await trx.selectFrom('verification_codes').selectAll()
-    .where('user_id', '=', userId).where('purpose', '=', purpose)
-    .executeTakeFirst()
-  if (row === undefined || row.used_at !== null || row.destination !== destination) return { ok: false, reason: 'no_code' }
-  if (row.attempts >= MAX_ATTEMPTS) return { ok: false, reason: 'burned' }
-  if (new Date(row.expires_at).getTime() <= now.getTime()) return { ok: false, reason: 'expired' }
-  const expected = Buffer.from(row.code_hmac, 'hex')
-  const given = Buffer.from(codeHmac(deps.keys.codes, userId, purpose, destination, code), 'hex')
-  if (!timingSafeEqual(expected, given)) {
-    const counted = await trx.updateTable('verification_codes').set((eb) => ({ attempts: eb('attempts', '+', 1) }))
-      .where('user_id', '=', userId).where('purpose', '=', purpose).where('used_at', 'is', null)
-      .returning('attempts').executeTakeFirst()
-    return { ok: false, reason: counted !== undefined && counted.attempts >= MAX_ATTEMPTS ? 'burned' : 'wrong' }
-  }
-  const used = await trx.updateTable('verification_codes').set({ used_at: now })
-    .where('user_id', '=', userId).where('purpose', '=', purpose).where('code_hmac', '=', row.code_hmac)
+  const reserved = await trx.updateTable('verification_codes').set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+    .where('user_id', '=', userId).where('purpose', '=', purpose).where('destination', '=', destination)
     .where('used_at', 'is', null).where('attempts', '<', MAX_ATTEMPTS).where('expires_at', '>', now)
+    .returning(['code_hmac', 'attempts']).executeTakeFirst()
+  if (reserved === undefined) return { ok: false, reason: await whyRefused(trx, userId, purpose, destination, now) }
+  const expected = Buffer.from(reserved.code_hmac, 'hex')
+  const given = Buffer.from(codeHmac(deps.keys.codes, userId, purpose, destination, code), 'hex')
+  if (!timingSafeEqual(expected, given)) return { ok: false, reason: reserved.attempts >= MAX_ATTEMPTS ? 'burned' : 'wrong' }
+  // The right code: used once, even by two tries that both compared it.
+  const used = await trx.updateTable('verification_codes').set({ used_at: now })
+    .where('user_id', '=', userId).where('purpose', '=', purpose).where('code_hmac', '=', reserved.code_hmac)
+    .where('used_at', 'is', null)
     .returning('user_id').executeTakeFirst()
   return used === undefined ? { ok: false, reason: 'no_code' } : { ok: true }
+}
+
+/** Why no try could be counted on the code, for the message. */
+async function whyRefused (trx: Kysely<DB>, userId: string, purpose: CodePurpose, destination: string, now: Date): Promise<Exclude<CheckResult, { ok: true }>['reason']> {
+  const row = await trx.selectFrom('verification_codes').select(['destination', 'attempts', 'expires_at', 'used_at'])
+    .where('user_id', '=', userId).where('purpose', '=', purpose)
+    .executeTakeFirst()
+  if (row === undefined || row.used_at !== null || row.destination !== destination) return 'no_code'
+  if (row.attempts >= MAX_ATTEMPTS) return 'burned'
+  if (new Date(row.expires_at).getTime() <= now.getTime()) return 'expired'
+  return 'no_code'
 }
 
 /** Ends every live code of the user (the number changed or was removed). */
