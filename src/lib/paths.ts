@@ -1,17 +1,35 @@
+// Where the product may send a browser: every redirect target taken from a
+// request (return_to, a Cancel link) goes through safeReturnTo. Guarantees:
+// the result is a path on this origin under BASE_PATH, normalised (dot
+// segments and their %2e spellings resolved, backslashes read as the
+// browser reads them, repeated slashes collapsed), so that it can never be
+// read as another host (`//x`, `/\x`, `/.//x`, `/a/..//x`).
+
 /** The login page, with where to go after it when that is a page of ours. */
 export function loginPathFor (basePath: string, returnTo: string): string {
   const safe = safeReturnTo(basePath, returnTo)
   return safe === undefined ? `${basePath}login` : `${basePath}login?return_to=${encodeURIComponent(safe)}`
 }
 
-/** A redirect target only if it is a same-origin path under BASE_PATH. */
+const ORIGIN = 'http://x.invalid'
+
+/** A redirect target only if, once normalised, it is a same-origin path under BASE_PATH. */
 export function safeReturnTo (basePath: string, value: unknown): string | undefined {
-  if (typeof value !== 'string' || value.length > 2000) return undefined
-  if (!value.startsWith(basePath) || value.startsWith('//') || value.includes('\\')) return undefined
+  if (typeof value !== 'string' || value.length === 0 || value.length > 2000) return undefined
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) return undefined
-  const url = new URL(value, 'http://x.invalid')
-  if (url.host !== 'x.invalid' || !url.pathname.startsWith(basePath)) return undefined
-  if (url.pathname === `${basePath}login` || url.pathname === `${basePath}logout`) return undefined
-  return url.pathname + url.search
+  // Browsers read a backslash as a slash in http(s) URLs: so do we, before anything else.
+  const slashed = value.replace(/\\/g, '/')
+  if (!slashed.startsWith('/') || slashed.startsWith('//')) return undefined
+  let url: URL
+  try {
+    url = new URL(slashed, ORIGIN) // resolves ./ ../ and %2e segments
+  } catch {
+    return undefined
+  }
+  if (url.origin !== ORIGIN) return undefined
+  const path = url.pathname.replace(/\/{2,}/g, '/')
+  if (!path.startsWith(basePath) && `${path}/` !== basePath) return undefined
+  if (path === `${basePath}login` || path === `${basePath}logout`) return undefined
+  return path + url.search
 }

@@ -1,0 +1,50 @@
+// safeReturnTo: the one gate for every redirect target taken from a request.
+import t from 'tap'
+import { safeReturnTo } from '../../src/lib/paths.ts'
+
+t.test('attacks never leave the origin or BASE_PATH', async (t) => {
+  for (const base of ['/', '/panel/']) {
+    const payloads = ['//x', '/.//x', '/%2e//x', '/%2E//x', '/a/..//x', '\\\\x', '/\\x', '\\/x', 'https://x', 'http:x', '//x/%2e%2e', '/\t/x', 'javascript:alert(1)', `${base}..//x`, `${base}%2e%2e//x`, `${base}a/../..//x`]
+    for (const p of payloads) {
+      const r = safeReturnTo(base, p)
+      t.ok(r === undefined || (r.startsWith(base) && !r.startsWith('//') && !r.includes('\\')), `${base} ${JSON.stringify(p)} → ${String(r)}`)
+      if (r !== undefined) t.equal(new URL(r, 'https://panel.example').host, 'panel.example', `${JSON.stringify(p)} stays on the origin`)
+    }
+  }
+})
+
+t.test('local paths are normalised and kept', async (t) => {
+  t.equal(safeReturnTo('/', '/client/users?after=5'), '/client/users?after=5')
+  t.equal(safeReturnTo('/', '/client//users'), '/client/users')
+  t.equal(safeReturnTo('/', '/client/./x/../users'), '/client/users')
+  t.equal(safeReturnTo('/panel/', '/panel/client/profile'), '/panel/client/profile')
+  t.equal(safeReturnTo('/panel/', '/panel/client/%2e%2e/%2e%2e/../other'), undefined, 'climbing out of BASE_PATH is refused')
+  t.equal(safeReturnTo('/panel/', '/other'), undefined)
+  t.equal(safeReturnTo('/', '/login'), undefined, 'never back to the login page')
+  t.equal(safeReturnTo('/', '/logout'), undefined)
+  t.equal(safeReturnTo('/', ''), undefined)
+  t.equal(safeReturnTo('/', 42), undefined)
+})
+
+t.test('through the login form and the confirmation page: every payload lands on this origin', async (t) => {
+  const { startTestApp, createOwner, Agent, signIn } = await import('../helpers/app.ts')
+  const ta = await startTestApp(t)
+  const owner = await createOwner(ta)
+  const payloads = ['/.//x', '/%2e//x', '/a/..//x', '\\\\x', '/\\x', '//x', 'https://x']
+  for (const p of payloads) {
+    const a = new Agent(ta.app)
+    await a.get(`${ta.base}login?return_to=${encodeURIComponent(p)}`)
+    const res = await a.post(`${ta.base}login`, { email: owner.email, password: owner.password, return_to: p })
+    t.equal(res.statusCode, 303, p)
+    const location = String(res.headers.location)
+    t.ok(location.startsWith('/') && !location.startsWith('//') && !location.includes('\\'), `login with return_to ${JSON.stringify(p)} → ${location}`)
+  }
+  const a = await signIn(ta, owner.email, owner.password)
+  for (const p of payloads) {
+    const page = await a.get(`${ta.base}client/confirm?op=phone&return_to=${encodeURIComponent(p)}`)
+    for (const [, href] of page.body.matchAll(/(?:href|value)="([^"]*)"/g)) {
+      const h = (href ?? '').replace(/&amp;/g, '&').replace(/&#39;/g, "'")
+      t.notOk(/^(\/\/|\\|https?:)/.test(h) || h.includes('\\'), `confirmation page for ${JSON.stringify(p)} links only locally (${h})`)
+    }
+  }
+})
