@@ -36,8 +36,27 @@ function currentNav (items: NavItem[], base: string, path: string): Array<NavIte
   return items.map((item) => ({ ...item, current: item === best }))
 }
 
+/**
+ * Eta with compiled templates cached (`cache: true`) and template paths
+ * resolved once: Eta resolves the path of every render and include again
+ * (a JSON key, path.join, path.relative), which cost more than some pages'
+ * own code. Only successful resolutions are kept, so the views-directory
+ * check still runs before a path is first used; names come from code.
+ */
 export function createEta (): Eta {
-  return new Eta({ views: viewsDir, cache: true, autoEscape: true, autoTrim: [false, 'nl'] })
+  const eta = new Eta({ views: viewsDir, cache: true, autoEscape: true, autoTrim: [false, 'nl'] })
+  const resolve = eta.resolvePath.bind(eta)
+  const resolved = new Map<string, string>()
+  eta.resolvePath = (template: string, options?: { filepath?: string }) => {
+    const key = options?.filepath === undefined ? template : `${options.filepath}\0${template}`
+    let file = resolved.get(key)
+    if (file === undefined) {
+      file = resolve(template, options)
+      resolved.set(key, file)
+    }
+    return file
+  }
+  return eta
 }
 
 export default fp(async function viewPlugin (app: FastifyInstance) {
