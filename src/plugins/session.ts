@@ -8,10 +8,14 @@
 // - a session that was ended (logout, password reset, user disabled) is never
 //   brought back by a concurrent request saving it: rows read from the
 //   database are only UPDATEd; only ids made in this request are INSERTed.
+// The user rides in the session under a reference that serialises as its id:
+// @fastify/session hashes the whole session twice a request to see whether
+// to save it, and the user is neither saved nor changed by handlers.
 import fastifyCookie from '@fastify/cookie'
 import fastifySession, { type SessionStore } from '@fastify/session'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { rememberingSigner } from '../lib/cookie-signer.ts'
 import { sha256 } from '../lib/tokens.ts'
 import type { CurrentUser } from '../lib/current-user.ts'
 import { isLanguage } from '../lib/i18n.ts'
@@ -43,6 +47,12 @@ interface SessionRow {
 }
 
 type Callback = (err?: any, result?: any) => void
+
+/** The signed-in user in the session: read on every request, never saved, hashed as its id. */
+class UserRef {
+  constructor (readonly user: CurrentUser) {}
+  toJSON (): string { return this.user.id }
+}
 
 export class PgSessionStore implements SessionStore {
   constructor (private readonly deps: Pick<Deps, 'db' | 'pool' | 'clock' | 'config'>) {}
@@ -88,7 +98,7 @@ export class PgSessionStore implements SessionStore {
         language: isLanguage(u.language) ? u.language : 'en',
         lastLoginAt: u.lastLoginAt === null ? null : new Date(u.lastLoginAt)
       }
-      session[AUTH] = user
+      session[AUTH] = new UserRef(user)
       session.userId = user.id
     }
     return session
@@ -131,7 +141,8 @@ export default fp(async function sessionPlugin (app: FastifyInstance) {
   const { config } = app.deps
   await app.register(fastifyCookie)
   await app.register(fastifySession, {
-    secret: config.sessionSecret,
+    // Checks each cookie's HMAC once and signs each id once (see cookie-signer.ts).
+    secret: rememberingSigner(config.sessionSecret),
     cookieName: sessionCookieName(app.deps),
     store: new PgSessionStore(app.deps),
     saveUninitialized: false,
@@ -146,7 +157,7 @@ export default fp(async function sessionPlugin (app: FastifyInstance) {
   app.decorateRequest('user', null)
   app.addHook('onRequest', (request, _reply, done) => {
     const auth = (request.session as unknown as Record<string, unknown> | null)?.[AUTH]
-    request.user = (auth as CurrentUser | undefined) ?? null
+    request.user = auth instanceof UserRef ? auth.user : null
     done()
   })
 }, { name: 'session' })
