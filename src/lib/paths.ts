@@ -31,5 +31,5 @@ export function safeReturnTo (basePath: string, value: unknown): string | undefi
   const path = url.pathname.replace(/\/{2,}/g, '/')
   if (!path.startsWith(basePath) && `${path}/` !== basePath) return undefined
   if (path === `${basePath}login` || path === `${basePath}logout`) return undefined
-  return path + url.search
+  return path + url.search + url.hash
 }

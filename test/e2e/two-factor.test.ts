@@ -39,6 +39,12 @@ if (missing !== undefined) {
     const key = (await page.locator('#totp-key').textContent())!.replace(/\s/g, '')
     await page.getByLabel('One-time password').fill(freshCode(key))
     await page.getByRole('button', { name: 'Enable' }).click()
+    // Turning 2FA on is re-confirmed with the password; the code is asked for again, never carried.
+    t.equal(await page.locator('h1').textContent(), 'Confirm it is you')
+    await page.getByLabel('One-time password').fill(freshCode(key))
+    await page.getByLabel('Password', { exact: true }).fill(owner.password)
+    await page.screenshot({ path: path.join(shots, 'two-factor-reconfirm.png'), fullPage: true })
+    await page.getByRole('button', { name: 'Confirm' }).click()
     t.equal(await page.locator('h1').textContent(), 'Recovery codes')
     const codes = (await page.locator('ul.codes code').allTextContents()).map((c) => c.replace(/\s/g, ''))
     t.equal(codes.length, 10)

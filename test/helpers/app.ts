@@ -58,7 +58,7 @@ export async function createOwner (ta: TestApp, email = 'owner@example.com', pas
 export class Agent {
   readonly cookies = new Map<string, string>()
   lastCsrf: string | undefined
-  /** When set, a redirect to the re-confirmation page is answered with this proof and the request made again. */
+  /** When set, a re-confirmation prompt is answered with this proof (once per request). */
   autoConfirm: (() => string) | undefined
 
   constructor (private readonly app: FastifyInstance, private readonly headers: Record<string, string> = {}) {}
@@ -86,39 +86,33 @@ export class Agent {
     this.keep(res)
     const m = res.body.match(/name="_csrf" value="([^"]+)"/)
     if (m !== null) this.lastCsrf = m[1]
-    if (await this.confirmed(res)) return await this.withoutAutoConfirm(async () => await this.get(url))
     return res
   }
 
-  /** The retry after a confirmation is not confirmed again: no loops. */
-  private async withoutAutoConfirm<T> (fn: () => Promise<T>): Promise<T> {
-    const saved = this.autoConfirm
-    this.autoConfirm = undefined
-    try {
-      return await fn()
-    } finally {
-      this.autoConfirm = saved
+  /**
+   * Answers the re-confirmation prompt in the last answer (res) with the
+   * proof, re-posting the form it carries (and the secrets of the original
+   * form, typed again as a person would). The answer is the operation's.
+   */
+  async confirm (res: { body: string }, proof: string, secrets: Record<string, string> = {}): Promise<Awaited<ReturnType<FastifyInstance['inject']>>> {
+    const form = res.body.match(/<form method="post" action="([^"]*)" data-reconfirm[^>]*>([\s\S]*?)<\/form>/)
+    if (form === null) throw new Error('no re-confirmation prompt in this page')
+    const unescape = (v: string): string => v.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
+    const fields: Record<string, string | string[]> = {}
+    for (const [, name = '', value = ''] of form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
+      const v = unescape(value)
+      const prev = fields[name]
+      fields[name] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v]
     }
+    for (const [, name = ''] of form[2]!.matchAll(/<input id="f-[^"]+" name="([^"]+)"/g)) {
+      if (name !== 'proof' && secrets[name] !== undefined) fields[name] = secrets[name]
+    }
+    return await this.post(unescape(form[1]!), { ...fields, proof })
   }
 
-  /** Answers a redirect to the re-confirmation page, if autoConfirm is set; true when it did. */
-  private async confirmed (res: { statusCode: number, headers: Record<string, unknown>, body: string }): Promise<boolean> {
-    const location = String(res.headers.location ?? '')
-    const redirected = res.statusCode === 303 && location.includes('client/confirm?')
-    const asked = res.statusCode === 422 && /name="op" value="/.test((res as { body?: string }).body ?? '')
-    if ((!redirected && !asked) || this.autoConfirm === undefined) return false
-    const proof = this.autoConfirm
-    this.autoConfirm = undefined // no loops: one confirmation per request
-    try {
-      const page = redirected ? await this.get(location) : res
-      const op = page.body.match(/name="op" value="([^"]+)"/)?.[1] ?? ''
-      const returnTo = page.body.match(/name="return_to" value="([^"]+)"/)?.[1] ?? ''
-      const action = page.body.match(/<form method="post" action="([^"]*client\/confirm)"/)?.[1] ?? ''
-      const done = await this.post(action, { op, return_to: returnTo.replace(/&amp;/g, '&').replace(/&#39;/g, "'"), proof: proof() })
-      return done.statusCode === 303
-    } finally {
-      this.autoConfirm = proof
-    }
+  /** True when the answer is a re-confirmation prompt. */
+  static isPrompt (res: { body: string }): boolean {
+    return /data-reconfirm/.test(res.body)
   }
 
   /** Posts a form; the CSRF token of the last page is added unless _csrf is given (null: none). */
@@ -136,7 +130,13 @@ export class Agent {
       payload: params.toString()
     })
     this.keep(res)
-    if (await this.confirmed(res)) return await this.withoutAutoConfirm(async () => await this.post(url, { ...form, _csrf: this.lastCsrf ?? null }))
+    const m = res.body.match(/name="_csrf" value="([^"]+)"/)
+    if (m !== null) this.lastCsrf = m[1]
+    const proof = this.autoConfirm
+    if (proof !== undefined && Agent.isPrompt(res) && form.proof === undefined) {
+      const secrets = Object.fromEntries(Object.entries(form).filter((e): e is [string, string] => typeof e[1] === 'string'))
+      return await this.confirm(res, proof(), secrets)
+    }
     return res
   }
 

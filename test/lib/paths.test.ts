@@ -26,8 +26,8 @@ t.test('local paths are normalised and kept', async (t) => {
   t.equal(safeReturnTo('/', 42), undefined)
 })
 
-t.test('through the login form and the confirmation page: every payload lands on this origin', async (t) => {
-  const { startTestApp, createOwner, Agent, signIn } = await import('../helpers/app.ts')
+t.test('through the login form: every payload lands on this origin', async (t) => {
+  const { startTestApp, createOwner, Agent } = await import('../helpers/app.ts')
   const ta = await startTestApp(t)
   const owner = await createOwner(ta)
   const payloads = ['/.//x', '/%2e//x', '/a/..//x', '\\\\x', '/\\x', '//x', 'https://x']
@@ -38,13 +38,5 @@ t.test('through the login form and the confirmation page: every payload lands on
     t.equal(res.statusCode, 303, p)
     const location = String(res.headers.location)
     t.ok(location.startsWith('/') && !location.startsWith('//') && !location.includes('\\'), `login with return_to ${JSON.stringify(p)} → ${location}`)
-  }
-  const a = await signIn(ta, owner.email, owner.password)
-  for (const p of payloads) {
-    const page = await a.get(`${ta.base}client/confirm?op=phone&return_to=${encodeURIComponent(p)}`)
-    for (const [, href] of page.body.matchAll(/(?:href|value)="([^"]*)"/g)) {
-      const h = (href ?? '').replace(/&amp;/g, '&').replace(/&#39;/g, "'")
-      t.notOk(/^(\/\/|\\|https?:)/.test(h) || h.includes('\\'), `confirmation page for ${JSON.stringify(p)} links only locally (${h})`)
-    }
   }
 })

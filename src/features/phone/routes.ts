@@ -9,8 +9,11 @@ import { confirmEdit, confirmVerification, savePhone, sendEditCode, sendVerifica
 export default async function phoneRoutes (app: FastifyInstance): Promise<void> {
   const { deps } = app
   const home = `${deps.config.basePath}client/profile`
-  // Every phone change is re-confirmed (password, or One-time password with 2FA).
-  const user = { config: { access: 'user' as const }, preHandler: requireConfirmation('phone', () => `${home}#phone`) }
+  // Every phone change is re-confirmed (password, or One-time password with 2FA);
+  // a code typed in the form is asked for again on the prompt, never carried.
+  const self = async () => ({ target: 'self', back: `${home}#phone` })
+  const smsCode = { name: 'code', label: 'field.code' as const, type: 'text' as const, autocomplete: 'one-time-code', inputmode: 'numeric' }
+  const user = { config: { access: 'user' as const }, preHandler: requireConfirmation('phone', self, [smsCode]) }
 
   async function answer (request: FastifyRequest, reply: FastifyReply, result: PhoneResult, success: Flash['text'], values: Record<string, string> = {}): Promise<FastifyReply> {
     if (!result.ok) return await renderProfile(request, reply, { errors: { [result.field]: result.error }, values }, 422)

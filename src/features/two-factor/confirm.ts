@@ -1,14 +1,25 @@
-// Re-confirmation of sensitive operations ("step-up"). Before a listed
-// operation the user proves it is them again: the One-time password when
-// 2FA is on, else the password. A confirmation is kept in the server-side
-// session, bound to the one operation it was asked for, and expires after
-// CONFIRM_SECONDS; another operation needs its own.
+// Re-confirmation of sensitive operations ("step-up", after GitHub's sudo
+// mode and Mastodon's challengable concern). Guarantees:
+// - a listed POST is not carried out until the user proves it is them again
+//   (the One-time password when 2FA is on, else the password);
+// - access to the target and its existence are checked first (resolve): a
+//   user of another account gets the 404 at once, never a password prompt;
+// - the prompt carries the original form (secrets aside) and posts it back
+//   to the same URL with the proof, so that once confirmed the operation
+//   completes in the same request, with its own message and redirect;
+// - secrets typed in the original form (passwords, codes) are never written
+//   into the page or the session: the prompt asks for them again;
+// - a confirmation is kept in the server-side session, bound to the operation
+//   AND its target ("users.disable:7" does not disable user 9), for
+//   CONFIRM_SECONDS.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { writeAudit } from '../../lib/audit.ts'
 import { addSeconds } from '../../lib/clock.ts'
 import type { CurrentUser } from '../../lib/current-user.ts'
+import { asFormBody } from '../../lib/forms.ts'
 import type { MessageKey } from '../../lib/i18n.ts'
 import { type LimitRule, recordFailure, recordSuccess, reserveAttempt } from '../../lib/limits.ts'
+import { safeReturnTo } from '../../lib/paths.ts'
 import { verifyPassword } from '../../lib/passwords.ts'
 import type { Deps } from '../../types.ts'
 import { otpError, verifySecondFactor } from './otp.ts'
@@ -16,46 +27,96 @@ import { otpError, verifySecondFactor } from './otp.ts'
 export const CONFIRM_SECONDS = 5 * 60
 export const PASSWORD_TRIES = 5
 export const PASSWORD_TRIES_WINDOW_SECONDS = 15 * 60
+/** The field of the prompt that carries the proof. */
+export const PROOF_FIELD = 'proof'
 
-/** The operations that ask for a re-confirmation, with what the page calls them. */
+/** The operations that ask for a re-confirmation, with what the prompt calls them ({target} is filled in). */
 export const operations = {
   phone: 'confirm.op.phone',
   'users.add': 'confirm.op.usersAdd',
+  'users.edit': 'confirm.op.usersEdit',
+  'users.enable': 'confirm.op.usersEnable',
   'users.disable': 'confirm.op.usersDisable',
   'users.delete': 'confirm.op.usersDelete',
   permissions: 'confirm.op.permissions',
+  'two-factor.enable': 'confirm.op.twoFactorEnable',
   'two-factor.recovery-codes': 'confirm.op.recoveryCodes'
 } as const satisfies Record<string, MessageKey>
 export type Operation = keyof typeof operations
 
-export function isOperation (value: unknown): value is Operation {
-  return typeof value === 'string' && Object.hasOwn(operations, value)
+/** What a confirmation is for, worked out by the route after its access and existence checks. */
+export interface Challenge {
+  /** Bound with the operation: a user id, or 'self'. */
+  target: string
+  /** How the prompt names the target (an email). */
+  targetLabel?: string
+  /** Cancel: the page the user came from. */
+  back: string
 }
 
-export function isConfirmed (request: FastifyRequest, op: Operation, now: Date): boolean {
-  const until = request.session.confirmed?.[op]
+/** A form field that is a secret: not carried, asked again on the prompt when it was filled in. */
+export interface SecretField { name: string, label: MessageKey, type?: 'password' | 'text', autocomplete?: string, inputmode?: string }
+
+/** Answers the request itself (a 404, a 403) and returns undefined, or says what is to be confirmed. */
+export type Resolve = (request: FastifyRequest, reply: FastifyReply) => Promise<Challenge | undefined>
+
+// Never carried, whatever the route declares: anything that looks like a secret.
+const SECRET_NAME = /pass|code|otp|proof|token|secret|_csrf/i
+
+function bindingKey (op: Operation, target: string): string {
+  return `${op}:${target}`
+}
+
+export function isConfirmed (request: FastifyRequest, op: Operation, target: string, now: Date): boolean {
+  const until = request.session.confirmed?.[bindingKey(op, target)]
   return until !== undefined && until > now.getTime()
 }
 
 /**
- * preHandler: without a live confirmation for op, nothing is done. A GET is
- * sent to the confirmation page and back; a POST is answered 422 with the
- * confirmation form, which leads back to back(request) to do it again.
+ * preHandler of a sensitive POST: without a live confirmation for (op,
+ * target) it answers with the prompt; with a right proof in the request it
+ * records the confirmation and lets the handler do the operation.
  */
-export function requireConfirmation (op: Operation, back?: (request: FastifyRequest) => string) {
-  return async function confirmationGuard (request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const { basePath } = request.server.deps.config
-    if (request.user === null || isConfirmed(request, op, request.server.deps.clock.now())) return
-    if (request.method === 'GET') {
-      await reply.redirect(`${basePath}client/confirm?op=${encodeURIComponent(op)}&return_to=${encodeURIComponent(request.url)}`, 303)
-      return
-    }
-    await renderConfirmPage(request, reply, op, back?.(request) ?? `${basePath}client/profile`, 'confirm.again', 422)
+export function requireConfirmation (op: Operation, resolve: Resolve, secrets: SecretField[] = []) {
+  return async function confirmationGuard (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    const user = request.user
+    if (user === null) return undefined
+    const challenge = await resolve(request, reply)
+    if (challenge === undefined || reply.sent) return reply
+    const { deps } = request.server
+    if (isConfirmed(request, op, challenge.target, deps.clock.now())) return undefined
+    const body = asFormBody(request.body)
+    const proof = body[PROOF_FIELD]
+    if (proof === undefined) return renderPrompt(request, reply, op, challenge, secrets)
+    if (typeof proof !== 'string') return renderPrompt(request, reply, op, challenge, secrets, 'error.repeated', 422)
+    const result = await confirmOperation(deps, request, user, op, challenge.target, proof)
+    if (!result.ok) return renderPrompt(request, reply, op, challenge, secrets, result.error, 422)
+    delete body[PROOF_FIELD]
+    return undefined
   }
 }
 
-export function renderConfirmPage (request: FastifyRequest, reply: FastifyReply, op: Operation, returnTo: string, error?: MessageKey, status = 200): FastifyReply {
-  return reply.render('settings/confirm', { op, operation: operations[op], returnTo, twoFactor: request.user!.twoFactor, error }, status)
+function renderPrompt (request: FastifyRequest, reply: FastifyReply, op: Operation, challenge: Challenge, secrets: SecretField[], error?: MessageKey, status = 200): FastifyReply {
+  const base = request.server.deps.config.basePath
+  const body = asFormBody(request.body)
+  const declared = new Set(secrets.map((s) => s.name))
+  const carried: Array<{ name: string, value: string }> = []
+  for (const [name, value] of Object.entries(body)) {
+    if (name === PROOF_FIELD || declared.has(name) || SECRET_NAME.test(name)) continue
+    for (const one of Array.isArray(value) ? value : [value]) {
+      if (typeof one === 'string') carried.push({ name, value: one })
+    }
+  }
+  const asked = secrets.filter((s) => typeof body[s.name] === 'string' && body[s.name] !== '')
+  return reply.header('cache-control', 'no-store').render('settings/confirm', {
+    operation: request.t(operations[op], { target: challenge.targetLabel ?? '' }),
+    action: safeReturnTo(base, request.url) ?? `${base}client/profile`,
+    back: safeReturnTo(base, challenge.back) ?? `${base}client/profile`,
+    carried,
+    secrets: asked.map((s) => ({ name: s.name, label: s.label, type: s.type ?? 'password', autocomplete: s.autocomplete ?? 'off', inputmode: s.inputmode, required: true })),
+    twoFactor: request.user!.twoFactor,
+    error
+  }, status)
 }
 
 export type ConfirmResult = { ok: true } | { ok: false, error: MessageKey }
@@ -80,7 +141,7 @@ async function checkPasswordCounted (deps: Deps, userId: string, proof: string):
 }
 
 /** Checks the proof and records the confirmation for op in the session. */
-export async function confirmOperation (deps: Deps, request: FastifyRequest, user: CurrentUser, op: Operation, proof: string): Promise<ConfirmResult> {
+export async function confirmOperation (deps: Deps, request: FastifyRequest, user: CurrentUser, op: Operation, target: string, proof: string): Promise<ConfirmResult> {
   const now = deps.clock.now()
   if (user.twoFactor) {
     const result = await verifySecondFactor(deps, user.id, proof, { allowRecovery: false, ip: request.ip })
@@ -89,12 +150,12 @@ export async function confirmOperation (deps: Deps, request: FastifyRequest, use
     const checked = await checkPasswordCounted(deps, user.id, proof)
     if (checked === 'refused') return { ok: false, error: 'error.tooManyTries' }
     if (checked === 'wrong') {
-      await writeAudit(deps.db, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'confirm.failed', ip: request.ip, details: { op }, at: now })
+      await writeAudit(deps.db, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'confirm.failed', ip: request.ip, details: { op, target }, at: now })
       return { ok: false, error: proof === '' ? 'error.required' : 'error.currentPassword' }
     }
   }
   const live = Object.entries(request.session.confirmed ?? {}).filter(([, until]) => until > now.getTime())
-  request.session.confirmed = { ...Object.fromEntries(live), [op]: addSeconds(now, CONFIRM_SECONDS).getTime() }
-  await writeAudit(deps.db, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'confirm.ok', ip: request.ip, details: { op }, at: now })
+  request.session.confirmed = { ...Object.fromEntries(live), [bindingKey(op, target)]: addSeconds(now, CONFIRM_SECONDS).getTime() }
+  await writeAudit(deps.db, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'confirm.ok', ip: request.ip, details: { op, target }, at: now })
   return { ok: true }
 }

@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import QRCode from 'qrcode'
 import { asFormBody, field } from '../../lib/forms.ts'
-import { safeReturnTo } from '../../lib/paths.ts'
-import { confirmOperation, isOperation, renderConfirmPage, requireConfirmation } from './confirm.ts'
+import { requireConfirmation } from './confirm.ts'
 import { formatRecoveryCode, newSecret, openSecret, sealSecret, totpFor } from './otp.ts'
 import { disableTwoFactor, enableTwoFactor, liveRecoveryCodes, regenerateRecoveryCodes } from './service.ts'
 
@@ -41,7 +40,11 @@ export default async function twoFactorRoutes (app: FastifyInstance): Promise<vo
     return request.user!.twoFactor ? await managePage(request, reply) : await setupPage(request, reply)
   })
 
-  app.post('/client/settings/two-factor', USER, async (request, reply) => {
+  // Turning 2FA on is re-confirmed with the password; the One-time password
+  // typed on the setup page is asked for again on the prompt.
+  const self = async () => ({ target: 'self', back: page })
+  const otpField = { name: 'code', label: 'field.otp' as const, type: 'text' as const, autocomplete: 'one-time-code', inputmode: 'numeric' }
+  app.post('/client/settings/two-factor', { ...USER, preHandler: requireConfirmation('two-factor.enable', self, [otpField]) }, async (request, reply) => {
     const user = request.user!
     if (user.twoFactor) return reply.redirect(page, 303)
     const code = field(asFormBody(request.body), 'code')
@@ -65,7 +68,7 @@ export default async function twoFactorRoutes (app: FastifyInstance): Promise<vo
     return reply.redirect(`${base}client/settings`, 303)
   })
 
-  app.post('/client/settings/two-factor/recovery-codes', { ...USER, preHandler: requireConfirmation('two-factor.recovery-codes', () => page) }, async (request, reply) => {
+  app.post('/client/settings/two-factor/recovery-codes', { ...USER, preHandler: requireConfirmation('two-factor.recovery-codes', self) }, async (request, reply) => {
     if (!request.user!.twoFactor) return reply.redirect(page, 303)
     return codesPage(reply, await regenerateRecoveryCodes(deps, request.user!, { ip: request.ip }))
   })
@@ -78,27 +81,5 @@ export default async function twoFactorRoutes (app: FastifyInstance): Promise<vo
     if (codes.length === 0) return reply.render('errors/error', { status: 404 }, 404)
     const text = `${request.t('twoFactor.fileHeader', { app: deps.config.appName, email: request.user!.email })}\r\n\r\n${codes.map(formatRecoveryCode).join('\r\n')}\r\n`
     return reply.header('cache-control', 'no-store').header('content-disposition', 'attachment; filename="recovery-codes.txt"').type('text/plain; charset=utf-8').send(text)
-  })
-
-  // Re-confirmation of a sensitive operation.
-  type ConfirmQuery = { Querystring: { op?: string, return_to?: string } }
-  const confirmPage = renderConfirmPage
-
-  app.get<ConfirmQuery>('/client/confirm', USER, async (request, reply) => {
-    const { op } = request.query
-    if (!isOperation(op)) return reply.render('errors/error', { status: 404 }, 404)
-    return confirmPage(request, reply, op, safeReturnTo(base, request.query.return_to) ?? `${base}client/profile`)
-  })
-
-  app.post('/client/confirm', USER, async (request, reply) => {
-    const body = asFormBody(request.body)
-    const op = field(body, 'op')
-    const proof = field(body, 'proof')
-    const returnTo = safeReturnTo(base, body.return_to) ?? `${base}client/profile`
-    if (!isOperation(op)) return reply.render('errors/error', { status: 404 }, 404)
-    if (proof === null) return confirmPage(request, reply, op, returnTo, 'error.repeated', 422)
-    const result = await confirmOperation(deps, request, request.user!, op, proof)
-    if (!result.ok) return confirmPage(request, reply, op, returnTo, result.error, 422)
-    return reply.redirect(returnTo, 303)
   })
 }

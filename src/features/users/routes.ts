@@ -8,14 +8,12 @@ import { labelIn } from '../../lib/permissions.ts'
 import { formatPhone } from '../../lib/phone.ts'
 import { parseNewUser, parsePermissionChoice, parseUserEdit } from './forms.ts'
 import { listAccountUsers, pendingEmailChange, permissionsOf } from './queries.ts'
-import { type Operation, requireConfirmation } from '../two-factor/confirm.ts'
+import { type Operation, requireConfirmation, type Resolve } from '../two-factor/confirm.ts'
 import { addUser, changePermissions, deleteUser, type Refusal, setFullAccess, setStatus, targetFor, updateUser } from './service.ts'
 
 type Id = { Params: { id: string } }
 const VIEW = { config: { access: { permission: 'users.view' } } }
 const MANAGE = { config: { access: { permission: 'users.manage' } } }
-// Sensitive: re-confirmed (password, or One-time password with 2FA) before the page and the action.
-const confirmed = (op: Operation, back?: (request: FastifyRequest) => string) => ({ ...MANAGE, preHandler: requireConfirmation(op, back) })
 
 const refusalPages: Record<Refusal, { status: number, message: MessageKey }> = {
   not_found: { status: 404, message: 'error.notFound' },
@@ -37,6 +35,20 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
   const catalog = deps.config.permissionCatalog
   app.nav.push({ menu: 'client', label: 'nav.users', path: 'client/users', permission: 'users.view' })
   app.nav.push({ menu: 'tools', label: 'nav.addUser', path: 'client/users/new', permission: 'users.manage' })
+
+  // Sensitive: re-confirmed (password, or One-time password with 2FA) before
+  // the action, after the target was found in the actor's account and may be
+  // acted on (a 404 or 403 comes before any prompt).
+  const onUser = (back: (id: string) => string): Resolve => async (request, reply) => {
+    const found = await targetFor(deps, request.user!, (request.params as { id: string }).id)
+    if (!found.ok) {
+      refuse(reply, found.reason)
+      return undefined
+    }
+    return { target: found.target.id, targetLabel: found.target.email, back: back(found.target.id) }
+  }
+  const confirmed = (op: Operation, resolve: Resolve, secrets?: Parameters<typeof requireConfirmation>[2]) => ({ ...MANAGE, preHandler: requireConfirmation(op, resolve, secrets) })
+  const passwordField = { name: 'password', label: 'field.password' as const, autocomplete: 'new-password' }
 
   function done (request: FastifyRequest, reply: FastifyReply, text: MessageKey, to = list): FastifyReply {
     request.session.flash = { type: 'success', text }
@@ -80,10 +92,13 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
     return reply.render('users/new', { values: { access: 'chosen', ...values }, errors, sections: catalogView(request, (k) => chosen.has(k)), canGrantFull: request.user!.isOwner || request.user!.fullAccess }, status)
   }
 
-  const backToNew = () => `${list}/new`
-  app.get('/client/users/new', confirmed('users.add'), async (request, reply) => newForm(request, reply, {}, {}))
+  app.get('/client/users/new', MANAGE, async (request, reply) => newForm(request, reply, {}, {}))
 
-  app.post('/client/users', confirmed('users.add', backToNew), async (request, reply) => {
+  const newUser: Resolve = async (request) => {
+    const email = asFormBody(request.body).email
+    return { target: 'new', targetLabel: typeof email === 'string' ? email.trim() : '', back: `${list}/new` }
+  }
+  app.post('/client/users', confirmed('users.add', newUser, [passwordField]), async (request, reply) => {
     const parsed = parseNewUser(asFormBody(request.body), deps.config.phoneDefaultRegion)
     if (!parsed.ok) return newForm(request, reply, parsed.values, parsed.errors, 422)
     const result = await addUser(deps, request.user!, parsed.values, { ip: request.ip })
@@ -107,7 +122,7 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
 
   app.get<Id>('/client/users/:id/edit', MANAGE, async (request, reply) => await editForm(request, reply, request.params.id))
 
-  app.post<Id>('/client/users/:id', MANAGE, async (request, reply) => {
+  app.post<Id>('/client/users/:id', confirmed('users.edit', onUser((id) => `${list}/${id}/edit`)), async (request, reply) => {
     const parsed = parseUserEdit(asFormBody(request.body), deps.config.phoneDefaultRegion)
     if (!parsed.ok) return await editForm(request, reply, request.params.id, parsed.values, parsed.errors, 422)
     const result = await updateUser(deps, request.user!, request.params.id, parsed.values, { ip: request.ip })
@@ -116,7 +131,7 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
     return refuse(reply, result.reason)
   })
 
-  app.post<Id>('/client/users/:id/enable', MANAGE, async (request, reply) => {
+  app.post<Id>('/client/users/:id/enable', confirmed('users.enable', onUser(() => list)), async (request, reply) => {
     const result = await setStatus(deps, request.user!, request.params.id, 'active', { ip: request.ip })
     return result.ok ? done(request, reply, 'users.enabled') : refuse(reply, result.reason)
   })
@@ -124,8 +139,7 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
   // Destructive actions: a confirmation page (GET), then the POST.
   for (const action of ['disable', 'delete'] as const) {
     const op = action === 'disable' ? 'users.disable' : 'users.delete'
-    const back = (request: FastifyRequest) => `${list}/${(request.params as { id: string }).id}/${action}`
-    app.get<Id>(`/client/users/:id/${action}`, confirmed(op), async (request, reply) => {
+    app.get<Id>(`/client/users/:id/${action}`, MANAGE, async (request, reply) => {
       const found = await targetFor(deps, request.user!, request.params.id)
       if (!found.ok) return refuse(reply, found.reason)
       return reply.render('users/confirm', {
@@ -137,7 +151,7 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
         fields: {}
       })
     })
-    app.post<Id>(`/client/users/:id/${action}`, confirmed(op, back), async (request, reply) => {
+    app.post<Id>(`/client/users/:id/${action}`, confirmed(op, onUser(() => list)), async (request, reply) => {
       const result = action === 'disable'
         ? await setStatus(deps, request.user!, request.params.id, 'disabled', { ip: request.ip })
         : await deleteUser(deps, request.user!, request.params.id, { ip: request.ip })
@@ -172,13 +186,14 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
       params: { name: found.target.full_name, email: found.target.email },
       items: choice.permissions.map((p) => labels.get(p) ?? p),
       action: `client/users/${found.target.id}/permissions`,
+      back: `${list}/${found.target.id}/permissions`,
       button: choice.enable ? 'button.enable' : 'button.disable',
       fields: { action: choice.enable ? 'enable' : 'disable', permission: choice.permissions }
     })
   })
 
-  const backToPermissions = (request: FastifyRequest) => `${list}/${(request.params as { id: string }).id}/permissions`
-  app.post<Id>('/client/users/:id/permissions', confirmed('permissions', backToPermissions), async (request, reply) => {
+  const onPermissions = onUser((id) => `${list}/${id}/permissions`)
+  app.post<Id>('/client/users/:id/permissions', confirmed('permissions', onPermissions), async (request, reply) => {
     const choice = parsePermissionChoice(asFormBody(request.body), catalog.keys)
     if (!choice.ok) return await permissionsPage(request, reply, request.params.id, choice.error, 422)
     const result = await changePermissions(deps, request.user!, request.params.id, choice.permissions, choice.enable, { ip: request.ip })
@@ -189,7 +204,7 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
     return refuse(reply, result.reason)
   })
 
-  app.get<Id & { Querystring: { on?: string } }>('/client/users/:id/full-access', confirmed('permissions'), async (request, reply) => {
+  app.get<Id & { Querystring: { on?: string } }>('/client/users/:id/full-access', MANAGE, async (request, reply) => {
     const found = await targetFor(deps, request.user!, request.params.id)
     if (!found.ok) return refuse(reply, found.reason)
     const on = request.query.on === '1'
@@ -198,12 +213,13 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
       text: on ? 'users.confirm.fullOn.text' : 'users.confirm.fullOff.text',
       params: { name: found.target.full_name, email: found.target.email },
       action: `client/users/${found.target.id}/full-access`,
+      back: `${list}/${found.target.id}/permissions`,
       button: on ? 'button.enable' : 'button.disable',
       fields: { on: on ? '1' : '0' }
     })
   })
 
-  app.post<Id>('/client/users/:id/full-access', confirmed('permissions', backToPermissions), async (request, reply) => {
+  app.post<Id>('/client/users/:id/full-access', confirmed('permissions', onPermissions), async (request, reply) => {
     const on = asFormBody(request.body).on
     if (on !== '1' && on !== '0') return await permissionsPage(request, reply, request.params.id, 'error.choosePermission', 422)
     const result = await setFullAccess(deps, request.user!, request.params.id, on === '1', { ip: request.ip })
