@@ -17,7 +17,7 @@ export function findUserById (db: Kysely<DB>, id: string) {
 
 export async function recordAttempt (db: Kysely<DB>, a: { email: string, userId: string | null, ip: string, userAgent: string | null, success: boolean, throttled: boolean, at: Date }): Promise<void> {
   await db.insertInto('login_attempts').values({
-    email: a.email.slice(0, 320),
+    email: a.email.slice(0, 320).replaceAll('\u0000', '\uFFFD'),
     user_id: a.userId,
     ip: a.ip,
     user_agent: a.userAgent?.slice(0, 512) ?? null,

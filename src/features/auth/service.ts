@@ -29,7 +29,8 @@ export async function logIn (deps: Deps, email: string, password: string, client
   // The try is counted before the password is checked, so that parallel tries cannot all be checked.
   const reservation = await reserveAttempt(db, [{ rule: emailRule, key }, { rule: ipRule, key: client.ip }], now)
   const throttled = !reservation.ok
-  const user = key === '' ? undefined : await findUserByEmail(db, key)
+  // No stored address is empty, longer than 320 or holds a NUL (which PostgreSQL text cannot hold).
+  const user = key === '' || key.length > 320 || key.includes('\u0000') ? undefined : await findUserByEmail(db, key)
   const valid = await verifyPassword(throttled ? null : user?.password_hash, password)
   const ok = !throttled && valid && user?.status === 'active'
   if (reservation.ok) {
