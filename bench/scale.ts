@@ -1,0 +1,129 @@
+// npm run bench -- --scale (or tsx bench/scale.ts): the panel at a hosting
+// provider's scale. Seeds DATABASE_URL once (bench/scale-seed.ts: 100 000
+// accounts, 300 000 users, 5 000 000 audit events; one account with 2 000
+// users and 1 000 000 events), then drives, signed in as that account's owner,
+// 50 connections for BENCH_SECONDS (10) each: the Profile page, the last page
+// of the users list, the last page of the account activity and the activity
+// filtered by one user and one type; each against the one-query reference.
+// Then prints EXPLAIN (ANALYZE, BUFFERS) of each page's query, compiled from
+// the same query functions the app runs.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { createInterface } from 'node:readline'
+import autocannon from 'autocannon'
+import { sql } from 'kysely'
+import { createKysely } from '../src/db/database.ts'
+import { migrateToLatest } from '../src/db/migrate.ts'
+import { activityPageQuery } from '../src/features/activity/queries.ts'
+import { activityTypes } from '../src/features/activity/service.ts'
+import { usersPageQuery } from '../src/features/users/queries.ts'
+import { hashPassword } from '../src/lib/passwords.ts'
+import { SCALE_OWNER_EMAIL, SCALE_PASSWORD, scaleSeeded, seedScale } from './scale-seed.ts'
+
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10)
+const WARMUP = Math.min(2, DURATION)
+const CONNECTIONS = 50
+const url = process.env.DATABASE_URL
+if (url === undefined || url === '') {
+  console.error('bench --scale needs DATABASE_URL: a PostgreSQL database it may fill with 5 000 000 audit rows (use a database of its own, e.g. createdb cp_scale).')
+  process.exit(2)
+}
+
+const { db, pool } = createKysely(url, 2)
+const children: ChildProcess[] = []
+const serverScript = fileURLToPath(new URL('./scale-server.ts', import.meta.url))
+
+async function startServer (...args: string[]): Promise<number> {
+  const child = spawn(process.execPath, ['--import', 'tsx', serverScript, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env })
+  children.push(child)
+  return await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { port: number }).port))
+    child.once('exit', (code) => reject(new Error(`bench/scale-server.ts ${args[0]} exited with ${code}`)))
+  })
+}
+
+const cookiesOf = (res: Response) => res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+
+async function logIn (appUrl: string): Promise<string> {
+  const page = await fetch(`${appUrl}/login`)
+  const csrf = (await page.text()).match(/name="_csrf" value="([^"]+)"/)?.[1] ?? ''
+  const res = await fetch(`${appUrl}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: cookiesOf(page), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: csrf, email: SCALE_OWNER_EMAIL, password: SCALE_PASSWORD })
+  })
+  if (res.status !== 303) throw new Error(`could not sign in as ${SCALE_OWNER_EMAIL}: ${res.status}`)
+  return cookiesOf(res)
+}
+
+interface Row { name: string, rps: number, p50: number, p99: number, errors: number, non2xx: number }
+
+async function drive (name: string, target: string, headers: Record<string, string> = {}): Promise<Row> {
+  await autocannon({ url: target, connections: CONNECTIONS, duration: WARMUP, headers })
+  const r = await autocannon({ url: target, connections: CONNECTIONS, duration: DURATION, headers })
+  return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx }
+}
+
+try {
+  await migrateToLatest(db)
+  if (await scaleSeeded(db)) console.log('Seed: already there (the big account exists); not seeding again.')
+  else {
+    console.log('Seeding (one transaction):')
+    const t0 = performance.now()
+    await seedScale(db, await hashPassword(SCALE_PASSWORD), (line) => console.log(line))
+    const seeded = performance.now()
+    await sql`vacuum (analyze) accounts, users, audit_log`.execute(db)
+    console.log(`Seeded in ${((seeded - t0) / 1000).toFixed(1)} s; vacuum analyze ${((performance.now() - seeded) / 1000).toFixed(1)} s.`)
+  }
+  const owner = await db.selectFrom('users').select(['id', 'account_id', 'rows_per_page']).where(sql`lower(email)`, '=', SCALE_OWNER_EMAIL).executeTakeFirstOrThrow()
+  const counts = await sql<{ accounts: string, users: string, events: string, mine: string, my_users: string }>`select
+    (select count(*) from accounts) as accounts, (select count(*) from users) as users, (select count(*) from audit_log) as events,
+    (select count(*) from audit_log where account_id = ${owner.account_id}) as mine, (select count(*) from users where account_id = ${owner.account_id}) as my_users`.execute(db)
+  const c = counts.rows[0]!
+  console.log(`Database: ${c.accounts} accounts, ${c.users} users, ${c.events} audit events; the big account: ${c.my_users} users, ${c.mine} events.`)
+
+  const [appPort, refPort] = await Promise.all([startServer('app'), startServer('ref', owner.id)])
+  const app = `http://127.0.0.1:${appPort}`
+  const cookie = await logIn(app)
+  const type = 'signin'
+  const pages = [
+    { name: 'Profile (signed in)', path: '/client/profile', marker: SCALE_OWNER_EMAIL },
+    { name: 'Users, last page', path: '/client/users?last=1', marker: '@scale.example.com' },
+    { name: 'Activity, last page', path: '/client/activity?last=1', marker: '<code>' },
+    { name: `Activity, owner + type ${type}`, path: `/client/activity?user=${owner.id}&type=${type}`, marker: '<code>login.' }
+  ]
+  for (const p of pages) {
+    const res = await fetch(app + p.path, { headers: { cookie }, redirect: 'manual' })
+    const body = await res.text()
+    if (res.status !== 200 || !body.includes(p.marker)) throw new Error(`${p.path} answered ${res.status} without ${p.marker}`)
+  }
+
+  console.log(`\n${CONNECTIONS} connections, ${DURATION} s per route (after ${WARMUP} s of warm-up), ${owner.rows_per_page} rows per page.`)
+  const reference = await drive('reference (1 PK query + template)', `http://127.0.0.1:${refPort}/ref/profile`)
+  const rows = [reference]
+  for (const p of pages) rows.push(await drive(p.name, app + p.path, { cookie }))
+  const pad = (s: string, n: number) => s.padEnd(n)
+  console.log(`\n${pad('route', 38)}${pad('req/s', 9)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('× ref', 7)}errors/non-2xx`)
+  for (const r of rows) {
+    console.log(`${pad(r.name, 38)}${pad(r.rps.toFixed(0), 9)}${pad(String(r.p50), 8)}${pad(String(r.p99), 8)}${pad((r.rps / reference.rps).toFixed(2), 7)}${r.errors}/${r.non2xx}`)
+  }
+  const missed = rows.slice(1).filter((r) => r.p99 > 25 || r.rps / reference.rps < 0.8)
+  console.log(missed.length === 0 ? '\nEvery page: p99 <= 25 ms and >= 0.80 × the reference.' : `\nMissed the aim (p99 <= 25 ms, >= 0.80 × reference): ${missed.map((r) => r.name).join('; ')}`)
+
+  // The queries, compiled from the app's own query functions, for one page of rows_per_page (+1 to see whether there is more).
+  const n = owner.rows_per_page + 1
+  const plans = [
+    { name: 'Users, last page', q: usersPageQuery(db, owner.account_id, { from: 'last' }, n) },
+    { name: 'Activity, last page', q: activityPageQuery(db, owner.account_id, {}, { from: 'last' }, n) },
+    { name: `Activity, owner + type ${type}`, q: activityPageQuery(db, owner.account_id, { actorId: owner.id, domains: activityTypes[type] }, { from: 'first' }, n) }
+  ]
+  for (const { name, q } of plans) {
+    const compiled = q.compile()
+    const { rows: plan } = await pool.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${compiled.sql}`, [...compiled.parameters])
+    console.log(`\n== ${name}\n${compiled.sql}\n-- parameters: ${JSON.stringify(compiled.parameters)}\n${plan.map((r) => r['QUERY PLAN']).join('\n')}`)
+  }
+} finally {
+  for (const child of children) child.kill('SIGTERM')
+  await db.destroy()
+}
