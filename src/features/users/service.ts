@@ -2,6 +2,9 @@
 // - a user of another account, or an unknown id, is "not_found" (404);
 // - nobody changes the first user (owner), nor disables, deletes or changes
 //   the permissions of themselves;
+// - nobody acts on a user who holds a permission they do not hold (a Full
+//   access user included): changing that user's email and resetting the
+//   password would hand the actor those permissions;
 // - nobody grants (or takes away) a permission they do not hold; Full access
 //   is changed only by a user who has it; a Full access user is not
 //   restricted until Full access is removed;
@@ -41,6 +44,11 @@ export async function targetFor (deps: Deps, actor: CurrentUser, id: string, opt
   if (target === undefined) return { ok: false, reason: 'not_found' }
   if (target.is_owner) return { ok: false, reason: 'owner' }
   if (target.id === actor.id && opts.allowSelf !== true) return { ok: false, reason: 'self' }
+  if (!actor.isOwner && !actor.fullAccess && target.id !== actor.id) {
+    if (target.full_access) return { ok: false, reason: 'not_held' }
+    const held = await permissionsOf(deps.db, target.id)
+    if (held.some((p) => !can(actor, p))) return { ok: false, reason: 'not_held' }
+  }
   return { ok: true, target }
 }
 
@@ -111,7 +119,8 @@ export async function updateUser (deps: Deps, actor: CurrentUser, id: string, in
     await audit(trx, actor, 'user.updated', target.id, client, now, { nameChanged: input.fullName !== target.full_name, phoneChanged: phoneChanges })
     if (!emailChanges) return
     await revokeTokens(trx, target.id, 'email_change', now)
-    const token = await issueToken(trx, target.id, 'email_change', now, EMAIL_CHANGE_TTL_SECONDS, { email: input.email })
+    // Who asked rides with the link: it stops working if they lose the right to ask.
+    const token = await issueToken(trx, target.id, 'email_change', now, EMAIL_CHANGE_TTL_SECONDS, { email: input.email, by: actor.id })
     const t = mailIn(target.language)
     const params = { name: target.full_name, app: deps.config.appName, old: target.email, new: input.email, actor: actor.fullName }
     await deps.jobs.send('mail', { to: input.email, subject: t('mail.emailConfirm.subject', params), text: t('mail.emailConfirm.body', { ...params, link: `${deps.config.linkBase}email/confirm/${token}` }) }, trx)
@@ -136,8 +145,9 @@ export async function confirmEmailChange (deps: Deps, token: string, client: Cli
       const used = await consumeTokenWithData(trx, token, 'email_change', now)
       const email = used?.data.email
       if (used === undefined || email === undefined) return { ok: false as const, reason: 'invalid_link' as const }
+      if (!await mayStillChangeEmail(trx, used.data.by, used.userId)) return { ok: false as const, reason: 'invalid_link' as const }
       const user = await trx.updateTable('users').set({ email, updated_at: now })
-        .where('id', '=', used.userId).where('is_owner', '=', false)
+        .where('id', '=', used.userId).where('is_owner', '=', false).where('status', '=', 'active')
         .returning(['account_id', 'email']).executeTakeFirst()
       if (user === undefined) return { ok: false as const, reason: 'invalid_link' as const }
       await writeAudit(trx, { accountId: user.account_id, actorUserId: null, targetUserId: used.userId, action: 'user.email_changed', ip: client.ip, details: { to: email }, at: now })
@@ -147,6 +157,19 @@ export async function confirmEmailChange (deps: Deps, token: string, client: Cli
     if ((err as { code?: string }).code === '23505') return { ok: false, reason: 'email_taken' }
     throw err
   }
+}
+
+/**
+ * An email change link applies only while the user who asked is still an
+ * active user of the target's account with Users: manage (or Full access).
+ */
+async function mayStillChangeEmail (trx: Kysely<DB>, askedBy: string | undefined, targetId: string): Promise<boolean> {
+  if (askedBy === undefined || !/^\d{1,18}$/.test(askedBy)) return false
+  const asker = await trx.selectFrom('users as a').innerJoin('users as t', 't.account_id', 'a.account_id')
+    .select(['a.is_owner', 'a.full_access', 'a.status'])
+    .select((eb) => eb.exists(eb.selectFrom('user_permissions').select('permission').whereRef('user_id', '=', 'a.id').where('permission', '=', 'users.manage')).as('manage'))
+    .where('a.id', '=', askedBy).where('t.id', '=', targetId).executeTakeFirst()
+  return asker !== undefined && asker.status === 'active' && (asker.is_owner || asker.full_access || Boolean(asker.manage))
 }
 
 /** Enable or Disable: a disabled user's sessions end at once. */

@@ -1,0 +1,86 @@
+// Privilege games on Users (issue 9): a Users: manage user cannot act on a
+// user who holds more than they do, and an email change link dies with the
+// right of the user who asked for it.
+import t from 'tap'
+import { Agent, createOwner, createUser, signIn, startTestApp } from '../helpers/app.ts'
+import { linkIn, TestSmtp } from '../helpers/smtp.ts'
+
+const smtp = new TestSmtp()
+await smtp.start()
+t.teardown(() => smtp.stop())
+const ta = await startTestApp(t, { env: { SMTP_URL: smtp.url, PUBLIC_URL: 'http://panel.test' } })
+const { app, base } = ta
+const db = app.deps.db
+const owner = await createOwner(ta)
+const U = `${base}client/users`
+const row = async (id: string) => await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
+async function grant (userId: string, ...permissions: string[]) {
+  await db.insertInto('user_permissions').values(permissions.map((permission) => ({ user_id: userId, permission }))).execute()
+}
+
+t.test('a Users: manage user cannot edit, enable, disable, delete or change a user holding more than they do', async (t) => {
+  const manager = await createUser(ta, owner.accountId, 'manager@example.com')
+  await grant(manager.userId, 'users.view', 'users.manage')
+  const full = await createUser(ta, owner.accountId, 'full@example.com', 'a long enough passphrase', 'Fiona Full')
+  await db.updateTable('users').set({ full_access: true }).where('id', '=', full.userId).execute()
+  const payer = await createUser(ta, owner.accountId, 'payer@example.com', 'a long enough passphrase', 'Paul Payer')
+  await grant(payer.userId, 'finance.pay')
+  const a = await signIn(ta, manager.email, manager.password)
+  for (const victim of [full, payer]) {
+    const before = await row(victim.userId)
+    const attempts = [
+      await a.get(`${U}/${victim.userId}/edit`),
+      await a.post(`${U}/${victim.userId}`, { email: 'attacker-controlled@example.com', full_name: 'Taken Over', phone: '' }),
+      await a.post(`${U}/${victim.userId}/disable`, {}),
+      await a.post(`${U}/${victim.userId}/enable`, {}),
+      await a.post(`${U}/${victim.userId}/delete`, {}),
+      await a.post(`${U}/${victim.userId}/permissions`, { action: 'disable', permission: 'finance.pay' })
+    ]
+    for (const res of attempts) {
+      t.equal(res.statusCode, 403, `${victim.email}: refused`)
+      t.notOk(Agent.isPrompt(res), 'refused before any re-confirmation prompt')
+    }
+    t.same(await row(victim.userId), before, `${victim.email}: nothing changed`)
+  }
+  t.equal(smtp.messages.filter((m) => JSON.stringify(m.to).includes('attacker-controlled')).length, 0, 'no email change link was sent')
+  // Someone holding no more than the manager is still manageable.
+  const peer = await createUser(ta, owner.accountId, 'peer@example.com')
+  await grant(peer.userId, 'users.view')
+  t.equal((await a.post(`${U}/${peer.userId}/disable`, {})).statusCode, 303)
+})
+
+async function requestEmailChange (a: Agent, userId: string, to: string): Promise<string> {
+  t.equal((await a.post(`${U}/${userId}`, { email: to, full_name: 'Changing User', phone: '' })).statusCode, 303)
+  const mail = await smtp.waitFor(to)
+  return linkIn(mail, /http:\/\/panel\.test\/email\/confirm\/[A-Za-z0-9_-]+/).replace('http://panel.test', '')
+}
+
+t.test('an email change link does not apply after the asker lost Users: manage, nor for a disabled user', async (t) => {
+  const manager = await createUser(ta, owner.accountId, 'manager2@example.com')
+  await grant(manager.userId, 'users.view', 'users.manage')
+  const a = await signIn(ta, manager.email, manager.password)
+  const first = await createUser(ta, owner.accountId, 'first-target@example.com')
+  const link1 = await requestEmailChange(a, first.userId, 'first-new@example.com')
+  await db.deleteFrom('user_permissions').where('user_id', '=', manager.userId).where('permission', '=', 'users.manage').execute()
+  const visitor = new Agent(app)
+  await visitor.get(link1)
+  t.equal((await visitor.post(link1, {})).statusCode, 404, 'the asker lost Users: manage: the link is dead')
+  t.equal((await row(first.userId)).email, 'first-target@example.com')
+
+  await grant(manager.userId, 'users.manage')
+  const second = await createUser(ta, owner.accountId, 'second-target@example.com')
+  const link2 = await requestEmailChange(a, second.userId, 'second-new@example.com')
+  await db.updateTable('users').set({ status: 'disabled' }).where('id', '=', second.userId).execute()
+  const v2 = new Agent(app)
+  await v2.get(link2)
+  t.equal((await v2.post(link2, {})).statusCode, 404, 'a disabled user: the link does not apply')
+  t.equal((await row(second.userId)).email, 'second-target@example.com')
+
+  const third = await createUser(ta, owner.accountId, 'third-target@example.com')
+  const link3 = await requestEmailChange(a, third.userId, 'third-new@example.com')
+  await db.updateTable('users').set({ status: 'disabled' }).where('id', '=', manager.userId).execute()
+  const v3 = new Agent(app)
+  await v3.get(link3)
+  t.equal((await v3.post(link3, {})).statusCode, 404, 'the asker was disabled: the link is dead')
+  t.equal((await row(third.userId)).email, 'third-target@example.com')
+})
