@@ -1,6 +1,8 @@
 // Housekeeping run by the job queue every ten minutes: ended sessions, used
-// or expired links and old sign-in attempts are deleted.
+// or expired links, old sign-in attempts, spent limit counters and old
+// code-send records are deleted.
 import { addSeconds } from '../lib/clock.ts'
+import { deleteStaleCounters } from '../lib/limits.ts'
 import type { Deps } from '../types.ts'
 
 export const ATTEMPTS_KEPT_DAYS = 90
@@ -14,4 +16,7 @@ export async function cleanUp (deps: Pick<Deps, 'db' | 'clock' | 'config'>): Pro
   ])).execute()
   await db.deleteFrom('tokens').where('expires_at', '<', addSeconds(now, -24 * 3600)).execute()
   await db.deleteFrom('login_attempts').where('created_at', '<', addSeconds(now, -ATTEMPTS_KEPT_DAYS * 24 * 3600)).execute()
+  await deleteStaleCounters(db, now)
+  // Resend limits look back one hour at most.
+  await db.deleteFrom('code_sends').where('created_at', '<', addSeconds(now, -24 * 3600)).execute()
 }

@@ -129,7 +129,7 @@ export const confirmPasswordRule: LimitRule = { kind: 'confirm.password', limit:
  * runs, so that parallel guesses cannot all be checked. An empty proof is
  * neither checked nor counted.
  */
-async function checkPasswordCounted (deps: Deps, userId: string, proof: string): Promise<'right' | 'wrong' | 'refused'> {
+export async function checkPasswordCounted (deps: Deps, userId: string, proof: string): Promise<'right' | 'wrong' | 'refused'> {
   if (proof === '') return 'wrong'
   const reserved = await reserveAttempt(deps.db, [{ rule: confirmPasswordRule, key: userId }], deps.clock.now())
   if (!reserved.ok) return 'refused'

@@ -2,11 +2,11 @@
 import { writeAudit } from '../../lib/audit.ts'
 import type { CurrentUser } from '../../lib/current-user.ts'
 import type { MessageKey } from '../../lib/i18n.ts'
-import { verifyPassword } from '../../lib/passwords.ts'
 import { sha256 } from '../../lib/tokens.ts'
 import type { Deps } from '../../types.ts'
 import { findUserByEmail } from '../auth/queries.ts'
-import { matchStep, newRecoveryCodes, openSecret, otpError, storeRecoveryCodes, verifySecondFactor } from './otp.ts'
+import { checkPasswordCounted } from './confirm.ts'
+import { clearOtpLimits, matchStep, newRecoveryCodes, openSecret, otpError, storeRecoveryCodes, verifySecondFactor } from './otp.ts'
 
 interface Client { ip: string }
 
@@ -33,9 +33,10 @@ export async function enableTwoFactor (deps: Deps, user: CurrentUser, sealedSecr
 /** Disable needs the One-time password and the password. */
 export async function disableTwoFactor (deps: Deps, user: CurrentUser, password: string, code: string, client: Client): Promise<{ ok: true } | { ok: false, errors: Record<string, MessageKey> }> {
   const errors: Record<string, MessageKey> = {}
-  const row = await deps.db.selectFrom('users').select('password_hash').where('id', '=', user.id).executeTakeFirstOrThrow()
-  const passwordOk = password !== '' && await verifyPassword(row.password_hash, password)
-  if (!passwordOk) errors.password = password === '' ? 'error.required' : 'error.currentPassword'
+  // The password check is reserved on the re-confirmation counter first, so that parallel guesses cannot all be checked.
+  const checked = password === '' ? 'wrong' : await checkPasswordCounted(deps, user.id, password)
+  const passwordOk = checked === 'right'
+  if (!passwordOk) errors.password = checked === 'refused' ? 'error.tooManyTries' : password === '' ? 'error.required' : 'error.currentPassword'
   // The code is checked only with the right password, so that a password guess cannot burn codes.
   if (passwordOk) {
     const otp = await verifySecondFactor(deps, user.id, code, { allowRecovery: false, ip: client.ip })
@@ -52,6 +53,7 @@ async function turnOff (deps: Pick<Deps, 'db' | 'clock'>, userId: string, accoun
     await trx.updateTable('users').set({ totp_secret: null, two_factor_enabled: false, totp_last_step: null, otp_fail_streak: 0, otp_locked_until: null, updated_at: now })
       .where('id', '=', userId).execute()
     await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute()
+    await clearOtpLimits(trx, userId) // a lock running at a reset does not outlast it
     await writeAudit(trx, { accountId, actorUserId: actorId, targetUserId: userId, action, ip, at: now })
   })
 }
