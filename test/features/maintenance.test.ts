@@ -13,9 +13,9 @@ t.test('ended sessions, dead links, old attempts, spent counters and old code se
   const now = clock.now()
   const ago = (s: number): Date => addSeconds(now, -s)
   await db.insertInto('sessions').values([
-    { id: 'idle', user_id: owner.userId, created_at: ago(3600), last_seen_at: ago(31 * 60) },
-    { id: 'too-old', user_id: owner.userId, created_at: ago(13 * 3600), last_seen_at: ago(60) },
-    { id: 'live', user_id: owner.userId, created_at: ago(3600), last_seen_at: ago(60) }
+    { id: 'idle', user_id: owner.userId, data: '{}', created_at: ago(3600), last_seen_at: ago(31 * 60) },
+    { id: 'too-old', user_id: owner.userId, data: '{}', created_at: ago(13 * 3600), last_seen_at: ago(60) },
+    { id: 'live', user_id: owner.userId, data: '{}', created_at: ago(3600), last_seen_at: ago(60) }
   ]).execute()
   await db.insertInto('tokens').values([
     { id: 'expired-long-ago', user_id: owner.userId, purpose: 'password_reset', created_at: ago(3 * 86400), expires_at: ago(2 * 86400) },

@@ -84,3 +84,37 @@ t.test('an email change link does not apply after the asker lost Users: manage, 
   t.equal((await v3.post(link3, {})).statusCode, 404, 'the asker was disabled: the link is dead')
   t.equal((await row(third.userId)).email, 'third-target@example.com')
 })
+
+t.test("another account's address on add and edit: answered as success, the holder gets a notice, nothing is created or linked", async (t) => {
+  const elsewhere = await createOwner(ta, 'holder@example.org', 'holder owner passphrase', 'Hilda Holder')
+  const a = await signIn(ta, owner.email, owner.password)
+  await a.get(`${U}/new`)
+  const fresh = await a.post(U, { email: 'brand-new@example.com', full_name: 'Brand New', phone: '', password: '', access: 'chosen' })
+  await a.get(`${U}/new`)
+  const taken = await a.post(U, { email: 'Holder@Example.org', full_name: 'Not Hilda', phone: '', password: '', access: 'chosen' })
+  t.equal(taken.statusCode, fresh.statusCode, 'the same status as a real invitation')
+  t.equal(taken.headers.location, fresh.headers.location, 'the same redirect')
+  const flash = async () => (await a.get(U)).body.match(/class="flash[^"]*"[^>]*>([^<]*)</)?.[1]
+  t.match(await flash(), 'an invitation has been sent', 'the same message')
+  const notice = await smtp.waitFor('holder@example.org')
+  t.match(notice.subject, 'Your address was used')
+  t.notMatch(notice.text ?? '', /password\/reset|Not Hilda|Olga/, 'a notice, no link and nothing the other account typed')
+  t.same((await db.selectFrom('users').select(['account_id', 'full_name']).where('email', '=', 'holder@example.org').execute()), [{ account_id: elsewhere.accountId, full_name: 'Hilda Holder' }], 'the holder is untouched, nothing created')
+
+  // Edit: the change is "pending" as any other, the holder is told, no link exists anywhere.
+  const u = await createUser(ta, owner.accountId, 'editable@example.com')
+  const before = smtp.messages.length
+  const res = await a.post(`${U}/${u.userId}`, { email: 'holder@example.org', full_name: 'Eddie', phone: '' })
+  t.equal(res.statusCode, 303)
+  t.match(await flash(), 'takes effect when it is confirmed')
+  await smtp.waitFor('holder@example.org', 2)
+  await smtp.waitFor('editable@example.com')
+  const sent = smtp.messages.slice(before)
+  t.notOk(sent.some((m) => /email\/confirm\//.test(m.text ?? '')), 'no confirmation link was mailed')
+  t.equal((await row(u.userId)).email, 'editable@example.com')
+  // The same account's own address is refused plainly: the list shows it anyway.
+  const own = await a.post(`${U}/${u.userId}`, { email: owner.email, full_name: 'Eddie', phone: '' })
+  t.equal(own.statusCode, 422)
+  const audit = await db.selectFrom('audit_log').select(['account_id', 'action']).where('action', '=', 'user.address_use_refused').execute()
+  t.same(audit.map((r) => r.account_id), [elsewhere.accountId, elsewhere.accountId], "audited in the holder's account only")
+})

@@ -4,7 +4,7 @@ import { writeAudit } from '../../lib/audit.ts'
 import { normalizeEmail, normalizeName } from '../../lib/forms.ts'
 import type { Deps } from '../../types.ts'
 import { findUserByEmail } from '../auth/queries.ts'
-import { emailTaken } from './queries.ts'
+import { emailHolder } from './queries.ts'
 import { deleteUserRow } from './service.ts'
 
 type ProviderDeps = Pick<Deps, 'db' | 'clock'>
@@ -20,7 +20,7 @@ export async function providerSetEmail (deps: ProviderDeps, email: string, to: s
   if (!found.ok) return found
   const next = normalizeEmail(to)
   if (next === undefined) return { ok: false, error: `--to: "${to}" is not an email address` }
-  if (next !== found.user.email.toLowerCase() && await emailTaken(deps.db, next)) return { ok: false, error: `--to: ${next} is already used by another user` }
+  if (next !== found.user.email.toLowerCase() && await emailHolder(deps.db, next) !== undefined) return { ok: false, error: `--to: ${next} is already used by another user` }
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
     await trx.updateTable('users').set({ email: next, updated_at: now }).where('id', '=', found.user.id).execute()

@@ -62,9 +62,9 @@ export async function permissionsOf (db: Kysely<DB>, userId: string): Promise<st
   return rows.map((r) => r.permission)
 }
 
-export async function emailTaken (db: Kysely<DB>, email: string): Promise<boolean> {
-  const row = await db.selectFrom('users').select('id').where(sql`lower(email)`, '=', email.toLowerCase()).executeTakeFirst()
-  return row !== undefined
+/** Who has this address as their login, if anyone. */
+export async function emailHolder (db: Kysely<DB>, email: string): Promise<{ id: string, account_id: string, language: string } | undefined> {
+  return await db.selectFrom('users').select(['id', 'account_id', 'language']).where(sql`lower(email)`, '=', email.toLowerCase()).executeTakeFirst()
 }
 
 export async function pendingEmailChange (db: Kysely<DB>, userId: string, now: Date): Promise<string | undefined> {

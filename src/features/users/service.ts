@@ -9,7 +9,10 @@
 //   is changed only by a user who has it; a Full access user is not
 //   restricted until Full access is removed;
 // - a disabled or deleted user's sessions end in the same transaction;
-// - every change writes an audit entry and is queued mail in the same transaction.
+// - every change writes an audit entry and is queued mail in the same transaction;
+// - an address that is the login of a user of ANOTHER account is answered
+//   as if it were free (the account learns nothing about other accounts):
+//   its holder gets a notice instead of a link, and nothing is created.
 import type { Kysely } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import { writeAudit } from '../../lib/audit.ts'
@@ -21,7 +24,7 @@ import { consumeTokenWithData, issueToken, peekTokenWithData, revokeTokens } fro
 import type { Deps } from '../../types.ts'
 import { INVITE_TTL_SECONDS } from '../auth/service.ts'
 import { dropCodes } from '../phone/codes.ts'
-import { emailTaken, findAccountUser, permissionsOf, type UserRow } from './queries.ts'
+import { emailHolder, findAccountUser, permissionsOf, type UserRow } from './queries.ts'
 
 export const EMAIL_CHANGE_TTL_SECONDS = 24 * 3600
 
@@ -55,10 +58,17 @@ export async function targetFor (deps: Deps, actor: CurrentUser, id: string, opt
 export interface NewUser { email: string, fullName: string, phone: string | null, password: string | null, fullAccess: boolean, permissions: string[] }
 
 /** Tools → Add a new user. Without a password, an invitation valid 7 days; with one, active at once. */
-export async function addUser (deps: Deps, actor: CurrentUser, input: NewUser, client: Client): Promise<Outcome<{ userId: string }> | { ok: false, reason: 'email_taken' }> {
+export async function addUser (deps: Deps, actor: CurrentUser, input: NewUser, client: Client): Promise<Outcome<{ userId: string | null }> | { ok: false, reason: 'email_taken' }> {
   const held = checkGrant(deps, actor, input.permissions, input.fullAccess)
   if (held !== undefined) return { ok: false, reason: held }
-  if (await emailTaken(deps.db, input.email)) return { ok: false, reason: 'email_taken' }
+  const holder = await emailHolder(deps.db, input.email)
+  if (holder !== undefined && holder.account_id === actor.accountId) return { ok: false, reason: 'email_taken' }
+  if (holder !== undefined) {
+    // Same work as a real add, so that the answer's timing tells nothing either.
+    if (input.password !== null) await hashPassword(input.password)
+    await noticeAddressInUse(deps, holder, input.email, 'mail.addressInUse.add')
+    return { ok: true, userId: null }
+  }
   const hash = input.password === null ? null : await hashPassword(input.password)
   const now = deps.clock.now()
   try {
@@ -106,7 +116,8 @@ export async function updateUser (deps: Deps, actor: CurrentUser, id: string, in
   if (!found.ok) return found
   const { target } = found
   const emailChanges = input.email !== target.email.toLowerCase()
-  if (emailChanges && await emailTaken(deps.db, input.email)) return { ok: false, reason: 'email_taken' }
+  const holder = emailChanges ? await emailHolder(deps.db, input.email) : undefined
+  if (holder !== undefined && holder.account_id === actor.accountId) return { ok: false, reason: 'email_taken' }
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
     const phoneChanges = input.phone !== target.phone
@@ -123,11 +134,26 @@ export async function updateUser (deps: Deps, actor: CurrentUser, id: string, in
     const token = await issueToken(trx, target.id, 'email_change', now, EMAIL_CHANGE_TTL_SECONDS, { email: input.email, by: actor.id })
     const t = mailIn(target.language)
     const params = { name: target.full_name, app: deps.config.appName, old: target.email, new: input.email, actor: actor.fullName }
-    await deps.jobs.send('mail', { to: input.email, subject: t('mail.emailConfirm.subject', params), text: t('mail.emailConfirm.body', { ...params, link: `${deps.config.linkBase}email/confirm/${token}` }) }, trx)
+    // The address is another account's login: it gets a notice, not the link,
+    // and the change stays pending as any unconfirmed one does.
+    if (holder !== undefined) await noticeAddressInUse({ ...deps, db: trx }, holder, input.email, 'mail.addressInUse.change')
+    else await deps.jobs.send('mail', { to: input.email, subject: t('mail.emailConfirm.subject', params), text: t('mail.emailConfirm.body', { ...params, link: `${deps.config.linkBase}email/confirm/${token}` }) }, trx)
     await deps.jobs.send('mail', { to: target.email, subject: t('mail.emailNotice.subject', params), text: t('mail.emailNotice.body', params) }, trx)
     await audit(trx, actor, 'user.email_change_requested', target.id, client, now, { from: target.email, to: input.email })
   })
   return { ok: true, emailPending: emailChanges }
+}
+
+/**
+ * Tells the holder of an address that someone in another account tried to
+ * use it; audited in the holder's account. No text typed by the other
+ * account goes into the mail.
+ */
+async function noticeAddressInUse (deps: Deps, holder: { id: string, account_id: string, language: string }, email: string, key: 'mail.addressInUse.add' | 'mail.addressInUse.change'): Promise<void> {
+  const t = mailIn(holder.language)
+  const params = { app: deps.config.appName, email }
+  await deps.jobs.send('mail', { to: email, subject: t(`${key}.subject`, params), text: t(`${key}.body`, params) }, deps.db)
+  await writeAudit(deps.db, { accountId: holder.account_id, actorUserId: null, targetUserId: holder.id, action: 'user.address_use_refused', ip: null, details: { kind: key === 'mail.addressInUse.add' ? 'add' : 'change' }, at: deps.clock.now() })
 }
 
 /** The new address of an email change, if the link is still good. */
