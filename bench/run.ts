@@ -6,7 +6,7 @@
 // while 20 clients log in continuously. `npm run bench -- --scale` runs
 // bench/scale.ts instead.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
@@ -87,6 +87,7 @@ async function bench (): Promise<void> {
     writeFileSync(input, JSON.stringify({ databaseUrl: ports.databaseUrl, userId: ports.userId, html: await captured.text(), headers }))
     const reference = await start<{ port: number, parts: number }>('bench/reference.ts', { ...process.env, BENCH_REFERENCE_INPUT: input })
     children.push(reference.child)
+    rmSync(path.dirname(input), { recursive: true })
     const bareUrl = `http://127.0.0.1:${reference.ready.port}/`
     const sameBytes = async (): Promise<string | null> => {
       const [app, bare] = await Promise.all([profilePage().then(async (r) => await r.text()), fetch(bareUrl).then(async (r) => await r.text())])

@@ -4,7 +4,7 @@
 // templates with the two in-process reference routes. The app logs as a user
 // runs it (LOG_LEVEL, default info; to /dev/null instead of the terminal).
 // Prints its ports, the bench user and the database URL as one JSON line.
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import Fastify from 'fastify'
@@ -75,6 +75,7 @@ process.stdout.write(JSON.stringify({
 const stop = async (): Promise<void> => {
   await ref.close()
   await app.close()
+  rmSync(config.dataDir, { recursive: true, force: true })
   process.exit(0)
 }
 process.on('SIGTERM', () => { void stop() })
