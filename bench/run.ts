@@ -140,9 +140,7 @@ async function bench (): Promise<void> {
 }
 
 if (process.argv.includes('--scale')) {
-  // A variable specifier: bench/scale.ts is written separately and may not exist yet.
-  const scale = './scale.ts'
-  await import(scale)
+  await import('./scale.ts')
 } else {
   await bench()
 }
