@@ -46,6 +46,8 @@ export interface SessionsTable {
   created_at: Timestamp
   last_seen_at: Timestamp
   public_id: Generated<string>
+  pending_user_id: string | null
+  rotate: Generated<boolean>
 }
 
 export interface VerificationCodesTable {

@@ -7,11 +7,11 @@
 //   HMAC check with this secret: an altered or forged cookie still gets it;
 // - nothing remembered can be stale: a signature depends only on the id and
 //   the secret, and whether the session is alive is still the store's answer.
-import { Signer } from '@fastify/cookie'
+import { Signer, type UnsignResult } from '@fastify/cookie'
 
 export interface SessionSigner {
   sign: (value: string) => string
-  unsign: (signed: string) => { valid: boolean, renew: boolean, value: string | null }
+  unsign: (signed: string) => UnsignResult
 }
 
 export function rememberingSigner (secret: string, kept = 20_000): SessionSigner {

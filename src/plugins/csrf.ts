@@ -1,12 +1,41 @@
-// CSRF tokens on every state-changing request (SECURITY.md, Web). The secret
-// lives in the server-side session and dies with it at login and logout.
+// CSRF tokens on every state-changing request (SECURITY.md, Web).
+// Guarantees:
+// - every POST (and any other unsafe method) carries the token in its form
+//   field `_csrf` (no header or query fallback), checked before any handler
+//   or access check; a missing or wrong one is a 403 and changes nothing;
+// - the secret is a signed, HttpOnly, SameSite=Lax cookie (signed
+//   double-submit), so that an anonymous page such as /login writes no
+//   session row; it is replaced at every sign-in and privilege change
+//   (renewSession) and cleared at logout.
 import fastifyCsrf from '@fastify/csrf-protection'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import type { Config } from '../config.ts'
+
+export function csrfCookieName (config: Pick<Config, 'publicUrl' | 'basePath'>): string {
+  return config.publicUrl.protocol === 'https:' && config.basePath === '/' ? '__Host-csrf' : 'csrf'
+}
+
+/** A new CSRF secret for this browser (the old one dies): at sign-in and on a new session id. */
+export function renewCsrfSecret (request: FastifyRequest, reply: FastifyReply): void {
+  delete request.cookies[csrfCookieName(request.server.deps.config)]
+  reply.generateCsrf()
+}
+
+/** The secret of this request, if it has a valid one. */
+export function csrfSecretOf (request: FastifyRequest): string | undefined {
+  const raw = request.cookies[csrfCookieName(request.server.deps.config)]
+  if (raw === undefined) return undefined
+  const { valid, value } = request.unsignCookie(raw)
+  return valid && value !== null ? value : undefined
+}
 
 export default fp(async function csrfPlugin (app: FastifyInstance) {
+  const { config } = app.deps
   await app.register(fastifyCsrf, {
-    sessionPlugin: '@fastify/session',
+    sessionPlugin: '@fastify/cookie',
+    cookieKey: csrfCookieName(config),
+    cookieOpts: { path: config.basePath, httpOnly: true, sameSite: 'lax', secure: config.publicUrl.protocol === 'https:', signed: true },
     // Only the form field: no header or query string fallback.
     getToken: (request) => {
       const body = request.body as Record<string, unknown> | undefined

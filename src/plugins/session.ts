@@ -7,15 +7,23 @@
 // - idle and absolute timeouts are enforced by that query, with the injected clock;
 // - a session that was ended (logout, password reset, user disabled) is never
 //   brought back by a concurrent request saving it: rows read from the
-//   database are only UPDATEd; only ids made in this request are INSERTed.
+//   database are only UPDATEd; only ids made in this request are INSERTed;
+// - a sign-in waiting at the second step is stored as its user's
+//   (pending_user_id), so that ending "every session of the user" ends it;
+// - a session whose user's permissions or status changed (rotate) gets a new
+//   id on its next request, before any handler runs;
+// - anonymous visitors get no session row: their CSRF secret is a signed
+//   cookie (plugins/csrf.ts); a row is written only when a request stores
+//   something (a flash, a sign-in).
 // The user rides in the session under a reference that serialises as its id:
 // @fastify/session hashes the whole session twice a request to see whether
 // to save it, and the user is neither saved nor changed by handlers.
 import fastifyCookie from '@fastify/cookie'
 import fastifySession, { type SessionStore } from '@fastify/session'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { rememberingSigner } from '../lib/cookie-signer.ts'
+import { renewCsrfSecret } from './csrf.ts'
 import { sha256 } from '../lib/tokens.ts'
 import type { CurrentUser } from '../lib/current-user.ts'
 import { isLanguage } from '../lib/i18n.ts'
@@ -24,11 +32,12 @@ import type { Deps } from '../types.ts'
 const TOUCH_EVERY_MS = 60_000
 const LOADED = '__stored'
 const AUTH = '__auth'
+const ROTATE = '__rotate'
 
 // Session, active user and permissions in one round trip, prepared once per
 // connection. The user comes as one JSON column: fewer columns, less parsing.
 const LOAD_SQL = `
-  select s.data, s.user_id, (extract(epoch from s.last_seen_at) * 1000)::float8 as seen_ms,
+  select s.data, s.user_id, s.rotate, (extract(epoch from s.last_seen_at) * 1000)::float8 as seen_ms,
     case when u.id is null then null else json_build_object(
       'id', u.id::text, 'accountId', u.account_id::text, 'email', u.email, 'fullName', u.full_name,
       'isOwner', u.is_owner, 'fullAccess', u.full_access, 'language', u.language, 'timeZone', u.time_zone,
@@ -42,6 +51,7 @@ const LOAD_SQL = `
 interface SessionRow {
   data: Record<string, unknown>
   user_id: string | null
+  rotate: boolean
   seen_ms: number
   u: (Omit<CurrentUser, 'lastLoginAt'> & { lastLoginAt: number | null }) | null
 }
@@ -91,6 +101,7 @@ export class PgSessionStore implements SessionStore {
       })
     }
     const session: Record<string, unknown> = { ...row.data, [LOADED]: true }
+    if (row.rotate) session[ROTATE] = true
     if (row.u !== null) {
       const u = row.u
       const user: CurrentUser = {
@@ -105,17 +116,20 @@ export class PgSessionStore implements SessionStore {
   }
 
   private async save (sessionId: string, session: Record<string, unknown>): Promise<void> {
-    const { cookie: _cookie, [AUTH]: _auth, [LOADED]: loaded, userId, ip, userAgent, ...data } = session
+    const { cookie: _cookie, [AUTH]: _auth, [LOADED]: loaded, [ROTATE]: _rotate, userId, ip, userAgent, ...data } = session
     const id = sha256(sessionId)
     const now = this.deps.clock.now()
+    const pending = (data.pending2fa as { userId?: unknown } | undefined)?.userId
+    const pendingUserId = typeof pending === 'string' ? pending : null
     if (loaded === true) {
-      await this.deps.db.updateTable('sessions').set({ data: JSON.stringify(data), last_seen_at: now })
+      await this.deps.db.updateTable('sessions').set({ data: JSON.stringify(data), pending_user_id: pendingUserId, last_seen_at: now })
         .where('id', '=', id).execute()
       return
     }
     await this.deps.db.insertInto('sessions').values({
       id,
       user_id: typeof userId === 'string' ? userId : null,
+      pending_user_id: pendingUserId,
       data: JSON.stringify(data),
       ip: typeof ip === 'string' ? ip : null,
       user_agent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : null,
@@ -124,6 +138,7 @@ export class PgSessionStore implements SessionStore {
     }).onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({
       // Only this request knows a new id, so updating it here is safe.
       user_id: eb.ref('excluded.user_id'),
+      pending_user_id: eb.ref('excluded.pending_user_id'),
       data: eb.ref('excluded.data'),
       ip: eb.ref('excluded.ip'),
       user_agent: eb.ref('excluded.user_agent'),
@@ -139,10 +154,12 @@ export function sessionCookieName (deps: Pick<Deps, 'config'>): string {
 
 export default fp(async function sessionPlugin (app: FastifyInstance) {
   const { config } = app.deps
-  await app.register(fastifyCookie)
+  // Checks each cookie's HMAC once and signs each value once (see cookie-signer.ts):
+  // the session id and the CSRF secret (plugins/csrf.ts).
+  const signer = rememberingSigner(config.sessionSecret)
+  await app.register(fastifyCookie, { secret: signer })
   await app.register(fastifySession, {
-    // Checks each cookie's HMAC once and signs each id once (see cookie-signer.ts).
-    secret: rememberingSigner(config.sessionSecret),
+    secret: signer,
     cookieName: sessionCookieName(app.deps),
     store: new PgSessionStore(app.deps),
     saveUninitialized: false,
@@ -155,19 +172,27 @@ export default fp(async function sessionPlugin (app: FastifyInstance) {
     }
   })
   app.decorateRequest('user', null)
-  app.addHook('onRequest', (request, _reply, done) => {
-    const auth = (request.session as unknown as Record<string, unknown> | null)?.[AUTH]
+  app.addHook('onRequest', async (request, reply) => {
+    const session = request.session as unknown as Record<string, unknown> | null
+    const auth = session?.[AUTH]
     request.user = auth instanceof UserRef ? auth.user : null
-    done()
+    // The user's privileges changed since this session was made: a new id now.
+    if (session?.[ROTATE] === true && request.user !== null) {
+      const user = request.user
+      await renewSession(request, reply, user.id)
+      ;(request.session as unknown as Record<string, unknown>)[AUTH] = new UserRef(user)
+    }
   })
 }, { name: 'session' })
 
 /**
- * A new session id for the signed-in user (login, password change): the old
- * id, its row and its CSRF secret are gone; only what is named here carries over.
+ * A new session id for the signed-in user (login, password change, a
+ * privilege change): the old id, its row and the CSRF secret are gone; only
+ * what is named here carries over.
  */
-export async function renewSession (request: FastifyRequest, userId: string): Promise<void> {
+export async function renewSession (request: FastifyRequest, reply: FastifyReply, userId: string): Promise<void> {
   await request.session.regenerate()
+  renewCsrfSecret(request, reply)
   request.session.userId = userId
   request.session.ip = request.ip
   const ua = request.headers['user-agent']

@@ -7,24 +7,25 @@ import { Eta } from 'eta'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { can } from '../lib/current-user.ts'
+import { csrfSecretOf } from './csrf.ts'
 import { negotiateLanguage, translator } from '../lib/i18n.ts'
 import type { NavItem } from '../types.ts'
 
 export const viewsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'views')
 
-// One token per CSRF secret is reused across pages (the synchronizer token
-// pattern): making a fresh one costs an HMAC on every page. Bounded, oldest out.
+// One token per CSRF secret is reused across pages: making a fresh one costs
+// an HMAC on every page. A cache only (any token of the secret is valid), bounded, oldest out.
 const csrfTokens = new Map<string, string>()
 const CSRF_TOKENS_KEPT = 20_000
 
-function csrfTokenFor (secret: string | undefined): string | undefined {
-  return secret === undefined ? undefined : csrfTokens.get(secret)
-}
-
-function rememberCsrfToken (session: { _csrf?: string }, token: string): string {
-  if (session._csrf !== undefined) {
+function csrfToken (request: FastifyRequest, reply: FastifyReply): string {
+  const secret = csrfSecretOf(request)
+  const known = secret === undefined ? undefined : csrfTokens.get(secret)
+  if (known !== undefined) return known
+  const token = reply.generateCsrf()
+  if (secret !== undefined) {
     if (csrfTokens.size >= CSRF_TOKENS_KEPT) csrfTokens.delete(csrfTokens.keys().next().value!)
-    csrfTokens.set(session._csrf, token)
+    csrfTokens.set(secret, token)
   }
   return token
 }
@@ -82,7 +83,7 @@ export default fp(async function viewPlugin (app: FastifyInstance) {
     const session = request.session as typeof request.session | null
     const flash = typeof session?.sessionId === 'string' ? session.flash : undefined
     if (flash !== undefined && session !== null) delete session.flash
-    let csrfToken: string | undefined
+    let token: string | undefined
     const locals = {
       ...data,
       t: request.t,
@@ -93,11 +94,10 @@ export default fp(async function viewPlugin (app: FastifyInstance) {
       nav: user === null ? [] : currentNav(app.nav.filter((item) => item.permission === undefined || can(user, item.permission)), config.basePath, request.url.split('?')[0] ?? ''),
       currentPath: request.url.split('?')[0],
       flash,
-      // A function, not a value: a session (for the CSRF secret) is made only for pages with a form.
+      // A function, not a value: the CSRF secret cookie is made only for pages with a form.
       csrf: () => {
-        if (typeof session?.sessionId !== 'string') return ''
-        csrfToken ??= csrfTokenFor(session._csrf) ?? rememberCsrfToken(session, reply.generateCsrf())
-        return csrfToken
+        token ??= csrfToken(request, reply)
+        return token
       }
     }
     const html = eta.render(template, locals)

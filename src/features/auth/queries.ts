@@ -31,9 +31,6 @@ export async function setPasswordHash (db: Kysely<DB>, userId: string, hash: str
   await db.updateTable('users').set({ password_hash: hash, updated_at: now }).where('id', '=', userId).execute()
 }
 
-export async function endAllSessions (db: Kysely<DB>, userId: string): Promise<void> {
-  await db.deleteFrom('sessions').where('user_id', '=', userId).execute()
-}
 
 export async function countRecentTokens (db: Kysely<DB>, userId: string, purpose: string, since: Date): Promise<number> {
   const r = await db.selectFrom('tokens').select((eb) => eb.fn.countAll<string>().as('n'))

@@ -1,3 +1,4 @@
+import { csrfCookieName, renewCsrfSecret } from '../../plugins/csrf.ts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { asFormBody, field } from '../../lib/forms.ts'
 import { safeReturnTo } from '../../lib/paths.ts'
@@ -42,11 +43,12 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     if (result.secondFactor) {
       // Password right, second step due: a new session that signs nobody in yet.
       await request.session.regenerate()
+      renewCsrfSecret(request, reply)
       request.session.pending2fa = { userId: result.userId, at: deps.clock.now().getTime(), returnTo }
       return reply.redirect(`${base}login/two-factor`, 303)
     }
     // A new session id at login: the pre-login session and its CSRF secret die here.
-    await renewSession(request, result.userId)
+    await renewSession(request, reply, result.userId)
     return reply.redirect(returnTo ?? home, 303)
   })
 
@@ -71,13 +73,14 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     if (user === undefined || user.status !== 'active') return reply.redirect(`${base}login`, 303)
     await recordSignIn(deps, user, client(request), result.method)
     // The id changes again after the second step.
-    await renewSession(request, p.userId)
+    await renewSession(request, reply, p.userId)
     return reply.redirect(safeReturnTo(base, p.returnTo) ?? home, 303)
   })
 
   app.post('/logout', { config: { access: 'public' } }, async (request, reply) => {
     await request.session.destroy()
     reply.clearCookie(sessionCookieName(deps), { path: base })
+    reply.clearCookie(csrfCookieName(deps.config), { path: base })
     return reply.redirect(`${base}login`, 303)
   })
 

@@ -11,7 +11,8 @@ import { translator, isLanguage, type MessageKey } from '../../lib/i18n.ts'
 import { passwordChangedNotice } from '../../lib/notices.ts'
 import { checkNewPassword, hashPassword, needsRehash, verifyPassword } from '../../lib/passwords.ts'
 import { consumeToken, issueToken, peekToken, revokeTokens, sha256, type TokenPurpose } from '../../lib/tokens.ts'
-import { countRecentTokens, endAllSessions, findUserByEmail, findUserById, recordAttempt, setPasswordHash } from './queries.ts'
+import { endUserSessions } from '../../lib/sessions.ts'
+import { countRecentTokens, findUserByEmail, findUserById, recordAttempt, setPasswordHash } from './queries.ts'
 import { emailRule, ipRule } from './throttle.ts'
 
 export const RESET_TTL_SECONDS = 3600
@@ -148,7 +149,7 @@ export async function setPasswordFromLink (deps: Deps, token: string, password: 
     if (user === undefined || user.status !== 'active') return undefined
     await setPasswordHash(trx, userId, hash, now)
     await revokeTokens(trx, userId, 'password_reset', now)
-    await endAllSessions(trx, userId)
+    await endUserSessions(trx, userId)
     await writeAudit(trx, { accountId: user.account_id, actorUserId: user.id, action: link.purpose === 'invite' ? 'password.set_from_invite' : 'password.reset', ip: client.ip, at: now })
     if (link.purpose === 'password_reset') {
       await deps.jobs.send('mail', passwordChangedNotice(deps.config, { email: user.email, fullName: user.full_name, language: user.language }, now, client.ip), trx)

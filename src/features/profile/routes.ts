@@ -37,7 +37,7 @@ export default async function profileRoutes (app: FastifyInstance): Promise<void
     const user = request.user!
     const result = await changePassword(deps, user, { current, next, repeat, otp }, request.session.sessionId, { ip: request.ip })
     if (!result.ok) return await renderProfile(request, reply, { errors: result.errors }, 422)
-    await renewSession(request, user.id)
+    await renewSession(request, reply, user.id)
     request.session.flash = { type: 'success', text: 'profile.passwordSaved' }
     return reply.redirect(home, 303)
   })

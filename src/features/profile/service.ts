@@ -6,7 +6,7 @@ import { normalizeName } from '../../lib/forms.ts'
 import { type LimitRule, recordFailure, recordSuccess, reserveAttempt } from '../../lib/limits.ts'
 import { passwordChangedNotice } from '../../lib/notices.ts'
 import { checkNewPassword, hashPassword, verifyPassword } from '../../lib/passwords.ts'
-import { sha256 } from '../../lib/tokens.ts'
+import { endUserSessions } from '../../lib/sessions.ts'
 import type { Deps } from '../../types.ts'
 import { otpError, verifySecondFactor } from '../two-factor/otp.ts'
 
@@ -75,7 +75,7 @@ export async function changePassword (deps: Deps, user: CurrentUser, input: { cu
   const hash = await hashPassword(input.next)
   await db.transaction().execute(async (trx) => {
     await trx.updateTable('users').set({ password_hash: hash, updated_at: now }).where('id', '=', user.id).execute()
-    await trx.deleteFrom('sessions').where('user_id', '=', user.id).where('id', '!=', sha256(currentSessionId)).execute()
+    await endUserSessions(trx, user.id, { except: currentSessionId })
     await trx.updateTable('tokens').set({ used_at: now }).where('user_id', '=', user.id).where('purpose', '=', 'password_reset').where('used_at', 'is', null).execute()
     await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'password.changed', ip: client.ip, at: now })
     await deps.jobs.send('mail', passwordChangedNotice(deps.config, user, now, client.ip), trx)

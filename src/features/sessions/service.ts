@@ -5,6 +5,7 @@ import { writeAudit } from '../../lib/audit.ts'
 import { addSeconds } from '../../lib/clock.ts'
 import type { CurrentUser } from '../../lib/current-user.ts'
 import { sha256 } from '../../lib/tokens.ts'
+import { endUserSessions } from '../../lib/sessions.ts'
 import type { Deps } from '../../types.ts'
 
 export const SIGN_INS_SHOWN = 20
@@ -61,8 +62,8 @@ export async function endSession (deps: Deps, user: CurrentUser, publicId: strin
 export async function endOtherSessions (deps: Deps, user: CurrentUser, currentSessionId: string, client: { ip: string }): Promise<number> {
   const now = deps.clock.now()
   return await deps.db.transaction().execute(async (trx) => {
-    const ended = await trx.deleteFrom('sessions').where('user_id', '=', user.id).where('id', '!=', sha256(currentSessionId)).returning('id').execute()
-    await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'session.ended_others', ip: client.ip, details: { count: ended.length }, at: now })
-    return ended.length
+    const ended = await endUserSessions(trx, user.id, { except: currentSessionId })
+    await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'session.ended_others', ip: client.ip, details: { count: ended }, at: now })
+    return ended
   })
 }

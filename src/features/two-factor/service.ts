@@ -2,6 +2,7 @@
 import { writeAudit } from '../../lib/audit.ts'
 import type { CurrentUser } from '../../lib/current-user.ts'
 import type { MessageKey } from '../../lib/i18n.ts'
+import { endUserSessions } from '../../lib/sessions.ts'
 import { sha256 } from '../../lib/tokens.ts'
 import type { Deps } from '../../types.ts'
 import { findUserByEmail } from '../auth/queries.ts'
@@ -47,13 +48,14 @@ export async function disableTwoFactor (deps: Deps, user: CurrentUser, password:
   return { ok: true }
 }
 
-async function turnOff (deps: Pick<Deps, 'db' | 'clock'>, userId: string, accountId: string, actorId: string | null, ip: string | null, action: string): Promise<void> {
+async function turnOff (deps: Pick<Deps, 'db' | 'clock'>, userId: string, accountId: string, actorId: string | null, ip: string | null, action: string, endSessions = false): Promise<void> {
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
     await trx.updateTable('users').set({ totp_secret: null, two_factor_enabled: false, totp_last_step: null, otp_fail_streak: 0, otp_locked_until: null, updated_at: now })
       .where('id', '=', userId).execute()
     await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute()
     await clearOtpLimits(trx, userId) // a lock running at a reset does not outlast it
+    if (endSessions) await endUserSessions(trx, userId) // half-finished sign-ins too
     await writeAudit(trx, { accountId, actorUserId: actorId, targetUserId: userId, action, ip, at: now })
   })
 }
@@ -83,7 +85,7 @@ export async function liveRecoveryCodes (deps: Deps, userId: string, codes: stri
 export async function resetTwoFactorByProvider (deps: Pick<Deps, 'db' | 'clock'>, email: string): Promise<{ ok: true, userId: string } | { ok: false, error: string }> {
   const user = await findUserByEmail(deps.db, email)
   if (user === undefined) return { ok: false, error: `--email: no user has the email ${email}` }
-  await turnOff(deps, user.id, user.account_id, null, null, 'totp.reset_by_provider')
+  await turnOff(deps, user.id, user.account_id, null, null, 'totp.reset_by_provider', true)
   return { ok: true, userId: user.id }
 }
 

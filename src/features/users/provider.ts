@@ -2,6 +2,7 @@
 // provider API). No account rules apply here: the provider is trusted.
 import { writeAudit } from '../../lib/audit.ts'
 import { normalizeEmail, normalizeName } from '../../lib/forms.ts'
+import { endUserSessions } from '../../lib/sessions.ts'
 import type { Deps } from '../../types.ts'
 import { findUserByEmail } from '../auth/queries.ts'
 import { emailHolder } from './queries.ts'
@@ -49,7 +50,7 @@ export async function providerSetStatus (deps: ProviderDeps, email: string, stat
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
     await trx.updateTable('users').set({ status, updated_at: now }).where('id', '=', found.user.id).execute()
-    if (status === 'disabled') await trx.deleteFrom('sessions').where('user_id', '=', found.user.id).execute()
+    if (status === 'disabled') await endUserSessions(trx, found.user.id)
     await writeAudit(trx, { accountId: found.user.account_id, actorUserId: null, targetUserId: found.user.id, action: status === 'disabled' ? 'user.disabled' : 'user.enabled', ip: null, details: { by: 'provider' }, at: now })
   })
   return { ok: true, userId: found.user.id }

@@ -21,6 +21,7 @@ import { isLanguage, translator } from '../../lib/i18n.ts'
 import type { MailMessage } from '../../lib/mail.ts'
 import { hashPassword } from '../../lib/passwords.ts'
 import { consumeTokenWithData, issueToken, peekTokenWithData, revokeTokens } from '../../lib/tokens.ts'
+import { endUserSessions, rotateUserSessions } from '../../lib/sessions.ts'
 import type { Deps } from '../../types.ts'
 import { INVITE_TTL_SECONDS } from '../auth/service.ts'
 import { dropCodes } from '../phone/codes.ts'
@@ -205,7 +206,7 @@ export async function setStatus (deps: Deps, actor: CurrentUser, id: string, sta
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
     await trx.updateTable('users').set({ status, updated_at: now }).where('id', '=', found.target.id).execute()
-    if (status === 'disabled') await trx.deleteFrom('sessions').where('user_id', '=', found.target.id).execute()
+    if (status === 'disabled') await endUserSessions(trx, found.target.id)
     await audit(trx, actor, status === 'disabled' ? 'user.disabled' : 'user.enabled', found.target.id, client, now, { email: found.target.email })
   })
   return { ok: true }
@@ -251,6 +252,7 @@ export async function changePermissions (deps: Deps, actor: CurrentUser, id: str
     } else {
       await trx.deleteFrom('user_permissions').where('user_id', '=', found.target.id).where('permission', 'in', permissions).execute()
     }
+    await rotateUserSessions(trx, found.target.id)
     await audit(trx, actor, 'permissions.changed', found.target.id, client, now, { [enable ? 'enabled' : 'disabled']: permissions.join(' ') })
   })
   return { ok: true }
@@ -264,6 +266,7 @@ export async function setFullAccess (deps: Deps, actor: CurrentUser, id: string,
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
     await trx.updateTable('users').set({ full_access: on, updated_at: now }).where('id', '=', found.target.id).execute()
+    await rotateUserSessions(trx, found.target.id)
     await audit(trx, actor, 'permissions.full_access', found.target.id, client, now, { fullAccess: on })
   })
   return { ok: true }
