@@ -5,8 +5,9 @@
 // 50 connections for BENCH_SECONDS (10) each: the Profile page, the last page
 // of the users list, the last page of the account activity and the activity
 // filtered by one user and one type; each against the one-query reference.
-// Then prints EXPLAIN (ANALYZE, BUFFERS) of each page's query, compiled from
-// the same query functions the app runs.
+// Then prints EXPLAIN (ANALYZE, BUFFERS) of each page's statement, made by the
+// same functions the app runs and executed as the app does (a named prepared
+// statement, after enough runs for PostgreSQL to settle on its cached plan).
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
@@ -14,9 +15,9 @@ import autocannon from 'autocannon'
 import { sql } from 'kysely'
 import { createKysely } from '../src/db/database.ts'
 import { migrateToLatest } from '../src/db/migrate.ts'
-import { activityPageQuery } from '../src/features/activity/queries.ts'
+import { activityPageStatement } from '../src/features/activity/queries.ts'
 import { activityTypes } from '../src/features/activity/service.ts'
-import { usersPageQuery } from '../src/features/users/queries.ts'
+import { usersPageStatement } from '../src/features/users/queries.ts'
 import { hashPassword } from '../src/lib/passwords.ts'
 import { SCALE_OWNER_EMAIL, SCALE_PASSWORD, scaleSeeded, seedScale } from './scale-seed.ts'
 
@@ -111,17 +112,25 @@ try {
   const missed = rows.slice(1).filter((r) => r.p99 > 25 || r.rps / reference.rps < 0.8)
   console.log(missed.length === 0 ? '\nEvery page: p99 <= 25 ms and >= 0.80 × the reference.' : `\nMissed the aim (p99 <= 25 ms, >= 0.80 × reference): ${missed.map((r) => r.name).join('; ')}`)
 
-  // The queries, compiled from the app's own query functions, for one page of rows_per_page (+1 to see whether there is more).
+  // The statements, from the app's own functions, for one page of rows_per_page (+1 to see whether there is more),
+  // prepared on one connection and run as often as the app's pool runs them before PostgreSQL keeps a plan.
   const n = owner.rows_per_page + 1
   const plans = [
-    { name: 'Users, last page', q: usersPageQuery(db, owner.account_id, { from: 'last' }, n) },
-    { name: 'Activity, last page', q: activityPageQuery(db, owner.account_id, {}, { from: 'last' }, n) },
-    { name: `Activity, owner + type ${type}`, q: activityPageQuery(db, owner.account_id, { actorId: owner.id, domains: activityTypes[type] }, { from: 'first' }, n) }
+    { name: 'Users, last page', st: usersPageStatement(owner.account_id, { from: 'last' }, n) },
+    { name: 'Activity, last page', st: activityPageStatement(owner.account_id, {}, { from: 'last' }, n) },
+    { name: `Activity, owner + type ${type}`, st: activityPageStatement(owner.account_id, { user: { id: owner.id }, domains: activityTypes[type] }, { from: 'first' }, n) }
   ]
-  for (const { name, q } of plans) {
-    const compiled = q.compile()
-    const { rows: plan } = await pool.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${compiled.sql}`, [...compiled.parameters])
-    console.log(`\n== ${name}\n${compiled.sql}\n-- parameters: ${JSON.stringify(compiled.parameters)}\n${plan.map((r) => r['QUERY PLAN']).join('\n')}`)
+  const client = await pool.connect()
+  try {
+    for (const { name, st } of plans) {
+      for (let i = 0; i < 6; i++) await client.query(st)
+      const args = st.values.map((v) => typeof v === 'number' ? String(v) : client.escapeLiteral(String(v))).join(', ')
+      const { rows: plan } = await client.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) execute ${st.name}(${args})`)
+      const { rows: [kept] } = await client.query<{ generic_plans: string, custom_plans: string }>('select generic_plans, custom_plans from pg_prepared_statements where name = $1', [st.name])
+      console.log(`\n== ${name}: statement ${st.name} (${kept?.generic_plans} generic, ${kept?.custom_plans} custom plans so far)\n${st.text}\n-- parameters: ${JSON.stringify(st.values)}\n${plan.map((r) => r['QUERY PLAN']).join('\n')}`)
+    }
+  } finally {
+    client.release()
   }
 } finally {
   for (const child of children) child.kill('SIGTERM')

@@ -37,6 +37,13 @@ export function pageSize (rowsPerPage: number): number {
 export interface Page<T> { rows: T[], hasPrev: boolean, hasNext: boolean }
 
 /**
+ * A page query as a named prepared statement (pool.query({ name, text, values })):
+ * one name per SQL text, so each connection parses it once and PostgreSQL
+ * keeps a generic plan after a few runs instead of planning every page.
+ */
+export interface Statement { name: string, text: string, values: unknown[] }
+
+/**
  * Runs a page query for `limit + 1` rows (the extra one says whether there is
  * more). A cursor that finds nothing (unknown, another account's, deleted) and
  * a Previous that reaches the start give the first page.

@@ -1,18 +1,25 @@
 // Account activity queries: one page of the account's audit log, newest first,
-// by keyset. Each filter reads its own index of the scale-indexes migration:
-// all rows (account_id, created_at, id); a user (account_id, actor_user_id, …);
-// a type (account_id, split_part(action, '.', 1), …); both (account_id,
-// actor_user_id, split_part(action, '.', 1), …).
-import { type Kysely, sql } from 'kysely'
-import type { DB } from '../../db/schema.ts'
-import { isBackward, type PageRequest } from '../../lib/keyset.ts'
+// by keyset, in one statement (the user filter's lookup, the cursor row and
+// the page), run as a named prepared statement: one SQL text per shape of
+// page, so PostgreSQL parses it once per connection and keeps a generic plan
+// instead of planning every page. Each filter reads its own index of the
+// scale-indexes migration: all rows (account_id, created_at, id); a user
+// (account_id, actor_user_id, …); a type (account_id, split_part(action, '.',
+// 1), …); both (account_id, actor_user_id, split_part(action, '.', 1), …).
+import type { Pool } from 'pg'
+import { isBackward, type PageRequest, type Statement } from '../../lib/keyset.ts'
 
-/** actorId: rows done by this user; domains: first segments of the action ("login" of "login.failed"). */
-export interface ActivityQueryFilter { actorId?: string, domains?: readonly string[] }
+/**
+ * user: rows done by this user of the account, named by id or by email
+ * (case-insensitive); domains: first segments of the action ("login" of
+ * "login.failed").
+ */
+export interface ActivityQueryFilter { user?: { id: string } | { email: string }, domains?: readonly string[] }
 
 export interface ActivityRecord {
   id: string
-  created_at: Date
+  /** created_at in epoch milliseconds (a number parses faster than a timestamp). */
+  at_ms: number
   action: string
   ip: string | null
   details: Record<string, unknown>
@@ -20,48 +27,75 @@ export interface ActivityRecord {
   target: string | null
 }
 
-const ACTION_DOMAIN = sql<string>`split_part(a.action, '.', 1)`
+export interface ActivityResult {
+  rows: ActivityRecord[]
+  /** The filter's user; null when one was asked for and is not in the account (nothing matches). */
+  user?: { id: string, email: string } | null
+}
 
-/** The page's rows of one domain (or of all): an ordered index range, stopped at `limit`. */
-function rangeQuery (db: Kysely<DB>, accountId: string, filter: ActivityQueryFilter, domain: string | undefined, page: PageRequest, limit: number) {
-  let q = db.selectFrom('audit_log as a')
-    .select(['a.id', 'a.created_at', 'a.action', 'a.ip', 'a.details', 'a.actor_user_id', 'a.target_user_id'])
-    .where('a.account_id', '=', accountId)
-  if (filter.actorId !== undefined) q = q.where('a.actor_user_id', '=', filter.actorId)
-  if (domain !== undefined) q = q.where(ACTION_DOMAIN, '=', domain)
-  if (page.from === 'after' || page.from === 'before') {
-    // The cursor row is looked up within the account: another account's id finds nothing.
-    const cursor = sql`(select c.created_at, c.id from audit_log c where c.id = ${page.id} and c.account_id = ${accountId})`
-    q = q.where(page.from === 'after' ? sql<boolean>`(a.created_at, a.id) < ${cursor}` : sql<boolean>`(a.created_at, a.id) > ${cursor}`)
+const texts = new Map<string, string>()
+
+/** The statement of one page: $1 the account, then the user, the domains, the cursor row's id and the limit. */
+export function activityPageStatement (accountId: string, filter: ActivityQueryFilter, page: PageRequest, limit: number): Statement {
+  const by = filter.user === undefined ? 'all' : 'id' in filter.user ? 'id' : 'email'
+  const domains = filter.domains ?? []
+  const name = `activity_page_${by}_${domains.length}_${page.from}`
+  const values: unknown[] = [accountId]
+  if (filter.user !== undefined) values.push('id' in filter.user ? filter.user.id : filter.user.email.toLowerCase())
+  values.push(...domains)
+  if (page.from === 'after' || page.from === 'before') values.push(page.id)
+  values.push(limit)
+  let text = texts.get(name)
+  if (text === undefined) {
+    text = activitySql(by, domains.length, page)
+    texts.set(name, text)
   }
+  return { name, text, values }
+}
+
+function activitySql (by: 'all' | 'id' | 'email', domainCount: number, page: PageRequest): string {
+  let n = 1
+  const userParam = by === 'all' ? '' : `$${++n}`
+  const domainParams = Array.from({ length: domainCount }, () => `$${++n}`)
+  const cursorParam = page.from === 'after' || page.from === 'before' ? `$${++n}` : ''
+  const limitParam = `$${++n}`
   const dir = isBackward(page) ? 'asc' : 'desc'
-  return q.orderBy('a.created_at', dir).orderBy('a.id', dir).limit(limit)
+  // The cursor row is looked up within the account: another account's id finds nothing.
+  const cursor = cursorParam === ''
+    ? ''
+    : ` and (a.created_at, a.id) ${page.from === 'after' ? '<' : '>'} (select c.created_at, c.id from audit_log c where c.id = ${cursorParam} and c.account_id = $1)`
+  const actor = by === 'all' ? '' : ' and a.actor_user_id = f.id'
+  // One ordered index range per domain (each at most a page), merged: no filter sorts more than a page.
+  const range = (domain?: string) => `select a.id, a.created_at, a.action, a.ip, a.details, a.actor_user_id, a.target_user_id
+      from audit_log a where a.account_id = $1${actor}${domain === undefined ? '' : ` and split_part(a.action, '.', 1) = ${domain}`}${cursor}
+      order by a.created_at ${dir}, a.id ${dir} limit ${limitParam}`
+  const ranges = domainParams.length === 0 ? [range()] : domainParams.map(range)
+  // Filtered by user, every row's actor is that user: no join for it.
+  const pageSql = `select r.id, (extract(epoch from r.created_at) * 1000)::float8 as at_ms, r.action, r.ip, r.details,
+      ${by === 'all' ? 'actor.email' : 'f.email'} as actor, target.email as target
+    from (${ranges.length === 1 ? ranges[0] : ranges.map((r) => `(${r})`).join(' union all ')}) r${by === 'all' ? `
+    left join users actor on actor.id = r.actor_user_id` : ''}
+    left join users target on target.id = r.target_user_id
+    order by r.created_at ${dir}, r.id ${dir} limit ${limitParam}`
+  if (by === 'all') return pageSql
+  // The user of the account first (no row: not in the account, so no rows at
+  // all); its page joined to it, or one row of nulls when the page is empty.
+  // The lateral subquery runs once for the one user row, so its order stands.
+  const user = by === 'id' ? `u.id = ${userParam}` : `lower(u.email) = ${userParam}`
+  return `select f.id as filter_id, f.email as filter_email, p.*
+  from (select u.id, u.email from users u where u.account_id = $1 and ${user}) f
+  left join lateral (${pageSql}) p on true`
 }
 
 /**
  * Up to `limit` rows of the page, in reading order for a forward page and
- * reversed for a backward one. A type of several domains merges one range per
- * domain (each at most `limit` rows), so no filter sorts more than a page.
+ * reversed for a backward one, and the filter's user.
  */
-export function activityPageQuery (db: Kysely<DB>, accountId: string, filter: ActivityQueryFilter, page: PageRequest, limit: number) {
-  const domains = filter.domains ?? [undefined]
-  const ranges = domains.map((d) => db.selectFrom(rangeQuery(db, accountId, filter, d, page, limit).as('r')).selectAll())
-  const merged = ranges.slice(1).reduce((all, r) => all.unionAll(r), ranges[0]!)
-  const dir = isBackward(page) ? 'asc' : 'desc'
-  return db.selectFrom(merged.as('p'))
-    .leftJoin('users as actor', 'actor.id', 'p.actor_user_id')
-    .leftJoin('users as target', 'target.id', 'p.target_user_id')
-    .select(['p.id', 'p.created_at', 'p.action', 'p.ip', 'p.details', 'actor.email as actor', 'target.email as target'])
-    .orderBy('p.created_at', dir).orderBy('p.id', dir).limit(limit)
-}
-
-export async function findActivityPage (db: Kysely<DB>, accountId: string, filter: ActivityQueryFilter, page: PageRequest, limit: number): Promise<ActivityRecord[]> {
-  return await activityPageQuery(db, accountId, filter, page, limit).execute() as ActivityRecord[]
-}
-
-/** A user of this account by id or by email (case-insensitive; users_email_key). */
-export async function findAccountUserRef (db: Kysely<DB>, accountId: string, value: string): Promise<{ id: string, email: string } | undefined> {
-  const q = db.selectFrom('users').select(['id', 'email']).where('account_id', '=', accountId)
-  if (/^[1-9]\d{0,17}$/.test(value)) return await q.where('id', '=', value).executeTakeFirst()
-  return await q.where(sql`lower(email)`, '=', value.toLowerCase()).executeTakeFirst()
+export async function findActivityPage (pool: Pool, accountId: string, filter: ActivityQueryFilter, page: PageRequest, limit: number): Promise<ActivityResult> {
+  const { rows } = await pool.query<ActivityRecord & { filter_id?: string, filter_email?: string }>(activityPageStatement(accountId, filter, page, limit))
+  if (filter.user === undefined) return { rows }
+  const first = rows[0]
+  if (first === undefined) return { rows: [], user: null }
+  const user = { id: first.filter_id!, email: first.filter_email! }
+  return { rows: (first.id as string | null) === null ? [] : rows, user }
 }

@@ -1,8 +1,7 @@
 // Account activity (SPEC §5): who in the account did what, when and from
 // which IP, from the audit log; filtered by user and by type; CSV export.
-import type { Kysely } from 'kysely'
 import Papa from 'papaparse'
-import type { DB } from '../../db/schema.ts'
+import type { Pool } from 'pg'
 import { fetchPage, FIRST_PAGE, type Page, type PageRequest } from '../../lib/keyset.ts'
 import { type ActivityQueryFilter, type ActivityRecord, findActivityPage } from './queries.ts'
 
@@ -24,21 +23,38 @@ export function isActivityType (value: unknown): value is ActivityType {
   return typeof value === 'string' && Object.hasOwn(activityTypes, value)
 }
 
-export interface ActivityFilter { userId?: string, type?: ActivityType }
-export interface ActivityRow { id: string, at: Date, actor: string | null, action: string, target: string | null, ip: string | null, details: Record<string, unknown> }
+/** user: a user of the account by id or by email (as typed); type: a key of activityTypes. */
+export interface ActivityFilter { user?: string, type?: ActivityType }
+/** at: epoch milliseconds. */
+export interface ActivityRow { id: string, at: number, actor: string | null, action: string, target: string | null, ip: string | null, details: Record<string, unknown> }
+
+// An id is all digits (18 at most, so it fits a bigint); anything else is an email.
+const ID = /^[1-9]\d{0,17}$/
 
 function queryFilter (filter: ActivityFilter): ActivityQueryFilter {
-  return { actorId: filter.userId, domains: filter.type === undefined ? undefined : activityTypes[filter.type] }
+  const domains = filter.type === undefined ? undefined : activityTypes[filter.type]
+  if (filter.user === undefined) return { domains }
+  return { user: ID.test(filter.user) ? { id: filter.user } : { email: filter.user }, domains }
 }
 
 function toRow (r: ActivityRecord): ActivityRow {
-  return { id: r.id, at: new Date(r.created_at), actor: r.actor, action: r.action, target: r.target, ip: r.ip, details: r.details }
+  return { id: r.id, at: r.at_ms, actor: r.actor, action: r.action, target: r.target, ip: r.ip, details: r.details }
 }
 
-/** One page of the account's activity, newest first (keyset: src/lib/keyset.ts). */
-export async function listActivity (db: Kysely<DB>, accountId: string, filter: ActivityFilter, page: PageRequest, limit: number): Promise<Page<ActivityRow>> {
-  const result = await fetchPage(page, limit, async (p, n) => await findActivityPage(db, accountId, queryFilter(filter), p, n))
-  return { ...result, rows: result.rows.map(toRow) }
+export interface ActivityPage extends Page<ActivityRow> {
+  /** The filter's user; null when one was asked for and is not in the account (then there are no rows). */
+  user?: { id: string, email: string } | null
+}
+
+/** One page of the account's activity, newest first (keyset: src/lib/keyset.ts), in one statement. */
+export async function listActivity (pool: Pool, accountId: string, filter: ActivityFilter, page: PageRequest, limit: number): Promise<ActivityPage> {
+  let user: ActivityPage['user']
+  const result = await fetchPage(page, limit, async (p, n) => {
+    const found = await findActivityPage(pool, accountId, queryFilter(filter), p, n)
+    user = found.user
+    return found.rows
+  })
+  return { ...result, rows: result.rows.map(toRow), user }
 }
 
 const CSV_BATCH = 2000
@@ -55,17 +71,16 @@ export function toCsv (fields: string[], data: string[][]): string {
 
 /**
  * The CSV of everything matching the filter, streamed in batches read by
- * keyset, so memory stays flat whatever the size of the log. A null filter
- * (a user not in the account) matches nothing: the header only.
+ * keyset, so memory stays flat whatever the size of the log. A user not in
+ * the account matches nothing: the header only.
  */
-export async function * activityCsv (db: Kysely<DB>, accountId: string, filter: ActivityFilter | null): AsyncGenerator<string> {
+export async function * activityCsv (pool: Pool, accountId: string, filter: ActivityFilter): AsyncGenerator<string> {
   yield '\ufeff' + Papa.unparse([['time_utc', 'user', 'action', 'target', 'ip', 'details']], CSV_OPTIONS)
-  if (filter === null) return
   let page: PageRequest = FIRST_PAGE
   for (;;) {
-    const rows = (await findActivityPage(db, accountId, queryFilter(filter), page, CSV_BATCH)).map(toRow)
+    const rows = (await findActivityPage(pool, accountId, queryFilter(filter), page, CSV_BATCH)).rows.map(toRow)
     if (rows.length > 0) {
-      yield '\r\n' + Papa.unparse(rows.map((r) => [r.at.toISOString(), r.actor ?? '', r.action, r.target ?? '', r.ip ?? '', JSON.stringify(r.details)]), CSV_OPTIONS)
+      yield '\r\n' + Papa.unparse(rows.map((r) => [new Date(r.at).toISOString(), r.actor ?? '', r.action, r.target ?? '', r.ip ?? '', JSON.stringify(r.details)]), CSV_OPTIONS)
     }
     if (rows.length < CSV_BATCH) return
     page = { from: 'after', id: rows.at(-1)!.id }

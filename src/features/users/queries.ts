@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely'
 import type { DB } from '../../db/schema.ts'
-import { fetchPage, isBackward, type Page, type PageRequest } from '../../lib/keyset.ts'
+import type { Pool } from 'pg'
+import { fetchPage, type Page, type PageRequest, type Statement } from '../../lib/keyset.ts'
 
 export interface UserRow {
   id: string
@@ -31,30 +32,33 @@ export interface UserListRow {
   status: 'active' | 'disabled'
   is_owner: boolean
   two_factor_enabled: boolean
-  last_login_at: Date | null
+  /** last_login_at in epoch milliseconds (a number parses faster than a timestamp). */
+  last_login_ms: number | null
 }
 
-/**
- * One page of the account's users, owner first, then by email (unique, so a
- * total order): read off users_account_list_idx, reversed for a backward
- * page. The cursor row is looked up within the account, so another account's
- * id finds nothing.
- */
-export function usersPageQuery (db: Kysely<DB>, accountId: string, page: PageRequest, limit: number) {
-  const backward = isBackward(page)
-  let q = db.selectFrom('users as u')
-    .select(['u.id', 'u.email', 'u.full_name', 'u.status', 'u.is_owner', 'u.two_factor_enabled', 'u.last_login_at'])
-    .where('u.account_id', '=', accountId)
-  if (page.from === 'after' || page.from === 'before') {
-    const cursor = sql`(select not c.is_owner, lower(c.email) from users c where c.id = ${page.id} and c.account_id = ${accountId})`
-    q = q.where(page.from === 'after' ? sql<boolean>`(not u.is_owner, lower(u.email)) > ${cursor}` : sql<boolean>`(not u.is_owner, lower(u.email)) < ${cursor}`)
-  }
-  const dir = backward ? 'desc' : 'asc'
-  return q.orderBy(sql`not u.is_owner`, dir).orderBy(sql`lower(u.email)`, dir).limit(limit)
+// One page of the account's users, owner first, then by email (unique, so a
+// total order): read off users_account_list_idx, reversed for a backward page.
+// The cursor row is looked up within the account in the same statement, so
+// another account's id finds nothing. One SQL text per kind of page, each a
+// named prepared statement.
+const usersPageSql = Object.fromEntries((['first', 'last', 'after', 'before'] as const).map((from) => {
+  const dir = from === 'last' || from === 'before' ? 'desc' : 'asc'
+  const cursor = from === 'after' || from === 'before'
+    ? ` and (not u.is_owner, lower(u.email)) ${from === 'after' ? '>' : '<'} (select not c.is_owner, lower(c.email) from users c where c.id = $2 and c.account_id = $1)`
+    : ''
+  return [from, `select u.id, u.email, u.full_name, u.status, u.is_owner, u.two_factor_enabled,
+    (extract(epoch from u.last_login_at) * 1000)::float8 as last_login_ms
+  from users u where u.account_id = $1${cursor}
+  order by not u.is_owner ${dir}, lower(u.email) ${dir} limit $${cursor === '' ? 2 : 3}`]
+})) as Record<PageRequest['from'], string>
+
+export function usersPageStatement (accountId: string, page: PageRequest, limit: number): Statement {
+  const values = page.from === 'after' || page.from === 'before' ? [accountId, page.id, limit] : [accountId, limit]
+  return { name: `users_page_${page.from}`, text: usersPageSql[page.from], values }
 }
 
-export async function listAccountUsers (db: Kysely<DB>, accountId: string, page: PageRequest, limit: number): Promise<Page<UserListRow>> {
-  return await fetchPage(page, limit, async (p, n) => await usersPageQuery(db, accountId, p, n).execute() as UserListRow[])
+export async function listAccountUsers (pool: Pool, accountId: string, page: PageRequest, limit: number): Promise<Page<UserListRow>> {
+  return await fetchPage(page, limit, async (p, n) => (await pool.query<UserListRow>(usersPageStatement(accountId, p, n))).rows)
 }
 
 export async function permissionsOf (db: Kysely<DB>, userId: string): Promise<string[]> {

@@ -68,7 +68,7 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
   // Keyset paging: ?after=<id> / ?before=<id> / ?last=1 (src/lib/keyset.ts).
   app.get<{ Querystring: Record<string, unknown> }>('/client/users', VIEW, async (request, reply) => {
     const actor = request.user!
-    const page = await listAccountUsers(deps.db, actor.accountId, parsePageRequest(request.query), pageSize(actor.rowsPerPage))
+    const page = await listAccountUsers(deps.pool, actor.accountId, parsePageRequest(request.query), pageSize(actor.rowsPerPage))
     const manage = can(actor, 'users.manage')
     return reply.render('users/index', {
       users: page.rows.map((u) => ({
@@ -77,7 +77,7 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
         fullName: u.full_name,
         active: u.status === 'active',
         twoFactor: u.two_factor_enabled,
-        lastLogin: u.last_login_at === null ? null : formatDateTime(u.last_login_at, request.lang, actor.timeZone),
+        lastLogin: u.last_login_ms === null ? null : formatDateTime(u.last_login_ms, request.lang, actor.timeZone),
         owner: u.is_owner,
         self: u.id === actor.id,
         manageable: manage && !u.is_owner && u.id !== actor.id
