@@ -114,11 +114,18 @@ try {
 
   // The statements, from the app's own functions, for one page of rows_per_page (+1 to see whether there is more),
   // prepared on one connection and run as often as the app's pool runs them before PostgreSQL keeps a plan.
+  // Pages after a cursor in the middle too: the cursor row must be read by its key, not found by a scan of the account.
   const n = owner.rows_per_page + 1
+  const middle = await sql<{ user_id: string, event_id: string }>`select
+    (select id from users where account_id = ${owner.account_id} order by not is_owner, lower(email) offset 1000 limit 1) as user_id,
+    (select id from audit_log where account_id = ${owner.account_id} and actor_user_id = ${owner.id} order by created_at, id offset 5000 limit 1) as event_id`.execute(db)
+  const { user_id: middleUser, event_id: middleEvent } = middle.rows[0]!
   const plans = [
     { name: 'Users, last page', st: usersPageStatement(owner.account_id, { from: 'last' }, n) },
     { name: 'Activity, last page', st: activityPageStatement(owner.account_id, {}, { from: 'last' }, n) },
-    { name: `Activity, owner + type ${type}`, st: activityPageStatement(owner.account_id, { user: { id: owner.id }, domains: activityTypes[type] }, { from: 'first' }, n) }
+    { name: `Activity, owner + type ${type}`, st: activityPageStatement(owner.account_id, { user: { id: owner.id }, domains: activityTypes[type] }, { from: 'first' }, n) },
+    { name: 'Users, a middle page (Next)', st: usersPageStatement(owner.account_id, { from: 'after', id: middleUser }, n) },
+    { name: 'Activity, owner, a middle page (Previous)', st: activityPageStatement(owner.account_id, { user: { id: owner.id } }, { from: 'before', id: middleEvent }, n) }
   ]
   const client = await pool.connect()
   try {

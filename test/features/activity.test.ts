@@ -169,3 +169,35 @@ t.test('the CSV streams everything matching the filters, past any batch size', a
   const times = rows.slice(1).map((r) => r[0]!)
   t.same(times, [...times].sort().reverse(), 'newest first')
 })
+
+t.test('a user of the account with nothing matching: an empty page that keeps the user; an unknown user with a cursor too', async (t) => {
+  const quiet = await createUser(ta, owner.accountId, 'Quiet@example.com', 'a long enough passphrase', 'Quinn Quiet')
+  const b = await signIn(ta, owner.email, owner.password)
+  for (const q of [`user=${quiet.userId}&type=permissions`, 'user=quiet%40EXAMPLE.com&type=permissions', `user=${quiet.userId}&type=permissions&last=1`]) {
+    const res = await b.get(`${A}?${q}`)
+    t.equal(res.statusCode, 200, q)
+    t.match(res.body, 'Nothing has happened yet.', q)
+    t.match(res.body, 'value="Quiet@example.com"', `${q}: the field shows the user`)
+    t.notMatch(res.body, 'No user of this account has this email.', `${q}: not an unknown user`)
+    t.match(res.body, `activity.csv?user=${quiet.userId}&amp;type=permissions"`, `${q}: the CSV link keeps both filters`)
+  }
+  for (const q of [`user=${other.userId}&after=1`, 'user=nobody@example.com&last=1', `user=${other.userId}&before=99999999`]) {
+    const res = await b.get(`${A}?${q}`)
+    t.equal(res.statusCode, 200, q)
+    t.match(res.body, 'No user of this account has this email.', q)
+    t.match(res.body, 'Nothing has happened yet.', q)
+    t.notMatch(res.body, 'rel="next"', `${q}: no pager`)
+  }
+})
+
+t.test('times are shown in the user\'s time zone, to the minute', async (t) => {
+  await db.updateTable('users').set({ time_zone: 'Asia/Kathmandu', rows_per_page: 25 }).where('id', '=', owner.userId).execute()
+  const at = new Date(Date.UTC(2026, 2, 29, 0, 59, 59, 999))
+  const zoned = await createUser(ta, owner.accountId, 'zoned@example.com')
+  await writeAudit(db, { accountId: owner.accountId, actorUserId: zoned.userId, targetUserId: null, action: 'profile.name_changed', ip: null, details: {}, at })
+  const b = await signIn(ta, owner.email, owner.password)
+  const page = await b.get(`${A}?user=zoned@example.com&type=profile`)
+  const expected = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Asia/Kathmandu' }).format(at)
+  t.match(page.body, `<td class="date">${expected}</td>`)
+  t.match(expected, /6:44/, 'UTC 00:59:59.999 is 6:44 in Kathmandu (+5:45)')
+})

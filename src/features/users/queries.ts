@@ -38,18 +38,21 @@ export interface UserListRow {
 
 // One page of the account's users, owner first, then by email (unique, so a
 // total order): read off users_account_list_idx, reversed for a backward page.
-// The cursor row is looked up within the account in the same statement, so
-// another account's id finds nothing. One SQL text per kind of page, each a
-// named prepared statement.
+// The cursor row is read by its primary key (a materialized CTE: planned on
+// its own, so a cached generic plan cannot trade the key for a scan of the
+// account) and must be of the account, so another account's id finds nothing.
+// One SQL text per kind of page, each a named prepared statement.
 const usersPageSql = Object.fromEntries((['first', 'last', 'after', 'before'] as const).map((from) => {
   const dir = from === 'last' || from === 'before' ? 'desc' : 'asc'
   const cursor = from === 'after' || from === 'before'
-    ? ` and (not u.is_owner, lower(u.email)) ${from === 'after' ? '>' : '<'} (select not c.is_owner, lower(c.email) from users c where c.id = $2 and c.account_id = $1)`
+  const head = cursor ? 'with cursor_row as materialized (select not c.is_owner as not_owner, lower(c.email) as email, c.account_id from users c where c.id = $2)\n  ' : ''
+  const after = cursor
+    ? ` and (not u.is_owner, lower(u.email)) ${from === 'after' ? '>' : '<'} (select k.not_owner, k.email from cursor_row k where k.account_id = $1)`
     : ''
-  return [from, `select u.id, u.email, u.full_name, u.status, u.is_owner, u.two_factor_enabled,
+  return [from, `${head}select u.id, u.email, u.full_name, u.status, u.is_owner, u.two_factor_enabled,
     (extract(epoch from u.last_login_at) * 1000)::float8 as last_login_ms
-  from users u where u.account_id = $1${cursor}
-  order by not u.is_owner ${dir}, lower(u.email) ${dir} limit $${cursor === '' ? 2 : 3}`]
+  from users u where u.account_id = $1${after}
+  order by not u.is_owner ${dir}, lower(u.email) ${dir} limit $${cursor ? 3 : 2}`]
 })) as Record<PageRequest['from'], string>
 
 export function usersPageStatement (accountId: string, page: PageRequest, limit: number): Statement {
