@@ -6,7 +6,7 @@
 // while 20 clients log in continuously. `npm run bench -- --scale` runs
 // bench/scale.ts instead.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
@@ -17,7 +17,18 @@ const CONNECTIONS = 50
 const LOGIN_CLIENTS = 20
 
 interface Ports { app: number, ref: number, email: string, password: string, userId: string, databaseUrl: string, embedded: boolean, logLevel: string }
-interface Row { name: string, rps: number, p50: number, p99: number, errors: number, non2xx: number }
+interface Row { name: string, rps: number, p50: number, p99: number, errors: number, non2xx: number, cpuUs: number | undefined }
+
+/** CPU time (user + system) a process has used, in µs; undefined where /proc is not there. */
+function cpuOf (pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10_000 // clock ticks of 10 ms
+  } catch {
+    return undefined
+  }
+}
 
 /** A child running a bench/*.ts file; resolves with the JSON line it prints when ready. */
 async function start<T> (file: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess, ready: T }> {
@@ -43,9 +54,13 @@ function firstDifference (a: string, b: string): string {
   return `at byte ${i}: app ${JSON.stringify(a.slice(i, i + 60))}, reference ${JSON.stringify(b.slice(i, i + 60))}`
 }
 
-async function drive (name: string, url: string, headers: Record<string, string> = {}): Promise<Row> {
+/** Drives url; cpuUs: the serving process's CPU per request, less sensitive to the load beside it than req/s. */
+async function drive (name: string, url: string, headers: Record<string, string> = {}, pid?: number): Promise<Row> {
+  const before = cpuOf(pid)
   const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers })
-  return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx }
+  const after = cpuOf(pid)
+  const cpuUs = before === undefined || after === undefined || r.requests.total === 0 ? undefined : (after - before) / r.requests.total
+  return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, cpuUs }
 }
 
 async function bench (): Promise<void> {
@@ -98,10 +113,11 @@ async function bench (): Promise<void> {
 
     console.log(`Database: ${ports.embedded ? 'embedded (set DATABASE_URL for PostgreSQL figures)' : 'PostgreSQL at DATABASE_URL'}; app logging at ${ports.logLevel}; ${CONNECTIONS} connections, ${DURATION} s per route.`)
     console.log(`Bare reference: same bytes as the Profile page (CSRF token aside), ${reference.ready.parts} values from the row.`)
-    const memory = await drive('memory (same bytes, in-process)', `http://127.0.0.1:${ports.ref}/ref/memory`)
-    const inProcess = await drive('in-process reference (app templates)', `http://127.0.0.1:${ports.ref}/ref/profile`)
-    const bare = await drive('bare reference (own process)', bareUrl)
-    const profile = await drive('Profile (signed in)', `${appUrl}/client/profile`, { cookie: session.cookie })
+    const appPid = server.child.pid
+    const memory = await drive('memory (same bytes, in-process)', `http://127.0.0.1:${ports.ref}/ref/memory`, {}, appPid)
+    const inProcess = await drive('in-process reference (app templates)', `http://127.0.0.1:${ports.ref}/ref/profile`, {}, appPid)
+    const bare = await drive('bare reference (own process)', bareUrl, {}, reference.child.pid)
+    const profile = await drive('Profile (signed in)', `${appUrl}/client/profile`, { cookie: session.cookie }, appPid)
 
     // Profile under login load: LOGIN_CLIENTS loops of GET /login + POST /login.
     let stop = false
@@ -114,17 +130,19 @@ async function bench (): Promise<void> {
         else loginFailures++
       }
     })
-    const loaded = await drive(`Profile with ${LOGIN_CLIENTS} clients logging in`, `${appUrl}/client/profile`, { cookie: session.cookie })
+    const loaded = await drive(`Profile with ${LOGIN_CLIENTS} clients logging in`, `${appUrl}/client/profile`, { cookie: session.cookie }, appPid)
     stop = true
     await Promise.all(loops)
     // The last login changed under load: the reference must still print the page.
     const after = await sameBytes()
 
     const pad = (s: string, n: number) => s.padEnd(n)
-    console.log(`\n${pad('route', 44)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}errors/non-2xx`)
+    const cpu = (r: Row): string => r.cpuUs === undefined ? '-' : r.cpuUs.toFixed(0)
+    console.log(`\n${pad('route', 44)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('CPU µs/req', 12)}errors/non-2xx`)
     for (const r of [memory, inProcess, bare, profile, loaded]) {
-      console.log(`${pad(r.name, 44)}${pad(r.rps.toFixed(0), 10)}${pad(String(r.p50), 9)}${pad(String(r.p99), 9)}${r.errors}/${r.non2xx}`)
+      console.log(`${pad(r.name, 44)}${pad(r.rps.toFixed(0), 10)}${pad(String(r.p50), 9)}${pad(String(r.p99), 9)}${pad(cpu(r), 12)}${r.errors}/${r.non2xx}`)
     }
+    if (profile.cpuUs !== undefined && bare.cpuUs !== undefined) console.log(`\nCPU per request, bare / Profile: ${(bare.cpuUs / profile.cpuUs).toFixed(2)} (the ratio req/s would show on an idle machine)`)
     console.log(`\nProfile / bare reference:       ${(profile.rps / bare.rps).toFixed(2)} (aim >= 0.60, ideally 0.90)`)
     console.log(`Profile / in-process reference: ${(profile.rps / inProcess.rps).toFixed(2)}`)
     console.log(`Profile / memory:               ${(profile.rps / memory.rps).toFixed(2)}`)

@@ -41,9 +41,9 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
 }
 
-/** Paths carrying a secret (set-password links) are logged without it. */
+/** Paths carrying a secret (set-password and email-change links) are logged without it. */
 export function redactUrl (url: string): string {
-  return url.replace(/\/password\/reset\/[^/?#]+/, '/password/reset/[redacted]')
+  return url.replace(/\/(password\/reset|email\/confirm)\/[^/?#]+/, '/$1/[redacted]')
 }
 
 export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {}): Promise<FastifyInstance> {
@@ -54,6 +54,9 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
         req: (req) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip })
       }
     },
+    // One line per request, written when it is answered (onResponse below),
+    // instead of Fastify's two: half the logging work on every page.
+    disableRequestLogging: true,
     trustProxy: config.trustProxy,
     bodyLimit: 64 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 }
@@ -94,6 +97,10 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
     throw err
   }
 
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info({ method: request.method, url: redactUrl(request.url), status: reply.statusCode, ip: request.ip, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request')
+    done()
+  })
   await app.register(formbody)
   await app.register(securityPlugin)
   await app.register(sessionPlugin)

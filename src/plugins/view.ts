@@ -45,19 +45,39 @@ function currentNav (items: NavItem[], base: string, path: string): Array<NavIte
  * check still runs before a path is first used; names come from code.
  */
 export function createEta (): Eta {
-  const eta = new Eta({ views: viewsDir, cache: true, autoEscape: true, autoTrim: [false, 'nl'] })
+  const eta = new Eta({ views: viewsDir, cache: true, autoEscape: true, autoTrim: [false, 'nl'], plugins: [includeThroughPrototype] })
   const resolve = eta.resolvePath.bind(eta)
-  const resolved = new Map<string, string>()
+  // By the including file, then by name: no key strings built per include.
+  const resolved = new Map<string | undefined, Map<string, string>>()
   eta.resolvePath = (template: string, options?: { filepath?: string }) => {
-    const key = options?.filepath === undefined ? template : `${options.filepath}\0${template}`
-    let file = resolved.get(key)
+    let byName = resolved.get(options?.filepath)
+    if (byName === undefined) resolved.set(options?.filepath, byName = new Map())
+    let file = byName.get(template)
     if (file === undefined) {
       file = resolve(template, options)
-      resolved.set(key, file)
+      byName.set(template, file)
     }
     return file
   }
   return eta
+}
+
+// Eta copies every key of the page's data into a new object for each
+// include and for the layout ({...it, ...data}): about a third of rendering
+// the Profile page, most of it garbage. Partials and the layout read the
+// page's data through the prototype chain instead; what they are given
+// still shadows it, as with the copy. Checked against Eta's generated code:
+// a version that generates something else stops the service at the first
+// render instead of silently copying again.
+const EtaInclude = 'this.render(__eta_t, {...it, ...(__eta_d ?? {})}, options)'
+const EtaLayout = '{...it, body: __eta.res, ...__eta.layoutData, __blocks: __eta.blocks}'
+const includeThroughPrototype = {
+  processFnString (fn: string): string {
+    if (!fn.includes(EtaInclude) || !fn.includes(EtaLayout)) throw new Error('Eta generates other include code than plugins/view.ts expects: check includeThroughPrototype')
+    return fn
+      .replace(EtaInclude, 'this.render(__eta_t, __eta_d === undefined ? it : Object.assign(Object.create(it), __eta_d), options)')
+      .replace(EtaLayout, 'Object.assign(Object.create(it), { body: __eta.res }, __eta.layoutData, { __blocks: __eta.blocks })')
+  }
 }
 
 export default fp(async function viewPlugin (app: FastifyInstance) {
