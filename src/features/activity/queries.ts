@@ -41,7 +41,7 @@ export function activityPageStatement (accountId: string, filter: ActivityQueryF
   const domains = filter.domains ?? []
   const name = `activity_page_${by}_${domains.length}_${page.from}`
   const values: unknown[] = [accountId]
-  if (filter.user !== undefined) values.push('id' in filter.user ? filter.user.id : filter.user.email.toLowerCase())
+  if (filter.user !== undefined) values.push('id' in filter.user ? filter.user.id : filter.user.email)
   values.push(...domains)
   if (page.from === 'after' || page.from === 'before') values.push(page.id)
   values.push(limit)
@@ -88,7 +88,7 @@ function activitySql (by: 'all' | 'id' | 'email', domainCount: number, page: Pag
   // all) as every row's actor; its page joined to it, or one row with nulls
   // when the page is empty.
   // The lateral subquery runs once for the one user row, so its order stands.
-  const user = by === 'id' ? `u.id = ${userParam}` : `lower(u.email) = ${userParam}`
+  const user = by === 'id' ? `u.id = ${userParam}` : `lower(u.email) = lower(${userParam})`
   return `${head}select f.id as filter_id, f.email as actor, p.*
   from (select u.id, u.email from users u where u.account_id = $1 and ${user}) f
   left join lateral (${pageSql}) p on true`
