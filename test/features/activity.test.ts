@@ -143,11 +143,25 @@ t.test('CSV: every cell quoted, formulas neutralised, same filters', async (t) =
 
 t.test('the CSV builder escapes every formula start, NUL and multi-line cells included', async (t) => {
   const { toCsv } = await import('../../src/features/activity/service.ts')
-  const evil = ['=1+1', '+1', '-1', '@x', '\tx', '\rx', '\0x', '=2\n3', 'safe', 'a=b']
+  const evil = ['=1+1', '+1', '-1', '@x', '\tx', '\rx', '\0x', '=2\n3', 'ok\n=2', 'ok\r\n+2\r\n-3', 'safe', 'a=b']
   const csv = toCsv(['v'], evil.map((v) => [v]))
   const cells = Papa.parse<string[]>(csv, { skipEmptyLines: true }).data.slice(1).map((r) => r[0])
-  t.same(cells, ["'=1+1", "'+1", "'-1", "'@x", "'\tx", "'\rx", "'\0x", "'=2\n3", 'safe', 'a=b'])
-  t.ok(csv.split('\r\n').slice(1).filter(Boolean).every((line) => line.startsWith('"') || line.startsWith('3')), 'every cell quoted')
+  t.same(cells, ["'=1+1", "'+1", "'-1", "'@x", "'\tx", "'\rx", "'\0x", "'=2\n3", "ok\n'=2", "ok\r\n'+2\r\n'-3", 'safe', 'a=b'])
+  t.equal(csv.split(/\r\n(?=")/).length, evil.length + 1, 'every record starts with a quoted cell')
+  t.notOk(/(^|,)[^",]/.test(csv.split('\r\n')[0]!), 'every header cell quoted')
+})
+
+t.test('through the export: a formula on the second line of a cell that reaches the CSV unencoded is escaped', async (t) => {
+  // The ip column is written to the CSV as it is stored (details are JSON-encoded, so their newlines never reach it raw).
+  await db.insertInto('audit_log').values({ account_id: owner.accountId, actor_user_id: owner.userId, action: 'login.failed', ip: 'ok\n=2+3\r\n@SUM(1)', details: '{}', created_at: new Date() }).execute()
+  const text = (await a.get(`${A}.csv`)).body.replace(/^\ufeff/, '')
+  const rows = Papa.parse<string[]>(text, { skipEmptyLines: true }).data
+  const cell = rows.map((r) => r[4]).find((c) => c?.startsWith('ok'))
+  t.equal(cell, "ok\n'=2+3\r\n'@SUM(1)")
+  for (const row of rows) {
+    for (const c of row) t.notOk(/^[=+\-@\t\r\0]/m.test(c), `no line of a cell starts a formula: ${JSON.stringify(c).slice(0, 40)}`)
+  }
+  t.notOk(text.split(/\r\n|\n|\r/).some((line) => /^[=+\-@\t\0]/.test(line)), 'nor does any line of the file')
 })
 
 t.test('NUL in audit details is stored as a replacement character', async (t) => {

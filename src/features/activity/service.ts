@@ -59,14 +59,22 @@ export async function listActivity (pool: Pool, accountId: string, filter: Activ
 
 const CSV_BATCH = 2000
 
-// Cells that a spreadsheet would read as a formula, including after a tab,
-// CR or NUL and on any line of a multi-line cell, get a leading quote.
-const FORMULA = /^[=+\-@\t\r\0]/
+// A cell that a spreadsheet would read as a formula (starting with = + - @,
+// tab, CR or NUL) gets a leading quote, and so does every line of a
+// multi-line cell that starts so: a reader that splits lines must not meet
+// one either. papaparse's own check sees only the start of the cell, so
+// lines are neutralised here and its RegExp (multi-line) stays as a second net.
+const FORMULA = /^[=+\-@\t\r\0]/m
+const LINE_FORMULA = /(^|[\r\n])(?=[=+\-@\t\r\0])/g
 const CSV_OPTIONS = { quotes: true, escapeFormulae: FORMULA, newline: '\r\n' }
+
+export function neutraliseCell (value: string): string {
+  return value.replace(LINE_FORMULA, "$1'")
+}
 
 /** CSV with every cell quoted and formula-like cells escaped (SECURITY.md, Web). */
 export function toCsv (fields: string[], data: string[][]): string {
-  return Papa.unparse({ fields, data }, CSV_OPTIONS)
+  return Papa.unparse({ fields, data: data.map((row) => row.map(neutraliseCell)) }, CSV_OPTIONS)
 }
 
 /**
@@ -80,7 +88,7 @@ export async function * activityCsv (pool: Pool, accountId: string, filter: Acti
   for (;;) {
     const rows = (await findActivityPage(pool, accountId, queryFilter(filter), page, CSV_BATCH)).rows.map(toRow)
     if (rows.length > 0) {
-      yield '\r\n' + Papa.unparse(rows.map((r) => [new Date(r.at).toISOString(), r.actor ?? '', r.action, r.target ?? '', r.ip ?? '', JSON.stringify(r.details)]), CSV_OPTIONS)
+      yield '\r\n' + Papa.unparse(rows.map((r) => [new Date(r.at).toISOString(), r.actor ?? '', r.action, r.target ?? '', r.ip ?? '', JSON.stringify(r.details)].map(neutraliseCell)), CSV_OPTIONS)
     }
     if (rows.length < CSV_BATCH) return
     page = { from: 'after', id: rows.at(-1)!.id }
