@@ -6,7 +6,7 @@ export const languages = ['en', 'ru'] as const
 export type Language = typeof languages[number]
 export type Translate = (key: MessageKey, params?: Record<string, string | number>) => string
 
-const catalogs: Record<Language, Partial<Record<MessageKey, string>>> = { en, ru }
+const catalogs: Record<Language, Record<MessageKey, string>> = { en, ru }
 
 export function isLanguage (value: unknown): value is Language {
   return typeof value === 'string' && (languages as readonly string[]).includes(value)
@@ -44,7 +44,7 @@ function makeTranslator (lang: Language): Translate {
   const catalog = catalogs[lang]
   const fills = new Map<MessageKey, Fill>()
   return (key, params) => {
-    const text = catalog[key] ?? en[key]
+    const text = catalog[key]
     if (params === undefined) return text
     let fill = fills.get(key)
     if (fill === undefined) fills.set(key, fill = compileMessage(text))

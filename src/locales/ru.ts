@@ -1,7 +1,8 @@
-// Russian catalog. Keys missing here fall back to English.
+// Russian catalog: every key of the English one (a missing key is a type
+// error, so no page, mail or SMS falls back to English).
 import type { MessageKey } from './en.ts'
 
-export const ru: Partial<Record<MessageKey, string>> = {
+export const ru: Record<MessageKey, string> = {
   'lang.name': 'Русский',
   'nav.client': 'Клиент',
   'nav.tools': 'Инструменты',
@@ -263,5 +264,17 @@ export const ru: Partial<Record<MessageKey, string>> = {
   'mail.reset.subject': 'Установка нового пароля',
   'mail.reset.body': 'Здравствуйте, {name}.\n\nКто-то (надеемся, вы) запросил новый пароль для {email} в {app}.\nОткройте ссылку в течение часа, чтобы задать новый пароль:\n\n{link}\n\nЕсли вы этого не запрашивали, просто проигнорируйте письмо: пароль останется прежним.',
   'mail.passwordChanged.subject': 'Ваш пароль изменён',
-  'mail.passwordChanged.body': 'Здравствуйте, {name}.\n\nПароль для {email} в {app} изменён {time} (UTC) с IP-адреса {ip}. Все остальные сеансы завершены.\n\nЕсли это были не вы, сразу задайте новый пароль: {link}'
+  'mail.passwordChanged.body': 'Здравствуйте, {name}.\n\nПароль для {email} в {app} изменён {time} (UTC) с IP-адреса {ip}. Все остальные сеансы завершены.\n\nЕсли это были не вы, сразу задайте новый пароль: {link}',
+  'mail.invite.subject': "{inviter} приглашает вас в {app}",
+  'mail.invite.body': "Здравствуйте, {name}.\n\n{inviter} добавил(а) вас как пользователя в {app}. Ваш логин: {email}.\nЗадайте пароль в течение 7 дней по этой ссылке (она работает один раз):\n\n{link}\n\nЕсли вы этого не ждали, просто не обращайте внимания на письмо.",
+  'mail.welcome.subject': "Ваш пользователь в {app}",
+  'mail.welcome.body': "Здравствуйте, {name}.\n\n{inviter} добавил(а) вас как пользователя в {app}. Ваш логин: {email}; пароль вам сообщит {inviter}.\nВход: {link}",
+  'mail.emailConfirm.subject': "Подтвердите новый адрес для {app}",
+  'mail.emailConfirm.body': "Здравствуйте, {name}.\n\n{actor} изменил(а) ваш логин в {app} с {old} на {new}.\nИзменение вступит в силу, когда вы подтвердите его по этой ссылке в течение 24 часов:\n\n{link}\n\nЕсли вы этого не ждали, не обращайте внимания на письмо: ничего не изменится.",
+  'mail.emailNotice.subject': "Ваш адрес в {app} меняется",
+  'mail.emailNotice.body': "Здравствуйте, {name}.\n\n{actor} попросил(а) заменить ваш логин в {app} с {old} на {new}. Изменение вступит в силу, когда новый адрес его подтвердит.\nЕсли это ошибка, свяжитесь с {actor} или с провайдером.",
+  'mail.totpLocked.subject': "Слишком много неверных одноразовых паролей в {app}",
+  'mail.totpLocked.body': "Здравствуйте, {name}.\n\nДля вашего пользователя в {app} было введено слишком много неверных одноразовых паролей, поэтому проверка второго фактора заблокирована на {minutes} мин.\nЕсли это были не вы, кто-то может знать ваш пароль: смените его немедленно: {link}",
+  'mail.totpReplay.subject': "В {app} попытались повторно использовать одноразовый пароль",
+  'mail.totpReplay.body': "Здравствуйте, {name}.\n\nКто-то ввёл для вашего пользователя в {app} одноразовый пароль, который уже был использован.\nЕсли это были не вы, смените пароль: {link}",
 }
