@@ -32,6 +32,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     deps: Deps
     nav: NavItem[]
+    /** Every route with its access rule and the operation it re-confirms, if any (collected as routes are added). */
+    routeTable: Array<{ method: string, url: string, access: Access | undefined, operation: string | undefined }>
   }
   interface FastifyRequest {
     user: CurrentUser | null

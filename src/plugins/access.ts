@@ -5,13 +5,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { can } from '../lib/current-user.ts'
 import { loginPathFor } from '../lib/paths.ts'
+import { confirmedOperation } from '../features/two-factor/confirm.ts'
 
 export default fp(async function accessPlugin (app: FastifyInstance) {
   const { basePath } = app.deps.config
+  app.decorate('routeTable', [])
   app.addHook('onRoute', (route) => {
     if (route.config?.access === undefined && !route.url.startsWith(`${basePath}static`) && route.method !== 'HEAD') {
       throw new Error(`route ${String(route.method)} ${route.url} declares no access rule`)
     }
+    app.routeTable.push({ method: String(route.method), url: route.url, access: route.config?.access, operation: confirmedOperation(route.preHandler) })
   })
   app.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     if (request.is404) return done() // the not-found handler answers

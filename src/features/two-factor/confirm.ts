@@ -78,7 +78,7 @@ export function isConfirmed (request: FastifyRequest, op: Operation, target: str
  * records the confirmation and lets the handler do the operation.
  */
 export function requireConfirmation (op: Operation, resolve: Resolve, secrets: SecretField[] = []) {
-  return async function confirmationGuard (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  return Object.assign(async function confirmationGuard (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const user = request.user
     if (user === null) return undefined
     const challenge = await resolve(request, reply)
@@ -93,7 +93,18 @@ export function requireConfirmation (op: Operation, resolve: Resolve, secrets: S
     if (!result.ok) return renderPrompt(request, reply, op, challenge, secrets, result.error, 422)
     delete body[PROOF_FIELD]
     return undefined
+  }, { [CONFIRMS]: op })
+}
+
+const CONFIRMS = Symbol('confirms')
+
+/** The operation a route's preHandler re-confirms, if any (for the list of re-confirmed routes). */
+export function confirmedOperation (preHandler: unknown): Operation | undefined {
+  for (const fn of Array.isArray(preHandler) ? preHandler : [preHandler]) {
+    const op = (fn as { [CONFIRMS]?: Operation } | undefined)?.[CONFIRMS]
+    if (op !== undefined) return op
   }
+  return undefined
 }
 
 function renderPrompt (request: FastifyRequest, reply: FastifyReply, op: Operation, challenge: Challenge, secrets: SecretField[], error?: MessageKey, status = 200): FastifyReply {
