@@ -41,9 +41,11 @@ async function othersConnected (url: string): Promise<boolean> {
 }
 
 /**
- * reuseRunning (the CLI, npm run migrate): use the server the service runs on
- * this DATA_DIR; when there is none, start it for the command and stop it
- * afterwards unless someone else connected meanwhile.
+ * The embedded server is started (or adopted) by whoever needs it and
+ * stopped by whoever closes last: a close leaves it running while anyone
+ * else is connected (a second service on the same DATA_DIR, a CLI command).
+ * reuseRunning (the CLI, npm run migrate): use the server the service runs
+ * on this DATA_DIR without starting anything when there is one.
  */
 export async function openDatabase (config: Pick<Config, 'databaseUrl' | 'dataDir'>, opts: { reuseRunning?: boolean, log?: (message: string) => void } = {}): Promise<Database> {
   if (config.databaseUrl !== undefined) {
@@ -66,7 +68,7 @@ export async function openDatabase (config: Pick<Config, 'databaseUrl' | 'dataDi
     embedded: true,
     close: async () => {
       await db.destroy()
-      if (opts.reuseRunning === true && await othersConnected(embedded.url)) return
+      if (await othersConnected(embedded.url)) return
       await embedded.stop()
     }
   }

@@ -107,6 +107,19 @@ t.test('the CLI starts the server itself when the service is stopped, and stops 
   await service.stop()
 })
 
+t.test('two services on one DATA_DIR: the first to close leaves the server to the other, the last stops it', async (t) => {
+  const dir = dataDir(t)
+  const first = await openDatabase({ databaseUrl: undefined, dataDir: dir })
+  const second = await openDatabase({ databaseUrl: undefined, dataDir: dir })
+  t.equal(second.url, first.url, 'the second adopts the running server')
+  await first.db.selectNoFrom((eb) => eb.val(1).as('one')).execute()
+  await second.db.selectNoFrom((eb) => eb.val(1).as('one')).execute()
+  await first.close()
+  t.same(await second.db.selectNoFrom((eb) => eb.val(2).as('two')).execute(), [{ two: 2 }], 'the other still works')
+  await second.close()
+  t.equal(await findRunningEmbedded(dir), undefined, 'the last one stopped it')
+})
+
 t.test('npm start on the embedded database answers /healthz and stops PostgreSQL on SIGTERM', async (t) => {
   const dir = dataDir(t)
   const port = await new Promise<number>((resolve) => {
