@@ -62,6 +62,5 @@ declare module '@fastify/session' {
     confirmed?: Record<string, number>
     /** The sealed secret shown on the Enable page until it is confirmed. */
     totpSetup?: string
-    _csrf?: string
   }
 }

@@ -185,14 +185,18 @@ export default fp(async function sessionPlugin (app: FastifyInstance) {
   })
 }, { name: 'session' })
 
-/**
- * A new session id for the signed-in user (login, password change, a
- * privilege change): the old id, its row and the CSRF secret are gone; only
- * what is named here carries over.
- */
-export async function renewSession (request: FastifyRequest, reply: FastifyReply, userId: string): Promise<void> {
+/** A new, empty session id for this browser: the old id, its row and the CSRF secret are gone. */
+export async function newSessionId (request: FastifyRequest, reply: FastifyReply): Promise<void> {
   await request.session.regenerate()
   renewCsrfSecret(request, reply)
+}
+
+/**
+ * A new session id for the signed-in user (login, password change, a
+ * privilege change); only what is named here carries over.
+ */
+export async function renewSession (request: FastifyRequest, reply: FastifyReply, userId: string): Promise<void> {
+  await newSessionId(request, reply)
   request.session.userId = userId
   request.session.ip = request.ip
   const ua = request.headers['user-agent']

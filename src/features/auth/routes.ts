@@ -1,8 +1,8 @@
-import { csrfCookieName, renewCsrfSecret } from '../../plugins/csrf.ts'
+import { csrfCookieName } from '../../plugins/csrf.ts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { asFormBody, field } from '../../lib/forms.ts'
 import { safeReturnTo } from '../../lib/paths.ts'
-import { renewSession, sessionCookieName } from '../../plugins/session.ts'
+import { newSessionId, renewSession, sessionCookieName } from '../../plugins/session.ts'
 import { otpError, verifySecondFactor } from '../two-factor/otp.ts'
 import { findUserById } from './queries.ts'
 import { checkPasswordLink, logIn, recordSignIn, requestPasswordReset, setPasswordFromLink, type Client } from './service.ts'
@@ -42,8 +42,7 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     }
     if (result.secondFactor) {
       // Password right, second step due: a new session that signs nobody in yet.
-      await request.session.regenerate()
-      renewCsrfSecret(request, reply)
+      await newSessionId(request, reply)
       request.session.pending2fa = { userId: result.userId, at: deps.clock.now().getTime(), returnTo }
       return reply.redirect(`${base}login/two-factor`, 303)
     }
