@@ -3,7 +3,7 @@ import { asFormBody, field } from '../../lib/forms.ts'
 import { formatPhone } from '../../lib/phone.ts'
 import type { Flash } from '../../types.ts'
 import { renderProfile } from '../profile/view.ts'
-import { requireConfirmation } from '../two-factor/confirm.ts'
+import { codeField, onSelf, requireConfirmation } from '../two-factor/confirm.ts'
 import { confirmEdit, confirmVerification, savePhone, sendEditCode, sendVerificationCode, type PhoneResult } from './service.ts'
 
 export default async function phoneRoutes (app: FastifyInstance): Promise<void> {
@@ -11,9 +11,7 @@ export default async function phoneRoutes (app: FastifyInstance): Promise<void> 
   const home = `${deps.config.basePath}client/profile`
   // Every phone change is re-confirmed (password, or One-time password with 2FA);
   // a code typed in the form is asked for again on the prompt, never carried.
-  const self = async () => ({ target: 'self', back: `${home}#phone` })
-  const smsCode = { name: 'code', label: 'field.code' as const, type: 'text' as const, autocomplete: 'one-time-code', inputmode: 'numeric' }
-  const user = { config: { access: 'user' as const }, preHandler: requireConfirmation('phone', self, [smsCode]) }
+  const user = { config: { access: 'user' as const }, preHandler: requireConfirmation('phone', onSelf(`${home}#phone`), [codeField('field.code')]) }
 
   async function answer (request: FastifyRequest, reply: FastifyReply, result: PhoneResult, success: Flash['text'], values: Record<string, string> = {}): Promise<FastifyReply> {
     if (!result.ok) return await renderProfile(request, reply, { errors: { [result.field]: result.error }, values }, 422)

@@ -60,6 +60,16 @@ export interface SecretField { name: string, label: MessageKey, type?: 'password
 /** Answers the request itself (a 404, a 403) and returns undefined, or says what is to be confirmed. */
 export type Resolve = (request: FastifyRequest, reply: FastifyReply) => Promise<Challenge | undefined>
 
+/** An operation on the user's own account: nothing to look up; Cancel leads to `back`. */
+export function onSelf (back: string): Resolve {
+  return async () => ({ target: 'self', back })
+}
+
+/** A code typed in the original form (an SMS code, a One-time password): asked for again on the prompt. */
+export function codeField (label: MessageKey): SecretField {
+  return { name: 'code', label, type: 'text', autocomplete: 'one-time-code', inputmode: 'numeric' }
+}
+
 // Never carried, whatever the route declares: anything that looks like a secret.
 const SECRET_NAME = /pass|code|otp|proof|token|secret|_csrf/i
 

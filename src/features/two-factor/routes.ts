@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import QRCode from 'qrcode'
 import { asFormBody, field } from '../../lib/forms.ts'
-import { requireConfirmation } from './confirm.ts'
+import { codeField, onSelf, requireConfirmation } from './confirm.ts'
 import { formatRecoveryCode, newSecret, openSecret, sealSecret, totpFor } from './otp.ts'
 import { disableTwoFactor, enableTwoFactor, liveRecoveryCodes, regenerateRecoveryCodes } from './service.ts'
 
@@ -42,9 +42,7 @@ export default async function twoFactorRoutes (app: FastifyInstance): Promise<vo
 
   // Turning 2FA on is re-confirmed with the password; the One-time password
   // typed on the setup page is asked for again on the prompt.
-  const self = async () => ({ target: 'self', back: page })
-  const otpField = { name: 'code', label: 'field.otp' as const, type: 'text' as const, autocomplete: 'one-time-code', inputmode: 'numeric' }
-  app.post('/client/settings/two-factor', { ...USER, preHandler: requireConfirmation('two-factor.enable', self, [otpField]) }, async (request, reply) => {
+  app.post('/client/settings/two-factor', { ...USER, preHandler: requireConfirmation('two-factor.enable', onSelf(page), [codeField('field.otp')]) }, async (request, reply) => {
     const user = request.user!
     if (user.twoFactor) return reply.redirect(page, 303)
     const code = field(asFormBody(request.body), 'code')
@@ -68,7 +66,7 @@ export default async function twoFactorRoutes (app: FastifyInstance): Promise<vo
     return reply.redirect(`${base}client/settings`, 303)
   })
 
-  app.post('/client/settings/two-factor/recovery-codes', { ...USER, preHandler: requireConfirmation('two-factor.recovery-codes', self) }, async (request, reply) => {
+  app.post('/client/settings/two-factor/recovery-codes', { ...USER, preHandler: requireConfirmation('two-factor.recovery-codes', onSelf(page)) }, async (request, reply) => {
     if (!request.user!.twoFactor) return reply.redirect(page, 303)
     return codesPage(reply, await regenerateRecoveryCodes(deps, request.user!, { ip: request.ip }))
   })
