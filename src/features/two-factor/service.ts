@@ -21,7 +21,7 @@ export async function enableTwoFactor (deps: Deps, user: CurrentUser, sealedSecr
   const codes = newRecoveryCodes()
   const done = await deps.db.transaction().execute(async (trx) => {
     const updated = await trx.updateTable('users')
-      .set({ totp_secret: sealedSecret, two_factor_enabled: true, totp_last_step: String(step), otp_fail_streak: 0, otp_locked_until: null, updated_at: now })
+      .set({ totp_secret: sealedSecret, two_factor_enabled: true, totp_last_step: String(step), updated_at: now })
       .where('id', '=', user.id).where('two_factor_enabled', '=', false).returning('id').executeTakeFirst()
     if (updated === undefined) return false
     await storeRecoveryCodes(trx, user.id, codes, now)
@@ -35,7 +35,7 @@ export async function enableTwoFactor (deps: Deps, user: CurrentUser, sealedSecr
 export async function disableTwoFactor (deps: Deps, user: CurrentUser, password: string, code: string, client: Client): Promise<{ ok: true } | { ok: false, errors: Record<string, MessageKey> }> {
   const errors: Record<string, MessageKey> = {}
   // The password check is reserved on the re-confirmation counter first, so that parallel guesses cannot all be checked.
-  const checked = password === '' ? 'wrong' : await checkPasswordCounted(deps, user.id, password)
+  const checked = await checkPasswordCounted(deps, user.id, password)
   const passwordOk = checked === 'right'
   if (!passwordOk) errors.password = checked === 'refused' ? 'error.tooManyTries' : password === '' ? 'error.required' : 'error.currentPassword'
   // The code is checked only with the right password, so that a password guess cannot burn codes.
@@ -51,7 +51,7 @@ export async function disableTwoFactor (deps: Deps, user: CurrentUser, password:
 async function turnOff (deps: Pick<Deps, 'db' | 'clock'>, userId: string, accountId: string, actorId: string | null, ip: string | null, action: string, endSessions = false): Promise<void> {
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
-    await trx.updateTable('users').set({ totp_secret: null, two_factor_enabled: false, totp_last_step: null, otp_fail_streak: 0, otp_locked_until: null, updated_at: now })
+    await trx.updateTable('users').set({ totp_secret: null, two_factor_enabled: false, totp_last_step: null, updated_at: now })
       .where('id', '=', userId).execute()
     await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute()
     await clearOtpLimits(trx, userId) // a lock running at a reset does not outlast it
