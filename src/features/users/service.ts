@@ -67,7 +67,7 @@ export async function addUser (deps: Deps, actor: CurrentUser, input: NewUser, c
   if (holder !== undefined) {
     // Same work as a real add, so that the answer's timing tells nothing either.
     if (input.password !== null) await hashPassword(input.password)
-    await noticeAddressInUse(deps, holder, input.email, 'mail.addressInUse.add')
+    await deps.db.transaction().execute(async (trx) => { await noticeAddressInUse({ ...deps, db: trx }, holder, input.email, 'mail.addressInUse.add') })
     return { ok: true, userId: null }
   }
   const hash = input.password === null ? null : await hashPassword(input.password)
@@ -148,7 +148,7 @@ export async function updateUser (deps: Deps, actor: CurrentUser, id: string, in
 /**
  * Tells the holder of an address that someone in another account tried to
  * use it; audited in the holder's account. No text typed by the other
- * account goes into the mail.
+ * account goes into the mail. deps.db: the caller's transaction.
  */
 async function noticeAddressInUse (deps: Deps, holder: { id: string, account_id: string, language: string }, email: string, key: 'mail.addressInUse.add' | 'mail.addressInUse.change'): Promise<void> {
   const t = mailIn(holder.language)
