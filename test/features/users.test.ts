@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import t from 'tap'
-import { Agent, createOwner, createUser, fieldError, flashOf, signIn, startTestApp } from '../helpers/app.ts'
+import { Agent, createOwner, createUser, fieldError, flashOf, grantPermissions, signIn, startTestApp } from '../helpers/app.ts'
 import { linkIn, TestSmtp } from '../helpers/smtp.ts'
 
 const smtp = new TestSmtp()
@@ -14,9 +14,7 @@ const other = await createOwner(ta, 'other-owner@example.com', 'other owner pass
 const U = `${base}client/users`
 const row = async (id: string) => await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
 const perms = async (id: string) => (await db.selectFrom('user_permissions').select('permission').where('user_id', '=', id).orderBy('permission').execute()).map((r) => r.permission)
-async function grant (userId: string, ...permissions: string[]) {
-  await db.insertInto('user_permissions').values(permissions.map((permission) => ({ user_id: userId, permission }))).execute()
-}
+const grant = async (userId: string, ...permissions: string[]): Promise<void> => { await grantPermissions(ta, userId, ...permissions) }
 const LINK = /http:\/\/panel\.test\/[^\s]+/
 
 t.test('add a user with an invitation: the link sets the password once', async (t) => {

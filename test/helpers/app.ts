@@ -158,6 +158,11 @@ export async function createUser (ta: TestApp, accountId: string, email: string,
   return { userId: row.id, email, password }
 }
 
+/** Gives the user these permissions, straight into the database. */
+export async function grantPermissions (ta: TestApp, userId: string, ...permissions: string[]): Promise<void> {
+  await ta.app.deps.db.insertInto('user_permissions').values(permissions.map((permission) => ({ user_id: userId, permission }))).execute()
+}
+
 /** A signed-in agent that has opened its profile (so it holds a CSRF token). */
 export async function signIn (ta: TestApp, email: string, password: string, headers: Record<string, string> = {}): Promise<Agent> {
   const a = new Agent(ta.app, headers)
