@@ -48,6 +48,7 @@ export interface SessionsTable {
   public_id: Generated<string>
   pending_user_id: string | null
   rotate: Generated<boolean>
+  ends_at: Timestamp | null
 }
 
 export interface VerificationCodesTable {

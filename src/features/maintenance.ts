@@ -12,7 +12,8 @@ export async function cleanUp (deps: Pick<Deps, 'db' | 'clock' | 'config'>): Pro
   const now = deps.clock.now()
   await db.deleteFrom('sessions').where((eb) => eb.or([
     eb('last_seen_at', '<', addSeconds(now, -config.sessionIdleMinutes * 60)),
-    eb('created_at', '<', addSeconds(now, -config.sessionAbsoluteHours * 3600))
+    eb('created_at', '<', addSeconds(now, -config.sessionAbsoluteHours * 3600)),
+    eb('ends_at', '<', now)
   ])).execute()
   await db.deleteFrom('tokens').where('expires_at', '<', addSeconds(now, -24 * 3600)).execute()
   await db.deleteFrom('login_attempts').where('created_at', '<', addSeconds(now, -ATTEMPTS_KEPT_DAYS * 24 * 3600)).execute()

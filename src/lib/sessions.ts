@@ -17,5 +17,5 @@ export async function endUserSessions (db: Kysely<DB>, userId: string, opts: { e
 
 /** The user's sessions get a new id on their next request (a privilege change). */
 export async function rotateUserSessions (db: Kysely<DB>, userId: string): Promise<void> {
-  await db.updateTable('sessions').set({ rotate: true }).where('user_id', '=', userId).execute()
+  await db.updateTable('sessions').set({ rotate: true }).where('user_id', '=', userId).where('ends_at', 'is', null).execute()
 }

@@ -11,7 +11,9 @@
 // - a sign-in waiting at the second step is stored as its user's
 //   (pending_user_id), so that ending "every session of the user" ends it;
 // - a session whose user's permissions or status changed (rotate) gets a new
-//   id on its next request, before any handler runs;
+//   id on its next request, before any handler runs; the old id then lives
+//   ROTATION_GRACE_MS more (and cannot rotate again), so that requests the
+//   browser sent at the same time are answered instead of signed out;
 // - anonymous visitors get no session row: their CSRF secret is a signed
 //   cookie (plugins/csrf.ts); a row is written only when a request stores
 //   something (a flash, a sign-in).
@@ -30,6 +32,7 @@ import { isLanguage } from '../lib/i18n.ts'
 import type { Deps } from '../types.ts'
 
 const TOUCH_EVERY_MS = 60_000
+export const ROTATION_GRACE_MS = 10_000
 const LOADED = '__stored'
 const AUTH = '__auth'
 const ROTATE = '__rotate'
@@ -46,7 +49,8 @@ const LOAD_SQL = `
       'permissions', array(select p.permission from user_permissions p where p.user_id = u.id order by p.permission)
     ) end as u
   from sessions s left join users u on u.id = s.user_id and u.status = 'active'
-  where s.id = $1 and s.last_seen_at > to_timestamp($2::float8 / 1000) and s.created_at > to_timestamp($3::float8 / 1000)`
+  where s.id = $1 and s.last_seen_at > to_timestamp($2::float8 / 1000) and s.created_at > to_timestamp($3::float8 / 1000)
+    and (s.ends_at is null or s.ends_at > to_timestamp($4::float8 / 1000))`
 
 interface SessionRow {
   data: Record<string, unknown>
@@ -65,7 +69,15 @@ class UserRef {
 }
 
 export class PgSessionStore implements SessionStore {
+  /** Ids whose next destroy (by regenerate, in the same request) retires them instead. */
+  private readonly retiring = new Set<string>()
+
   constructor (private readonly deps: Pick<Deps, 'db' | 'pool' | 'clock' | 'config'>) {}
+
+  /** The next destroy of this id leaves it valid ROTATION_GRACE_MS more, never to rotate again. */
+  retireOnDestroy (sessionId: string): void {
+    this.retiring.add(sessionId)
+  }
 
   private get idleMs (): number { return this.deps.config.sessionIdleMinutes * 60_000 }
   private get absoluteMs (): number { return this.deps.config.sessionAbsoluteHours * 3_600_000 }
@@ -79,7 +91,11 @@ export class PgSessionStore implements SessionStore {
   }
 
   destroy (sessionId: string, callback: Callback): void {
-    this.deps.db.deleteFrom('sessions').where('id', '=', sha256(sessionId)).execute().then(() => callback(), callback)
+    const id = sha256(sessionId)
+    const done = this.retiring.delete(sessionId)
+      ? this.deps.db.updateTable('sessions').set({ rotate: false, ends_at: new Date(this.deps.clock.now().getTime() + ROTATION_GRACE_MS) }).where('id', '=', id).execute()
+      : this.deps.db.deleteFrom('sessions').where('id', '=', id).execute()
+    done.then(() => callback(), callback)
   }
 
   private async load (sessionId: string): Promise<Record<string, unknown> | null> {
@@ -88,7 +104,7 @@ export class PgSessionStore implements SessionStore {
     const { rows } = await this.deps.pool.query<SessionRow>({
       name: 'session_load',
       text: LOAD_SQL,
-      values: [id, now - this.idleMs, now - this.absoluteMs]
+      values: [id, now - this.idleMs, now - this.absoluteMs, now]
     })
     const row = rows[0]
     if (row === undefined) return null
@@ -157,11 +173,12 @@ export default fp(async function sessionPlugin (app: FastifyInstance) {
   // Checks each cookie's HMAC once and signs each value once (see cookie-signer.ts):
   // the session id and the CSRF secret (plugins/csrf.ts).
   const signer = rememberingSigner(config.sessionSecret)
+  const store = new PgSessionStore(app.deps)
   await app.register(fastifyCookie, { secret: signer })
   await app.register(fastifySession, {
     secret: signer,
     cookieName: sessionCookieName(app.deps),
-    store: new PgSessionStore(app.deps),
+    store,
     saveUninitialized: false,
     rolling: false,
     cookie: {
@@ -179,6 +196,7 @@ export default fp(async function sessionPlugin (app: FastifyInstance) {
     // The user's privileges changed since this session was made: a new id now.
     if (session?.[ROTATE] === true && request.user !== null) {
       const user = request.user
+      store.retireOnDestroy(request.session.sessionId)
       await renewSession(request, reply, user.id)
       ;(request.session as unknown as Record<string, unknown>)[AUTH] = new UserRef(user)
     }

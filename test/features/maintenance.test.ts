@@ -15,7 +15,9 @@ t.test('ended sessions, dead links, old attempts, spent counters and old code se
   await db.insertInto('sessions').values([
     { id: 'idle', user_id: owner.userId, data: '{}', created_at: ago(3600), last_seen_at: ago(31 * 60) },
     { id: 'too-old', user_id: owner.userId, data: '{}', created_at: ago(13 * 3600), last_seen_at: ago(60) },
-    { id: 'live', user_id: owner.userId, data: '{}', created_at: ago(3600), last_seen_at: ago(60) }
+    { id: 'live', user_id: owner.userId, data: '{}', created_at: ago(3600), last_seen_at: ago(60) },
+    { id: 'retired', user_id: owner.userId, data: '{}', created_at: ago(3600), last_seen_at: ago(60), ends_at: ago(1) },
+    { id: 'retiring', user_id: owner.userId, data: '{}', created_at: ago(3600), last_seen_at: ago(60), ends_at: addSeconds(now, 5) }
   ]).execute()
   await db.insertInto('tokens').values([
     { id: 'expired-long-ago', user_id: owner.userId, purpose: 'password_reset', created_at: ago(3 * 86400), expires_at: ago(2 * 86400) },
@@ -37,7 +39,7 @@ t.test('ended sessions, dead links, old attempts, spent counters and old code se
 
   await cleanUp(app.deps)
 
-  t.same((await db.selectFrom('sessions').select('id').where('id', 'in', ['idle', 'too-old', 'live']).execute()).map((r) => r.id), ['live'])
+  t.same((await db.selectFrom('sessions').select('id').where('id', 'in', ['idle', 'too-old', 'live', 'retired', 'retiring']).orderBy('id').execute()).map((r) => r.id), ['live', 'retiring'])
   t.same((await db.selectFrom('tokens').select('id').where('id', 'in', ['expired-long-ago', 'valid']).execute()).map((r) => r.id), ['valid'])
   t.same((await db.selectFrom('login_attempts').select('email').execute()).map((r) => r.email), ['recent@example.com'])
   t.same((await db.selectFrom('limit_counters').select('key').where('kind', '=', 'test').orderBy('key').execute()).map((r) => r.key), ['fresh', 'stale-but-locked'], 'a running lock is kept')

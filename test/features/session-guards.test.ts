@@ -7,6 +7,7 @@ import * as OTPAuth from 'otpauth'
 import t from 'tap'
 import { sealSecret } from '../../src/features/two-factor/otp.ts'
 import { issueToken } from '../../src/lib/tokens.ts'
+import { ROTATION_GRACE_MS } from '../../src/plugins/session.ts'
 import { Agent, createOwner, createUser, signIn, startTestApp } from '../helpers/app.ts'
 
 const ta = await startTestApp(t)
@@ -84,9 +85,31 @@ t.test('a permission change gives the user a new session id on the next request;
   t.not(after, before, 'a new session id')
   const replay = new Agent(app)
   replay.cookies.set('sid', before)
-  t.equal((await replay.get(`${base}client/profile`)).statusCode, 303, 'the old id signs nobody in')
+  ta.clock.advance(ROTATION_GRACE_MS / 1000 + 1)
+  t.equal((await replay.get(`${base}client/profile`)).statusCode, 303, 'the old id signs nobody in once its grace is over')
   t.equal((await user.get(`${base}client/profile`)).statusCode, 200)
   t.equal(user.cookies.get('sid'), after, 'rotated once, not on every request')
+})
+
+t.test('parallel requests right after a permission change: each is answered, and the old id dies after its grace', async (t) => {
+  const u = await createUser(ta, owner.accountId, 'rotated-parallel@example.com')
+  const user = await signIn(ta, u.email, u.password)
+  const old = user.cookies.get('sid')!
+  const admin = await signIn(ta, owner.email, owner.password)
+  await admin.get(`${base}client/users/${u.userId}/permissions`)
+  t.equal((await admin.post(`${base}client/users/${u.userId}/permissions`, { action: 'enable', permission: 'users.view' })).statusCode, 303)
+  const answers = await Promise.all(Array.from({ length: 6 }, async () => await app.inject({ url: `${base}client/users`, headers: { cookie: `sid=${old}` } })))
+  t.same(answers.map((r) => r.statusCode), [200, 200, 200, 200, 200, 200], 'all signed in, with the new permission')
+  const ids = answers.map((r) => [r.headers['set-cookie'] ?? []].flat().map(String).find((c) => c.startsWith('sid='))).filter((c) => c !== undefined)
+  t.ok(ids.length >= 1, 'the session got a new id (the requests that came after it are served by the retiring one)')
+  t.equal((await db.selectFrom('sessions').select('id').where('user_id', '=', u.userId).where('rotate', '=', true).execute()).length, 0, 'no session still waits for a rotation')
+  const late = await app.inject({ url: `${base}client/profile`, headers: { cookie: `sid=${old}` } })
+  t.equal(late.statusCode, 200, 'within the grace the old id still answers')
+  t.notOk([late.headers['set-cookie'] ?? []].flat().map(String).some((c) => c.startsWith('sid=')), 'and does not rotate again')
+  ta.clock.advance(ROTATION_GRACE_MS / 1000 + 1)
+  const replay = new Agent(app)
+  replay.cookies.set('sid', old)
+  t.equal((await replay.get(`${base}client/profile`)).statusCode, 303, 'the old id signs nobody in once its grace is over')
 })
 
 t.test('anonymous pages write no session row', async (t) => {
