@@ -9,7 +9,7 @@ import type { Config } from './config.ts'
 import { openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
 import authRoutes from './features/auth/routes.ts'
-import { sendPasswordReset, type ResetRequestJob } from './features/auth/service.ts'
+import { sendPasswordReset } from './features/auth/service.ts'
 import healthRoutes from './features/health/routes.ts'
 import { cleanUp } from './features/maintenance.ts'
 import phoneRoutes from './features/phone/routes.ts'
@@ -22,10 +22,9 @@ import twoFactorRoutes from './features/two-factor/routes.ts'
 import { type Clock, systemClock } from './lib/clock.ts'
 import { Jobs } from './lib/jobs.ts'
 import { deriveKey } from './lib/keys.ts'
-import { createMailSender, type MailMessage, type SendMail } from './lib/mail.ts'
+import { createMailSender, type SendMail } from './lib/mail.ts'
 import { unseal } from './lib/sealed.ts'
 import { createSmsSender, type SendSms, type SmsMessage } from './lib/sms.ts'
-import type { SealedSms } from './features/phone/codes.ts'
 import accessPlugin from './plugins/access.ts'
 import csrfPlugin from './plugins/csrf.ts'
 import errorsPlugin from './plugins/errors.ts'
@@ -89,12 +88,13 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
       sendSms: opts.sendSms ?? createSmsSender(config),
       keys: { codes: deriveKey(config.sessionSecret, 'verification-codes'), jobs: deriveKey(config.sessionSecret, 'job-payloads'), totp: deriveKey(config.sessionSecret, 'totp-secrets') }
     }
-    jobs.define<MailMessage>('mail', async (message) => { await deps.sendMail(message) })
-    jobs.define<ResetRequestJob>('password-reset', async (data) => { await sendPasswordReset(deps, data) })
-    jobs.define<SealedSms>('sms', async (data) => { await deps.sendSms(unseal<SmsMessage>(deps.keys.jobs, data.sealed)) })
-    jobs.define('maintenance', async () => { await cleanUp(deps) })
+    jobs.define({
+      mail: { work: async (message) => { await deps.sendMail(message) } },
+      'password-reset': { work: async (data) => { await sendPasswordReset(deps, data) } },
+      sms: { work: async (data) => { await deps.sendSms(unseal<SmsMessage>(deps.keys.jobs, data.sealed)) } },
+      maintenance: { work: async () => { await cleanUp(deps) }, cron: '*/10 * * * *' }
+    })
     await jobs.start()
-    await jobs.schedule('maintenance', '*/10 * * * *')
     app.addHook('onClose', async () => {
       await jobs.stop()
       await database.close()

@@ -26,8 +26,6 @@ export interface UsersTable {
   two_factor_enabled: Generated<boolean>
   totp_secret: string | null
   totp_last_step: string | null
-  otp_fail_streak: Generated<number>
-  otp_locked_until: Timestamp | null
   created_at: Generated<Date>
   updated_at: Generated<Date>
 }
@@ -100,6 +98,9 @@ export interface AuditLogTable {
   ip: string | null
   details: ColumnType<Record<string, unknown>, string | undefined, string>
   created_at: Timestamp
+  /** Whose personal values details holds, under personal_keys (scrubbed on deletion). */
+  personal_of: string | null
+  personal_keys: string[] | null
 }
 
 export interface RecoveryCodesTable {

@@ -5,6 +5,10 @@ import { addSeconds } from '../lib/clock.ts'
 import { deleteStaleCounters } from '../lib/limits.ts'
 import type { Deps } from '../types.ts'
 
+declare module '../lib/jobs.ts' {
+  interface QueueMap { maintenance: Record<string, never> }
+}
+
 export const ATTEMPTS_KEPT_DAYS = 90
 
 export async function cleanUp (deps: Pick<Deps, 'db' | 'clock' | 'config'>): Promise<void> {

@@ -16,9 +16,31 @@ export interface JobsOptions {
 
 export type JobHandler<T> = (data: T, job: { id: string, retryCount: number }) => Promise<void>
 
+/**
+ * Queue name → its job's payload. Each owner adds its queues by declaration
+ * merging, so that send() and define() are checked against each other:
+ *
+ *   declare module '../../lib/jobs.ts' { interface QueueMap { 'password-reset': ResetRequestJob } }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface QueueMap {}
+export type QueueName = keyof QueueMap & string
+
+/** How a failed job is tried again: after delaySeconds, doubling each time with backoff. */
+export interface RetryPolicy { limit: number, delaySeconds: number, backoff: boolean }
+
+export interface QueueDefinition<Q extends QueueName> {
+  work: JobHandler<QueueMap[Q]>
+  /** The queue's own policy; the configured delivery policy otherwise. */
+  retry?: RetryPolicy
+  /** Runs on this cron schedule (one run per slot across all processes). */
+  cron?: string
+}
+export type QueueDefinitions = { [Q in QueueName]?: QueueDefinition<Q> }
+
 export class Jobs {
   private readonly boss: PgBoss
-  private readonly handlers = new Map<string, JobHandler<any>>()
+  private readonly queues = new Map<string, QueueDefinition<any>>()
   private started = false
 
   constructor (private readonly opts: JobsOptions) {
@@ -37,20 +59,24 @@ export class Jobs {
     })
   }
 
-  /** Declares a queue and the handler that works it. Call before start(). */
-  define<T extends object> (queue: string, handler: JobHandler<T>): void {
-    this.handlers.set(queue, handler)
+  /** Declares queues and what works them. Call before start(). */
+  define (definitions: QueueDefinitions): void {
+    for (const [queue, definition] of Object.entries(definitions)) {
+      if (this.queues.has(queue)) throw new Error(`queue ${queue} is defined twice`)
+      this.queues.set(queue, definition)
+    }
   }
 
   async start (): Promise<void> {
     await this.boss.start()
-    for (const [queue, handler] of this.handlers) {
+    for (const [queue, { work: handler, retry, cron }] of this.queues) {
       await this.boss.createQueue(queue, {
         name: queue,
-        retryLimit: this.opts.retryLimit,
-        retryDelay: this.opts.retryDelaySeconds,
-        retryBackoff: false
+        retryLimit: retry?.limit ?? this.opts.retryLimit,
+        retryDelay: retry?.delaySeconds ?? this.opts.retryDelaySeconds,
+        retryBackoff: retry?.backoff ?? false
       })
+      if (cron !== undefined && this.opts.work) await this.boss.schedule(queue, cron)
       if (!this.opts.work) continue
       await this.boss.work<object>(queue, { pollingIntervalSeconds: 0.5, batchSize: 1 }, async (jobs) => {
         for (const job of jobs) {
@@ -66,16 +92,11 @@ export class Jobs {
     this.started = true
   }
 
-  /** Runs the queue's job on a cron schedule (one run per slot across all processes). */
-  async schedule (queue: string, cron: string): Promise<void> {
-    if (this.opts.work) await this.boss.schedule(queue, cron)
-  }
-
   /** Queues a job; with trx, inside that transaction (the job exists only if it commits). */
-  async send<T extends object> (queue: string, data: T, trx?: Kysely<any>): Promise<void> {
-    if (!this.handlers.has(queue)) throw new Error(`unknown queue ${queue}`)
+  async send<Q extends QueueName> (queue: Q, data: QueueMap[Q], trx?: Kysely<any>): Promise<void> {
+    if (!this.queues.has(queue)) throw new Error(`unknown queue ${queue}`)
     if (trx === undefined) {
-      await this.boss.send(queue, data)
+      await this.boss.send(queue, data as object)
       return
     }
     const db = {
@@ -84,7 +105,7 @@ export class Jobs {
         return { rows: result.rows as any[] }
       }
     }
-    await this.boss.send(queue, data, { db })
+    await this.boss.send(queue, data as object, { db })
   }
 
   async stop (): Promise<void> {

@@ -11,6 +11,10 @@ export interface MailMessage {
   text: string
 }
 
+declare module './jobs.ts' {
+  interface QueueMap { mail: MailMessage }
+}
+
 export type SendMail = (message: MailMessage) => Promise<void>
 
 export function createMailSender (config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'dataDir' | 'appName'>): SendMail {

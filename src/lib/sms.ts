@@ -7,6 +7,13 @@ import path from 'node:path'
 import type { Config } from '../config.ts'
 
 export interface SmsMessage { to: string, text: string }
+/** An SmsMessage sealed (src/lib/sealed.ts): the code in it never rests in clear in the queue. */
+export interface SealedSms { sealed: string }
+
+declare module './jobs.ts' {
+  interface QueueMap { sms: SealedSms }
+}
+
 export type SendSms = (message: SmsMessage) => Promise<void>
 
 export function createSmsSender (config: Pick<Config, 'smsWebhookUrl' | 'smsWebhookToken' | 'dataDir'>): SendSms {

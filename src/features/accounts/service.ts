@@ -1,7 +1,7 @@
 // Provider operations on accounts (CLI now, provider API later).
 import type { Kysely } from 'kysely'
 import type { DB } from '../../db/schema.ts'
-import { writeAudit } from '../../lib/audit.ts'
+import { recordEvent } from '../../lib/events.ts'
 import { normalizeEmail, normalizeName } from '../../lib/forms.ts'
 import { checkNewPassword, hashPassword } from '../../lib/passwords.ts'
 import { findUserByEmail } from '../auth/queries.ts'
@@ -28,7 +28,7 @@ export async function createAccount (db: Kysely<DB>, input: { email: string, nam
     const user = await trx.insertInto('users').values({
       account_id: account.id, email, full_name: name, password_hash: hash, is_owner: true
     }).returning('id').executeTakeFirstOrThrow()
-    await writeAudit(trx, { accountId: account.id, actorUserId: null, targetUserId: user.id, action: 'account.created', ip: null, details: { by: 'provider' }, at: now })
+    await recordEvent(trx, { accountId: account.id, actorUserId: null, targetUserId: user.id, type: 'account.created', ip: null, details: { by: 'provider' }, at: now })
     return { ok: true as const, accountId: account.id, userId: user.id }
   })
 }

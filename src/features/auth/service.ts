@@ -4,7 +4,7 @@
 // throttle's decision comes from the limit counters, reserved before the
 // check (throttle.ts); login_attempts is the user-visible history only.
 import type { Deps } from '../../types.ts'
-import { writeAudit } from '../../lib/audit.ts'
+import { recordEvent } from '../../lib/events.ts'
 import { addSeconds } from '../../lib/clock.ts'
 import { recordFailure, recordSuccess, releaseAttempt, reserveAttempt, resetCounter } from '../../lib/limits.ts'
 import { translator, isLanguage, type MessageKey } from '../../lib/i18n.ts'
@@ -49,7 +49,7 @@ export async function logIn (deps: Deps, email: string, password: string, client
   if (user === undefined) return { ok: false }
   if (!ok) {
     const reason = throttled ? 'throttled' : user.status !== 'active' ? 'disabled' : 'password'
-    await writeAudit(db, { accountId: user.account_id, actorUserId: user.id, action: 'login.failed', ip: client.ip, details: { reason }, at: now })
+    await recordEvent(db, { accountId: user.account_id, actorUserId: user.id, type: 'login.failed', ip: client.ip, details: { reason }, at: now })
     return { ok: false }
   }
   await recordSignIn(deps, user, client, 'password')
@@ -65,14 +65,17 @@ export async function recordSignIn (deps: Deps, user: { id: string, account_id: 
     await resetCounter(deps.db, emailRule, user.email.toLowerCase(), now)
   }
   await deps.db.updateTable('users').set({ last_login_at: now }).where('id', '=', user.id).execute()
-  await writeAudit(deps.db, { accountId: user.account_id, actorUserId: user.id, action: 'login.success', ip: client.ip, details: { method }, at: now })
+  await recordEvent(deps.db, { accountId: user.account_id, actorUserId: user.id, type: 'login.success', ip: client.ip, details: { method }, at: now })
 }
 
 export interface ResetRequestJob { email: string, ip: string }
+declare module '../../lib/jobs.ts' {
+  interface QueueMap { 'password-reset': ResetRequestJob }
+}
 
 /** Queued at once for every request, known address or not: the answer's timing tells nothing. */
 export async function requestPasswordReset (deps: Deps, email: string, client: Client): Promise<void> {
-  await deps.jobs.send<ResetRequestJob>('password-reset', { email: email.trim().toLowerCase().slice(0, 320), ip: client.ip })
+  await deps.jobs.send('password-reset', { email: email.trim().toLowerCase().slice(0, 320), ip: client.ip })
 }
 
 /** A link for an email: from PUBLIC_URL, never from the request's Host. */
@@ -107,7 +110,7 @@ export async function sendPasswordReset (deps: Deps, job: ResetRequestJob): Prom
     await db.deleteFrom('tokens').where('id', '=', sha256(token)).execute()
     throw err
   }
-  await writeAudit(db, { accountId: user.account_id, actorUserId: null, targetUserId: user.id, action: 'password.reset_requested', ip: job.ip, at: now })
+  await recordEvent(db, { accountId: user.account_id, actorUserId: null, targetUserId: user.id, type: 'password.reset_requested', ip: job.ip, at: now })
 }
 
 const LINK_PURPOSES: TokenPurpose[] = ['password_reset', 'invite']
@@ -150,7 +153,7 @@ export async function setPasswordFromLink (deps: Deps, token: string, password: 
     await setPasswordHash(trx, userId, hash, now)
     await revokeTokens(trx, userId, 'password_reset', now)
     await endUserSessions(trx, userId)
-    await writeAudit(trx, { accountId: user.account_id, actorUserId: user.id, action: link.purpose === 'invite' ? 'password.set_from_invite' : 'password.reset', ip: client.ip, at: now })
+    await recordEvent(trx, { accountId: user.account_id, actorUserId: user.id, type: link.purpose === 'invite' ? 'password.set_from_invite' : 'password.reset', ip: client.ip, at: now })
     if (link.purpose === 'password_reset') {
       await deps.jobs.send('mail', passwordChangedNotice(deps.config, { email: user.email, fullName: user.full_name, language: user.language }, now, client.ip), trx)
     }

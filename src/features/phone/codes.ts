@@ -30,7 +30,6 @@ export const SENDS_PER_HOUR = 5
 export const USER_CODES_PER_HOUR = 10
 
 export type CodePurpose = 'phone_verify' | 'phone_change'
-export interface SealedSms { sealed: string }
 
 export type IssueResult = { ok: true } | { ok: false, reason: 'too_soon' | 'too_many' }
 export type CheckResult = { ok: true } | { ok: false, reason: 'format' | 'no_code' | 'expired' | 'burned' | 'wrong' }
@@ -82,7 +81,7 @@ export async function issueCode (deps: Deps, userId: string, purpose: CodePurpos
       .onConflict((oc) => oc.columns(['user_id', 'purpose']).doUpdateSet(row)).execute()
     await trx.insertInto('code_sends').values({ user_id: userId, purpose, destination, created_at: now }).execute()
     const text = translator(lang)('sms.code', { code, app: deps.config.appName, minutes: CODE_TTL_SECONDS / 60 })
-    await deps.jobs.send<SealedSms>('sms', { sealed: seal(deps.keys.jobs, { to: destination, text }) }, trx)
+    await deps.jobs.send('sms', { sealed: seal(deps.keys.jobs, { to: destination, text }) }, trx)
     return { ok: true as const }
   })
 }

@@ -2,7 +2,7 @@
 // Verify sends a code to it; Edit on a verified number first needs a code
 // sent to that (old) number, which clears the field; then the new number is
 // saved and verified the same way.
-import { writeAudit } from '../../lib/audit.ts'
+import { recordEvent } from '../../lib/events.ts'
 import type { CurrentUser } from '../../lib/current-user.ts'
 import type { MessageKey } from '../../lib/i18n.ts'
 import { normalizePhone } from '../../lib/phone.ts'
@@ -45,7 +45,7 @@ export async function savePhone (deps: Deps, user: CurrentUser, raw: string, cli
       .returning('id').executeTakeFirst()
     if (updated === undefined) return false
     await dropCodes(trx, user.id)
-    await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'phone.set', ip: client.ip, details: { phone }, at: now })
+    await recordEvent(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'phone.set', ip: client.ip, personal: { phone }, at: now })
     return true
   })
   if (changed) return { ok: true, phone }
@@ -59,7 +59,7 @@ async function sendCode (deps: Deps, user: CurrentUser, purpose: CodePurpose, mu
   if (phone === null || verified !== mustBeVerified) return { ok: false, field: 'code', error: 'error.codeMissing' }
   const issued = await issueCode(deps, user.id, purpose, phone, user.language)
   if (!issued.ok) return { ok: false, field: 'code', error: issueErrors[issued.reason] }
-  await writeAudit(deps.db, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'phone.code_sent', ip: client.ip, details: { purpose, phone }, at: deps.clock.now() })
+  await recordEvent(deps.db, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'phone.code_sent', ip: client.ip, details: { purpose }, personal: { phone }, at: deps.clock.now() })
   return { ok: true, phone }
 }
 
@@ -81,7 +81,7 @@ async function confirm (deps: Deps, user: CurrentUser, purpose: CodePurpose, cod
     if (row.phone === null || row.phone_verified !== expectVerified) return { ok: false as const, field: 'code' as const, error: 'error.codeMissing' as const }
     const used = await useCode(deps, trx, user.id, purpose, row.phone, code)
     if (!used.ok) {
-      await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'phone.code_failed', ip: client.ip, details: { purpose, reason: used.reason }, at: now })
+      await recordEvent(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'phone.code_failed', ip: client.ip, details: { purpose, reason: used.reason }, at: now })
       return { ok: false as const, field: 'code' as const, error: checkErrors[used.reason] }
     }
     if (purpose === 'phone_verify') {
@@ -90,7 +90,7 @@ async function confirm (deps: Deps, user: CurrentUser, purpose: CodePurpose, cod
       await trx.updateTable('users').set({ phone: null, phone_verified: false, updated_at: now }).where('id', '=', user.id).where('phone', '=', row.phone).execute()
       await dropCodes(trx, user.id)
     }
-    await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: purpose === 'phone_verify' ? 'phone.verified' : 'phone.cleared', ip: client.ip, details: { phone: row.phone }, at: now })
+    await recordEvent(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: purpose === 'phone_verify' ? 'phone.verified' : 'phone.cleared', ip: client.ip, personal: { phone: row.phone }, at: now })
     return { ok: true as const, phone: row.phone }
   })
 }
@@ -111,7 +111,7 @@ export async function removePhoneByProvider (deps: Pick<Deps, 'db' | 'clock'>, u
       .where('id', '=', userId).returning(['account_id', 'phone']).executeTakeFirst()
     if (row === undefined) return false
     await dropCodes(trx, userId)
-    await writeAudit(trx, { accountId: row.account_id, actorUserId: null, targetUserId: userId, action: 'phone.removed_by_provider', ip: null, at: now })
+    await recordEvent(trx, { accountId: row.account_id, actorUserId: null, targetUserId: userId, type: 'phone.removed_by_provider', ip: null, at: now })
     return true
   })
 }

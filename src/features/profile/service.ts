@@ -1,5 +1,5 @@
 // Client → Profile: full name and password (SPEC §3).
-import { writeAudit } from '../../lib/audit.ts'
+import { recordEvent } from '../../lib/events.ts'
 import type { CurrentUser } from '../../lib/current-user.ts'
 import type { FieldErrors } from '../../lib/forms.ts'
 import { normalizeName } from '../../lib/forms.ts'
@@ -34,7 +34,7 @@ export async function changeName (deps: Deps, user: CurrentUser, raw: string, cl
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
     await trx.updateTable('users').set({ full_name: name, updated_at: now }).where('id', '=', user.id).execute()
-    await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'profile.name_changed', ip: client.ip, at: now })
+    await recordEvent(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'profile.name_changed', ip: client.ip, at: now })
   })
   return { ok: true }
 }
@@ -61,7 +61,7 @@ export async function changePassword (deps: Deps, user: CurrentUser, input: { cu
     } else {
       errors.current_password = 'error.currentPassword'
       await recordFailure(db, reserved, clock.now())
-      await writeAudit(db, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'password.change_failed', ip: client.ip, at: now })
+      await recordEvent(db, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'password.change_failed', ip: client.ip, at: now })
     }
   }
   // With 2FA the change is re-confirmed with a One-time password too (checked
@@ -77,7 +77,7 @@ export async function changePassword (deps: Deps, user: CurrentUser, input: { cu
     await trx.updateTable('users').set({ password_hash: hash, updated_at: now }).where('id', '=', user.id).execute()
     await endUserSessions(trx, user.id, { except: currentSessionId })
     await trx.updateTable('tokens').set({ used_at: now }).where('user_id', '=', user.id).where('purpose', '=', 'password_reset').where('used_at', 'is', null).execute()
-    await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'password.changed', ip: client.ip, at: now })
+    await recordEvent(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'password.changed', ip: client.ip, at: now })
     await deps.jobs.send('mail', passwordChangedNotice(deps.config, user, now, client.ip), trx)
   })
   return { ok: true }

@@ -1,7 +1,7 @@
 // Client → Profile → Sessions and sign-ins (SPEC §2, last point): the user's
 // live sessions, ending one or all others, and the recent sign-ins.
 import Bowser from 'bowser'
-import { writeAudit } from '../../lib/audit.ts'
+import { recordEvent } from '../../lib/events.ts'
 import { addSeconds } from '../../lib/clock.ts'
 import type { CurrentUser } from '../../lib/current-user.ts'
 import { sha256 } from '../../lib/tokens.ts'
@@ -54,7 +54,7 @@ export async function endSession (deps: Deps, user: CurrentUser, publicId: strin
   return await deps.db.transaction().execute(async (trx) => {
     const ended = await trx.deleteFrom('sessions').where('public_id', '=', publicId).where('user_id', '=', user.id).returning('id').executeTakeFirst()
     if (ended === undefined) return false
-    await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'session.ended', ip: client.ip, at: now })
+    await recordEvent(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'session.ended', ip: client.ip, at: now })
     return ended.id === sha256(currentSessionId) ? 'current' : 'other'
   })
 }
@@ -63,7 +63,7 @@ export async function endOtherSessions (deps: Deps, user: CurrentUser, currentSe
   const now = deps.clock.now()
   return await deps.db.transaction().execute(async (trx) => {
     const ended = await endUserSessions(trx, user.id, { except: currentSessionId })
-    await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'session.ended_others', ip: client.ip, details: { count: ended }, at: now })
+    await recordEvent(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'session.ended_others', ip: client.ip, details: { count: ended }, at: now })
     return ended
   })
 }

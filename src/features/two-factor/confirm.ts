@@ -13,7 +13,7 @@
 //   AND its target ("users.disable:7" does not disable user 9), for
 //   CONFIRM_SECONDS.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { writeAudit } from '../../lib/audit.ts'
+import { recordEvent } from '../../lib/events.ts'
 import { addSeconds } from '../../lib/clock.ts'
 import type { CurrentUser } from '../../lib/current-user.ts'
 import { asFormBody } from '../../lib/forms.ts'
@@ -171,12 +171,12 @@ export async function confirmOperation (deps: Deps, request: FastifyRequest, use
     const checked = await checkPasswordCounted(deps, user.id, proof)
     if (checked === 'refused') return { ok: false, error: 'error.tooManyTries' }
     if (checked === 'wrong') {
-      await writeAudit(deps.db, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'confirm.failed', ip: request.ip, details: { op, target }, at: now })
+      await recordEvent(deps.db, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'confirm.failed', ip: request.ip, details: { op, target }, at: now })
       return { ok: false, error: proof === '' ? 'error.required' : 'error.currentPassword' }
     }
   }
   const live = Object.entries(request.session.confirmed ?? {}).filter(([, until]) => until > now.getTime())
   request.session.confirmed = { ...Object.fromEntries(live), [bindingKey(op, target)]: addSeconds(now, CONFIRM_SECONDS).getTime() }
-  await writeAudit(deps.db, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'confirm.ok', ip: request.ip, details: { op, target }, at: now })
+  await recordEvent(deps.db, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'confirm.ok', ip: request.ip, details: { op, target }, at: now })
   return { ok: true }
 }

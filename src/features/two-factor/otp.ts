@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import * as OTPAuth from 'otpauth'
 import type { DB } from '../../db/schema.ts'
-import { writeAudit } from '../../lib/audit.ts'
+import { recordEvent } from '../../lib/events.ts'
 import { isLanguage, type MessageKey, translator } from '../../lib/i18n.ts'
 import { deleteCounters, type LimitRule, recordFailure, recordSuccess, releaseAttempt, type Reserved, reserveAttempt } from '../../lib/limits.ts'
 import { seal, unseal } from '../../lib/sealed.ts'
@@ -104,11 +104,11 @@ function notify (deps: Deps, trx: Kysely<DB>, user: Subject, key: 'mail.totpLock
 
 /** A wrong code stays counted; at the streak limit (or the daily cap) the user is locked, audited and mailed. */
 async function countFailure (deps: Deps, trx: Kysely<DB>, user: Subject, reserved: Reserved, ip: string, now: Date, reason: string): Promise<void> {
-  await writeAudit(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, action: 'totp.failed', ip, details: { reason }, at: now })
+  await recordEvent(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, type: 'totp.failed', ip, details: { reason }, at: now })
   const until = await recordFailure(trx, reserved, now)
   if (until === undefined) return
   const minutes = Math.ceil((until.getTime() - now.getTime()) / 60_000)
-  await writeAudit(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, action: 'totp.locked', ip, details: { minutes }, at: now })
+  await recordEvent(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, type: 'totp.locked', ip, details: { minutes }, at: now })
   await notify(deps, trx, user, 'mail.totpLocked', minutes)
 }
 
@@ -136,7 +136,7 @@ export async function verifySecondFactor (deps: Deps, userId: string, input: str
     if (user === undefined || !user.two_factor_enabled || user.totp_secret === null) return { ok: false, reason: 'not_enabled' }
     const reserved = await reserveAttempt(trx, otpRules.map((rule) => ({ rule, key: user.id })), now)
     if (!reserved.ok) {
-      await writeAudit(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, action: 'totp.refused_locked', ip: opts.ip, at: now })
+      await recordEvent(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, type: 'totp.refused_locked', ip: opts.ip, at: now })
       return { ok: false, reason: 'locked' }
     }
     if (isTotp) {
@@ -153,7 +153,7 @@ export async function verifySecondFactor (deps: Deps, userId: string, input: str
         // A right code whose step is used (the same code posted twice at once,
         // or replayed): refused as used, not counted towards a lock.
         await releaseAttempt(trx, reserved, now)
-        await writeAudit(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, action: 'totp.replay', ip: opts.ip, at: now })
+        await recordEvent(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, type: 'totp.replay', ip: opts.ip, at: now })
         await notify(deps, trx, user, 'mail.totpReplay')
         return { ok: false, reason: 'replay' }
       }
@@ -163,7 +163,7 @@ export async function verifySecondFactor (deps: Deps, userId: string, input: str
         .returning('user_id').executeTakeFirst()
       if (used !== undefined) {
         await recordSuccess(trx, reserved, now)
-        await writeAudit(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, action: 'totp.recovery_code_used', ip: opts.ip, at: now })
+        await recordEvent(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, type: 'totp.recovery_code_used', ip: opts.ip, at: now })
         return { ok: true, method: 'recovery' }
       }
     }

@@ -1,5 +1,5 @@
 // Client → User settings → Two-factor authentication (SPEC §4.5).
-import { writeAudit } from '../../lib/audit.ts'
+import { recordEvent } from '../../lib/events.ts'
 import type { CurrentUser } from '../../lib/current-user.ts'
 import type { MessageKey } from '../../lib/i18n.ts'
 import { endUserSessions } from '../../lib/sessions.ts'
@@ -25,7 +25,7 @@ export async function enableTwoFactor (deps: Deps, user: CurrentUser, sealedSecr
       .where('id', '=', user.id).where('two_factor_enabled', '=', false).returning('id').executeTakeFirst()
     if (updated === undefined) return false
     await storeRecoveryCodes(trx, user.id, codes, now)
-    await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'totp.enabled', ip: client.ip, at: now })
+    await recordEvent(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'totp.enabled', ip: client.ip, at: now })
     return true
   })
   return done ? { ok: true, codes } : { ok: false, error: 'error.otpAlreadyOn' }
@@ -48,7 +48,7 @@ export async function disableTwoFactor (deps: Deps, user: CurrentUser, password:
   return { ok: true }
 }
 
-async function turnOff (deps: Pick<Deps, 'db' | 'clock'>, userId: string, accountId: string, actorId: string | null, ip: string | null, action: string, endSessions = false): Promise<void> {
+async function turnOff (deps: Pick<Deps, 'db' | 'clock'>, userId: string, accountId: string, actorId: string | null, ip: string | null, type: 'totp.disabled' | 'totp.reset_by_provider', endSessions = false): Promise<void> {
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
     await trx.updateTable('users').set({ totp_secret: null, two_factor_enabled: false, totp_last_step: null, updated_at: now })
@@ -56,7 +56,7 @@ async function turnOff (deps: Pick<Deps, 'db' | 'clock'>, userId: string, accoun
     await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute()
     await clearOtpLimits(trx, userId) // a lock running at a reset does not outlast it
     if (endSessions) await endUserSessions(trx, userId) // half-finished sign-ins too
-    await writeAudit(trx, { accountId, actorUserId: actorId, targetUserId: userId, action, ip, at: now })
+    await recordEvent(trx, { accountId, actorUserId: actorId, targetUserId: userId, type, ip, at: now })
   })
 }
 
@@ -66,7 +66,7 @@ export async function regenerateRecoveryCodes (deps: Deps, user: CurrentUser, cl
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
     await storeRecoveryCodes(trx, user.id, codes, now)
-    await writeAudit(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, action: 'totp.recovery_codes_regenerated', ip: client.ip, at: now })
+    await recordEvent(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'totp.recovery_codes_regenerated', ip: client.ip, at: now })
   })
   return codes
 }

@@ -1,6 +1,6 @@
 // Provider operations on any user, the first user included (CLI, later the
 // provider API). No account rules apply here: the provider is trusted.
-import { writeAudit } from '../../lib/audit.ts'
+import { recordEvent } from '../../lib/events.ts'
 import { normalizeEmail, normalizeName } from '../../lib/forms.ts'
 import { endUserSessions } from '../../lib/sessions.ts'
 import type { Deps } from '../../types.ts'
@@ -26,7 +26,7 @@ export async function providerSetEmail (deps: ProviderDeps, email: string, to: s
   await deps.db.transaction().execute(async (trx) => {
     await trx.updateTable('users').set({ email: next, updated_at: now }).where('id', '=', found.user.id).execute()
     await trx.updateTable('tokens').set({ used_at: now }).where('user_id', '=', found.user.id).where('used_at', 'is', null).execute()
-    await writeAudit(trx, { accountId: found.user.account_id, actorUserId: null, targetUserId: found.user.id, action: 'user.email_changed', ip: null, details: { by: 'provider', from: found.user.email, to: next }, at: now })
+    await recordEvent(trx, { accountId: found.user.account_id, actorUserId: null, targetUserId: found.user.id, type: 'user.email_changed', ip: null, details: { by: 'provider' }, personal: { from: found.user.email, to: next }, at: now })
   })
   return { ok: true, userId: found.user.id }
 }
@@ -39,7 +39,7 @@ export async function providerSetName (deps: ProviderDeps, email: string, name: 
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
     await trx.updateTable('users').set({ full_name: fullName, updated_at: now }).where('id', '=', found.user.id).execute()
-    await writeAudit(trx, { accountId: found.user.account_id, actorUserId: null, targetUserId: found.user.id, action: 'user.updated', ip: null, details: { by: 'provider', nameChanged: true }, at: now })
+    await recordEvent(trx, { accountId: found.user.account_id, actorUserId: null, targetUserId: found.user.id, type: 'user.updated', ip: null, details: { by: 'provider', nameChanged: true }, at: now })
   })
   return { ok: true, userId: found.user.id }
 }
@@ -51,7 +51,8 @@ export async function providerSetStatus (deps: ProviderDeps, email: string, stat
   await deps.db.transaction().execute(async (trx) => {
     await trx.updateTable('users').set({ status, updated_at: now }).where('id', '=', found.user.id).execute()
     if (status === 'disabled') await endUserSessions(trx, found.user.id)
-    await writeAudit(trx, { accountId: found.user.account_id, actorUserId: null, targetUserId: found.user.id, action: status === 'disabled' ? 'user.disabled' : 'user.enabled', ip: null, details: { by: 'provider' }, at: now })
+    const type = status === 'disabled' ? 'user.disabled' as const : 'user.enabled' as const
+    await recordEvent(trx, { accountId: found.user.account_id, actorUserId: null, targetUserId: found.user.id, type, ip: null, details: { by: 'provider' }, at: now })
   })
   return { ok: true, userId: found.user.id }
 }

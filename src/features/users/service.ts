@@ -15,7 +15,7 @@
 //   its holder gets a notice instead of a link, and nothing is created.
 import type { Kysely } from 'kysely'
 import type { DB } from '../../db/schema.ts'
-import { writeAudit } from '../../lib/audit.ts'
+import { type AppEvent, type EventOf, recordEvent } from '../../lib/events.ts'
 import { can, type CurrentUser } from '../../lib/current-user.ts'
 import { isLanguage, translator } from '../../lib/i18n.ts'
 import type { MailMessage } from '../../lib/mail.ts'
@@ -34,8 +34,9 @@ export type Outcome<T = object> = ({ ok: true } & T) | { ok: false, reason: Refu
 
 interface Client { ip: string }
 
-function audit (trx: Kysely<DB>, actor: CurrentUser, action: string, target: string, client: Client, at: Date, details?: Record<string, string | number | boolean | null>): Promise<void> {
-  return writeAudit(trx, { accountId: actor.accountId, actorUserId: actor.id, targetUserId: target, action, ip: client.ip, details, at })
+/** An event done by a user of the account, from the request's client. */
+function audit (trx: Kysely<DB>, actor: CurrentUser, client: Client, at: Date, event: EventOf): Promise<void> {
+  return recordEvent(trx, { ...event, accountId: actor.accountId, actorUserId: actor.id, ip: client.ip, at } as AppEvent)
 }
 
 function mailIn (language: string) {
@@ -86,7 +87,7 @@ export async function addUser (deps: Deps, actor: CurrentUser, input: NewUser, c
       if (!input.fullAccess && input.permissions.length > 0) {
         await trx.insertInto('user_permissions').values(input.permissions.map((permission) => ({ user_id: user.id, permission }))).execute()
       }
-      await audit(trx, actor, 'user.created', user.id, client, now, { email: input.email, invited: hash === null, fullAccess: input.fullAccess, permissions: input.permissions.join(' ') })
+      await audit(trx, actor, client, now, { type: 'user.created', targetUserId: user.id, details: { invited: hash === null, fullAccess: input.fullAccess, permissions: input.permissions.join(' ') }, personal: { email: input.email } })
       const t = mailIn(actor.language)
       const common = { name: input.fullName, inviter: actor.fullName, app: deps.config.appName, email: input.email }
       let mail: MailMessage
@@ -128,7 +129,7 @@ export async function updateUser (deps: Deps, actor: CurrentUser, id: string, in
       updated_at: now
     }).where('id', '=', target.id).execute()
     if (phoneChanges) await dropCodes(trx, target.id)
-    await audit(trx, actor, 'user.updated', target.id, client, now, { nameChanged: input.fullName !== target.full_name, phoneChanged: phoneChanges })
+    await audit(trx, actor, client, now, { type: 'user.updated', targetUserId: target.id, details: { nameChanged: input.fullName !== target.full_name, phoneChanged: phoneChanges } })
     if (!emailChanges) return
     await revokeTokens(trx, target.id, 'email_change', now)
     // Who asked rides with the link: it stops working if they lose the right to ask.
@@ -140,7 +141,7 @@ export async function updateUser (deps: Deps, actor: CurrentUser, id: string, in
     if (holder !== undefined) await noticeAddressInUse({ ...deps, db: trx }, holder, input.email, 'mail.addressInUse.change')
     else await deps.jobs.send('mail', { to: input.email, subject: t('mail.emailConfirm.subject', params), text: t('mail.emailConfirm.body', { ...params, link: `${deps.config.linkBase}email/confirm/${token}` }) }, trx)
     await deps.jobs.send('mail', { to: target.email, subject: t('mail.emailNotice.subject', params), text: t('mail.emailNotice.body', params) }, trx)
-    await audit(trx, actor, 'user.email_change_requested', target.id, client, now, { from: target.email, to: input.email })
+    await audit(trx, actor, client, now, { type: 'user.email_change_requested', targetUserId: target.id, personal: { from: target.email, to: input.email } })
   })
   return { ok: true, emailPending: emailChanges }
 }
@@ -154,7 +155,7 @@ async function noticeAddressInUse (deps: Deps, holder: { id: string, account_id:
   const t = mailIn(holder.language)
   const params = { app: deps.config.appName, email }
   await deps.jobs.send('mail', { to: email, subject: t(`${key}.subject`, params), text: t(`${key}.body`, params) }, deps.db)
-  await writeAudit(deps.db, { accountId: holder.account_id, actorUserId: null, targetUserId: holder.id, action: 'user.address_use_refused', ip: null, details: { kind: key === 'mail.addressInUse.add' ? 'add' : 'change' }, at: deps.clock.now() })
+  await recordEvent(deps.db, { accountId: holder.account_id, actorUserId: null, targetUserId: holder.id, type: 'user.address_use_refused', ip: null, details: { kind: key === 'mail.addressInUse.add' ? 'add' : 'change' }, at: deps.clock.now() })
 }
 
 /** The new address of an email change, if the link is still good. */
@@ -177,7 +178,7 @@ export async function confirmEmailChange (deps: Deps, token: string, client: Cli
         .where('id', '=', used.userId).where('is_owner', '=', false).where('status', '=', 'active')
         .returning(['account_id', 'email']).executeTakeFirst()
       if (user === undefined) return { ok: false as const, reason: 'invalid_link' as const }
-      await writeAudit(trx, { accountId: user.account_id, actorUserId: null, targetUserId: used.userId, action: 'user.email_changed', ip: client.ip, details: { to: email }, at: now })
+      await recordEvent(trx, { accountId: user.account_id, actorUserId: null, targetUserId: used.userId, type: 'user.email_changed', ip: client.ip, details: {}, personal: { to: email }, at: now })
       return { ok: true as const }
     })
   } catch (err) {
@@ -207,7 +208,7 @@ export async function setStatus (deps: Deps, actor: CurrentUser, id: string, sta
   await deps.db.transaction().execute(async (trx) => {
     await trx.updateTable('users').set({ status, updated_at: now }).where('id', '=', found.target.id).execute()
     if (status === 'disabled') await endUserSessions(trx, found.target.id)
-    await audit(trx, actor, status === 'disabled' ? 'user.disabled' : 'user.enabled', found.target.id, client, now, { email: found.target.email })
+    await audit(trx, actor, client, now, { type: status === 'disabled' ? 'user.disabled' : 'user.enabled', targetUserId: found.target.id, details: {}, personal: { email: found.target.email } })
   })
   return { ok: true }
 }
@@ -225,7 +226,7 @@ export async function deleteUserRow (deps: Pick<Deps, 'db' | 'clock'>, userId: s
   await deps.db.transaction().execute(async (trx) => {
     const row = await trx.deleteFrom('users').where('id', '=', userId).returning(['email', 'full_name']).executeTakeFirst()
     if (row === undefined) return
-    await writeAudit(trx, { accountId: by.accountId, actorUserId: by.actorUserId, targetUserId: null, action: 'user.deleted', ip: by.ip, details: { userId, email: row.email, name: row.full_name }, at: now })
+    await recordEvent(trx, { accountId: by.accountId, actorUserId: by.actorUserId, targetUserId: null, type: 'user.deleted', ip: by.ip, personalOf: userId, details: { userId }, personal: { email: row.email, name: row.full_name }, at: now })
   })
 }
 
@@ -253,7 +254,7 @@ export async function changePermissions (deps: Deps, actor: CurrentUser, id: str
       await trx.deleteFrom('user_permissions').where('user_id', '=', found.target.id).where('permission', 'in', permissions).execute()
     }
     await rotateUserSessions(trx, found.target.id)
-    await audit(trx, actor, 'permissions.changed', found.target.id, client, now, { [enable ? 'enabled' : 'disabled']: permissions.join(' ') })
+    await audit(trx, actor, client, now, { type: 'permissions.changed', targetUserId: found.target.id, details: enable ? { enabled: permissions.join(' ') } : { disabled: permissions.join(' ') } })
   })
   return { ok: true }
 }
@@ -267,7 +268,7 @@ export async function setFullAccess (deps: Deps, actor: CurrentUser, id: string,
   await deps.db.transaction().execute(async (trx) => {
     await trx.updateTable('users').set({ full_access: on, updated_at: now }).where('id', '=', found.target.id).execute()
     await rotateUserSessions(trx, found.target.id)
-    await audit(trx, actor, 'permissions.full_access', found.target.id, client, now, { fullAccess: on })
+    await audit(trx, actor, client, now, { type: 'permissions.full_access', targetUserId: found.target.id, details: { fullAccess: on } })
   })
   return { ok: true }
 }
