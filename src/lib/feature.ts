@@ -1,0 +1,39 @@
+// What a feature brings, declared in one place: src/features/<name>/index.ts.
+// app.ts loops over the list in src/features/index.ts; nothing else needs to
+// know a feature exists. Other features import only a feature's entry.
+import type { FastifyPluginAsync } from 'fastify'
+import type { EventSentences } from './events.ts'
+import type { CurrentUser } from './current-user.ts'
+import type { MessageKey } from './i18n.ts'
+import type { QueueDefinitions } from './jobs.ts'
+import type { Deps, NavItem } from '../types.ts'
+
+/** A block of the User settings page (/client/settings) linking to the feature's own page. */
+export interface SettingsBlock {
+  /** Where the block stands on the page: lower first. */
+  order: number
+  title: MessageKey
+  about: MessageKey
+  /** Under BASE_PATH, without the leading slash. */
+  path: string
+  /** On/off badge, when the block has a state. */
+  status?: (user: CurrentUser) => boolean
+  /** The link's label: button.open unless given; a function of the state when it has one. */
+  action?: (user: CurrentUser) => MessageKey
+}
+
+export interface Feature {
+  name: string
+  /** Routes, registered under BASE_PATH. Each declares its access (config.access). */
+  routes?: FastifyPluginAsync
+  /** Queues the feature works, with their retry policy and schedule. */
+  jobs?: (deps: Deps) => QueueDefinitions
+  /** Operations its routes re-confirm (requireConfirmation): the app refuses a route that re-confirms an undeclared one. */
+  operations?: readonly string[]
+  /** Event types it records, with their sentences for the activity log. */
+  events?: EventSentences
+  /** Menu entries. */
+  nav?: readonly NavItem[]
+  /** Blocks on the User settings page. */
+  settings?: readonly SettingsBlock[]
+}
