@@ -8,29 +8,21 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import type { Config } from './config.ts'
 import { openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
-import authRoutes from './features/auth/routes.ts'
-import { sendPasswordReset } from './features/auth/service.ts'
-import healthRoutes from './features/health/routes.ts'
-import { cleanUp } from './features/maintenance.ts'
-import phoneRoutes from './features/phone/routes.ts'
-import profileRoutes from './features/profile/routes.ts'
-import sessionsRoutes from './features/sessions/routes.ts'
-import emailRoutes from './features/users/email-routes.ts'
-import usersRoutes from './features/users/routes.ts'
-import activityRoutes from './features/activity/routes.ts'
-import twoFactorRoutes from './features/two-factor/routes.ts'
+import { features } from './features/index.ts'
 import { type Clock, systemClock } from './lib/clock.ts'
 import { Jobs } from './lib/jobs.ts'
 import { deriveKey } from './lib/keys.ts'
 import { createMailSender, type SendMail } from './lib/mail.ts'
 import { unseal } from './lib/sealed.ts'
 import { createSmsSender, type SendSms, type SmsMessage } from './lib/sms.ts'
-import accessPlugin from './plugins/access.ts'
+import guardsPlugin from './plugins/guards.ts'
 import csrfPlugin from './plugins/csrf.ts'
 import errorsPlugin from './plugins/errors.ts'
 import securityPlugin from './plugins/security.ts'
 import sessionPlugin from './plugins/session.ts'
 import viewPlugin, { viewsDir } from './plugins/view.ts'
+import type { SettingsBlock } from './lib/feature.ts'
+import type { MessageKey } from './lib/i18n.ts'
 import type { Deps } from './types.ts'
 
 export interface BuildOptions {
@@ -90,10 +82,9 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
     }
     jobs.define({
       mail: { work: async (message) => { await deps.sendMail(message) } },
-      'password-reset': { work: async (data) => { await sendPasswordReset(deps, data) } },
-      sms: { work: async (data) => { await deps.sendSms(unseal<SmsMessage>(deps.keys.jobs, data.sealed)) } },
-      maintenance: { work: async () => { await cleanUp(deps) }, cron: '*/10 * * * *' }
+      sms: { work: async (data) => { await deps.sendSms(unseal<SmsMessage>(deps.keys.jobs, data.sealed)) } }
     })
+    for (const feature of features) if (feature.jobs !== undefined) jobs.define(feature.jobs(deps))
     await jobs.start()
     app.addHook('onClose', async () => {
       await jobs.stop()
@@ -111,7 +102,7 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
   await app.register(viewPlugin)
   await app.register(csrfPlugin)
   await app.register(errorsPlugin)
-  await app.register(accessPlugin)
+  await app.register(guardsPlugin)
   await app.register(fastifyStatic, {
     root: path.join(viewsDir, '..', 'public'),
     prefix: `${config.basePath}static/`,
@@ -119,9 +110,35 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
     maxAge: '1h'
   })
 
+  declareFeatures(app)
   const prefix = config.basePath.slice(0, -1)
-  for (const feature of [healthRoutes, authRoutes, profileRoutes, phoneRoutes, sessionsRoutes, twoFactorRoutes, usersRoutes, emailRoutes, activityRoutes]) {
-    await app.register(feature, { prefix })
+  for (const feature of features) {
+    if (feature.routes !== undefined) await app.register(feature.routes, { prefix })
+  }
+  for (const route of app.routeTable) {
+    if (route.operation !== undefined && app.operations[route.operation] === undefined) {
+      throw new Error(`${route.method} ${route.url} re-confirms "${route.operation}", which no feature declares`)
+    }
   }
   return app
+}
+
+/** What the features declare beside their routes: menu, settings blocks, guards, operations, event sentences. */
+function declareFeatures (app: FastifyInstance): void {
+  const operations: Record<string, MessageKey> = {}
+  const sentences: Record<string, MessageKey> = {}
+  const blocks: SettingsBlock[] = []
+  for (const feature of features) {
+    app.nav.push(...feature.nav ?? [])
+    app.guards.push(...feature.guards ?? [])
+    blocks.push(...feature.settings ?? [])
+    for (const [op, label] of Object.entries(feature.operations ?? {})) {
+      if (operations[op] !== undefined) throw new Error(`operation ${op} is declared twice`)
+      operations[op] = label
+    }
+    Object.assign(sentences, feature.events)
+  }
+  app.decorate('operations', operations)
+  app.decorate('eventSentences', sentences)
+  app.decorate('settingsBlocks', blocks.sort((a, b) => a.order - b.order))
 }

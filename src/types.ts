@@ -8,9 +8,14 @@ import type { Language, MessageKey, Translate } from './lib/i18n.ts'
 import type { Jobs } from './lib/jobs.ts'
 import type { SendMail } from './lib/mail.ts'
 import type { SendSms } from './lib/sms.ts'
+import type { SettingsBlock } from './lib/feature.ts'
+import type { Guard } from './plugins/guards.ts'
 
 /** Who may use a route: every route declares one (deny by default). */
 export type Access = 'public' | 'user' | { permission: string }
+
+/** What a route answers and takes: its body limit, CSRF check and error answers (plugins/guards.ts). */
+export type RouteKind = 'page' | 'api' | 'webhook'
 
 export interface Flash { type: 'success' | 'error' | 'info', text: MessageKey, params?: Record<string, string> }
 
@@ -32,8 +37,16 @@ declare module 'fastify' {
   interface FastifyInstance {
     deps: Deps
     nav: NavItem[]
-    /** Every route with its access rule and the operation it re-confirms, if any (collected as routes are added). */
-    routeTable: Array<{ method: string, url: string, access: Access | undefined, operation: string | undefined }>
+    /** Every route with its access rule, kind and the operation it re-confirms, if any (collected as routes are added). */
+    routeTable: Array<{ method: string, url: string, access: Access | undefined, kind: RouteKind, operation: string | undefined }>
+    /** The checks every request passes, in order (plugins/guards.ts). */
+    guards: Guard[]
+    /** Re-confirmed operations the features declare, with what the prompt calls them. */
+    operations: Record<string, MessageKey>
+    /** Blocks of the User settings page the features declare, in order. */
+    settingsBlocks: SettingsBlock[]
+    /** Event type → its sentence in the activity log, as the features declare them. */
+    eventSentences: Record<string, MessageKey>
   }
   interface FastifyRequest {
     user: CurrentUser | null
@@ -45,8 +58,8 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     access?: Access
-    /** false only for endpoints that authenticate otherwise (webhooks, bearer APIs). */
-    csrf?: boolean
+    /** 'page' unless given: API and webhook routes authenticate otherwise and take no CSRF token. */
+    kind?: RouteKind
   }
 }
 

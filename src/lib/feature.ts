@@ -6,6 +6,7 @@ import type { EventSentences } from './events.ts'
 import type { CurrentUser } from './current-user.ts'
 import type { MessageKey } from './i18n.ts'
 import type { QueueDefinitions } from './jobs.ts'
+import type { Guard } from '../plugins/guards.ts'
 import type { Deps, NavItem } from '../types.ts'
 
 /** A block of the User settings page (/client/settings) linking to the feature's own page. */
@@ -28,8 +29,10 @@ export interface Feature {
   routes?: FastifyPluginAsync
   /** Queues the feature works, with their retry policy and schedule. */
   jobs?: (deps: Deps) => QueueDefinitions
-  /** Operations its routes re-confirm (requireConfirmation): the app refuses a route that re-confirms an undeclared one. */
-  operations?: readonly string[]
+  /** Operations its routes re-confirm, with what the prompt calls them ({target} is filled in): a route that re-confirms an undeclared one stops the app. */
+  operations?: Record<string, MessageKey>
+  /** Checks every request passes after signed-in and permission (plugins/guards.ts), in the list's order. */
+  guards?: readonly Guard[]
   /** Event types it records, with their sentences for the activity log. */
   events?: EventSentences
   /** Menu entries. */

@@ -1,5 +1,8 @@
 // English catalog: the source of every user-facing string.
+import { enEvents } from './events.en.ts'
+
 export const en = {
+  ...enEvents,
   'lang.name': 'English',
   'nav.client': 'Client',
   'nav.tools': 'Tools',
@@ -56,6 +59,7 @@ export const en = {
   'error.csrf': 'This form has expired or did not come from this site. Go back, reload the page and try again.',
   'error.forbidden': 'You do not have permission to open this page.',
   'error.notFound': 'This page does not exist.',
+  'error.unauthorized': 'Sign in first.',
   'error.server': 'Something went wrong on our side. Please try again in a moment.',
   'error.badRequest': 'The request could not be understood. Go back and try again.',
   'error.title400': 'Bad request',
@@ -125,6 +129,7 @@ export const en = {
   'error.ownerName': "The account owner's full name is changed by your provider.",
   'nav.activity': "Account activity",
   'button.enable': "Enable",
+  'button.open': "Open",
   'button.disable': "Disable",
   'button.delete': "Delete",
   'button.permissions': "Permissions",

@@ -1,8 +1,10 @@
 // Russian catalog: every key of the English one (a missing key is a type
 // error, so no page, mail or SMS falls back to English).
 import type { MessageKey } from './en.ts'
+import { ruEvents } from './events.ru.ts'
 
 export const ru: Record<MessageKey, string> = {
+  ...ruEvents,
   'lang.name': 'Русский',
   'nav.client': 'Клиент',
   'nav.tools': 'Инструменты',
@@ -59,6 +61,7 @@ export const ru: Record<MessageKey, string> = {
   'error.csrf': 'Форма устарела или отправлена не с этого сайта. Вернитесь, обновите страницу и попробуйте снова.',
   'error.forbidden': 'У вас нет прав на эту страницу.',
   'error.notFound': 'Такой страницы нет.',
+  'error.unauthorized': 'Сначала войдите.',
   'error.server': 'Что-то пошло не так. Попробуйте ещё раз чуть позже.',
   'error.badRequest': 'Запрос не удалось разобрать. Вернитесь и попробуйте снова.',
   'error.title400': 'Неверный запрос',
@@ -128,6 +131,7 @@ export const ru: Record<MessageKey, string> = {
   'error.ownerName': "ФИО владельца учётной записи меняет ваш провайдер.",
   'nav.activity': "Действия в учётной записи",
   'button.enable': "Включить",
+  'button.open': 'Открыть',
   'button.disable': "Выключить",
   'button.delete': "Удалить",
   'button.permissions': "Права",

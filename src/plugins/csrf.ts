@@ -11,6 +11,7 @@ import fastifyCsrf from '@fastify/csrf-protection'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.ts'
+import { routeKinds } from './guards.ts'
 
 export function csrfCookieName (config: Pick<Config, 'publicUrl' | 'basePath'>): string {
   return config.publicUrl.protocol === 'https:' && config.basePath === '/' ? '__Host-csrf' : 'csrf'
@@ -46,7 +47,7 @@ export default fp(async function csrfPlugin (app: FastifyInstance) {
   // preValidation: after the body is parsed, before any handler or access check runs.
   app.addHook('preValidation', (request, reply, done) => {
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return done()
-    if (request.routeOptions.config.csrf === false) return done()
+    if (!routeKinds[request.routeOptions.config.kind ?? 'page'].csrf) return done()
     app.csrfProtection(request, reply, done)
   })
 }, { name: 'csrf', dependencies: ['session'] })

@@ -1,6 +1,6 @@
 // The housekeeping job: what has run out goes, what is live stays.
 import t from 'tap'
-import { cleanUp } from '../../src/features/maintenance.ts'
+import { cleanUp } from '../../src/features/maintenance/service.ts'
 import { addSeconds } from '../../src/lib/clock.ts'
 import { createOwner, startTestApp } from '../helpers/app.ts'
 

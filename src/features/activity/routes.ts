@@ -19,7 +19,6 @@ function filterOf (request: FastifyRequest<Query>): ActivityFilter {
 export default async function activityRoutes (app: FastifyInstance): Promise<void> {
   const { deps } = app
   const path = `${deps.config.basePath}client/activity`
-  app.nav.push({ menu: 'client', label: 'nav.activity', path: 'client/activity', permission: 'activity.view' })
 
   app.get<Query>('/client/activity', VIEW, async (request, reply) => {
     const actor = request.user!

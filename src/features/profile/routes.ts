@@ -7,7 +7,6 @@ import { renderProfile } from './view.ts'
 export default async function profileRoutes (app: FastifyInstance): Promise<void> {
   const { deps } = app
   const home = `${deps.config.basePath}client/profile`
-  app.nav.push({ menu: 'client', label: 'nav.profile', path: 'client/profile' })
 
   app.get('/client/profile', { config: { access: 'user' } }, async (request, reply) => {
     return await renderProfile(request, reply)

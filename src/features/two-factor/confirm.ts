@@ -21,6 +21,7 @@ import type { MessageKey } from '../../lib/i18n.ts'
 import { type LimitRule, recordFailure, recordSuccess, reserveAttempt } from '../../lib/limits.ts'
 import { safeReturnTo } from '../../lib/paths.ts'
 import { verifyPassword } from '../../lib/passwords.ts'
+import { CONFIRMS } from '../../plugins/guards.ts'
 import type { Deps } from '../../types.ts'
 import { otpError, verifySecondFactor } from './otp.ts'
 
@@ -30,19 +31,8 @@ export const PASSWORD_TRIES_WINDOW_SECONDS = 15 * 60
 /** The field of the prompt that carries the proof. */
 export const PROOF_FIELD = 'proof'
 
-/** The operations that ask for a re-confirmation, with what the prompt calls them ({target} is filled in). */
-export const operations = {
-  phone: 'confirm.op.phone',
-  'users.add': 'confirm.op.usersAdd',
-  'users.edit': 'confirm.op.usersEdit',
-  'users.enable': 'confirm.op.usersEnable',
-  'users.disable': 'confirm.op.usersDisable',
-  'users.delete': 'confirm.op.usersDelete',
-  permissions: 'confirm.op.permissions',
-  'two-factor.enable': 'confirm.op.twoFactorEnable',
-  'two-factor.recovery-codes': 'confirm.op.recoveryCodes'
-} as const satisfies Record<string, MessageKey>
-export type Operation = keyof typeof operations
+/** An operation a feature declares (Feature.operations) with what the prompt calls it. */
+export type Operation = string
 
 /** What a confirmation is for, worked out by the route after its access and existence checks. */
 export interface Challenge {
@@ -106,17 +96,6 @@ export function requireConfirmation (op: Operation, resolve: Resolve, secrets: S
   }, { [CONFIRMS]: op })
 }
 
-const CONFIRMS = Symbol('confirms')
-
-/** The operation a route's preHandler re-confirms, if any (for the list of re-confirmed routes). */
-export function confirmedOperation (preHandler: unknown): Operation | undefined {
-  for (const fn of Array.isArray(preHandler) ? preHandler : [preHandler]) {
-    const op = (fn as { [CONFIRMS]?: Operation } | undefined)?.[CONFIRMS]
-    if (op !== undefined) return op
-  }
-  return undefined
-}
-
 function renderPrompt (request: FastifyRequest, reply: FastifyReply, op: Operation, challenge: Challenge, secrets: SecretField[], error?: MessageKey, status = 200): FastifyReply {
   const base = request.server.deps.config.basePath
   const body = asFormBody(request.body)
@@ -129,13 +108,15 @@ function renderPrompt (request: FastifyRequest, reply: FastifyReply, op: Operati
     }
   }
   const asked = secrets.filter((s) => typeof body[s.name] === 'string' && body[s.name] !== '')
+  const label = request.server.operations[op]
+  if (label === undefined) throw new Error(`re-confirmed operation ${op} is declared by no feature`)
   return reply.header('cache-control', 'no-store').render('settings/confirm', {
-    operation: request.t(operations[op], { target: challenge.targetLabel ?? '' }),
+    operation: request.t(label, { target: challenge.targetLabel ?? '' }),
     action: safeReturnTo(base, request.url) ?? `${base}client/profile`,
     back: safeReturnTo(base, challenge.back) ?? `${base}client/profile`,
     carried,
     secrets: asked.map((s) => ({ name: s.name, label: s.label, type: s.type ?? 'password', autocomplete: s.autocomplete ?? 'off', inputmode: s.inputmode, required: true })),
-    twoFactor: request.user!.twoFactor,
+    twoFactor: request.user?.twoFactor === true,
     error
   }, status)
 }

@@ -10,11 +10,6 @@ export default async function twoFactorRoutes (app: FastifyInstance): Promise<vo
   const base = deps.config.basePath
   const page = `${base}client/settings/two-factor`
   const USER = { config: { access: 'user' as const } }
-  app.nav.push({ menu: 'client', label: 'nav.settings', path: 'client/settings' })
-
-  app.get('/client/settings', USER, async (request, reply) => {
-    return reply.render('settings/index', { twoFactor: request.user!.twoFactor })
-  })
 
   async function setupPage (request: FastifyRequest, reply: FastifyReply, error?: string, status = 200): Promise<FastifyReply> {
     const user = request.user!

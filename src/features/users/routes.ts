@@ -33,8 +33,6 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
   const { deps } = app
   const list = `${deps.config.basePath}client/users`
   const catalog = deps.config.permissionCatalog
-  app.nav.push({ menu: 'client', label: 'nav.users', path: 'client/users', permission: 'users.view' })
-  app.nav.push({ menu: 'tools', label: 'nav.addUser', path: 'client/users/new', permission: 'users.manage' })
 
   // Sensitive: re-confirmed (password, or One-time password with 2FA) before
   // the action, after the target was found in the actor's account and may be

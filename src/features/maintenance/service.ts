@@ -1,13 +1,9 @@
 // Housekeeping run by the job queue every ten minutes: ended sessions, used
 // or expired links, old sign-in attempts, spent limit counters and old
 // code-send records are deleted.
-import { addSeconds } from '../lib/clock.ts'
-import { deleteStaleCounters } from '../lib/limits.ts'
-import type { Deps } from '../types.ts'
-
-declare module '../lib/jobs.ts' {
-  interface QueueMap { maintenance: Record<string, never> }
-}
+import { addSeconds } from '../../lib/clock.ts'
+import { deleteStaleCounters } from '../../lib/limits.ts'
+import type { Deps } from '../../types.ts'
 
 export const ATTEMPTS_KEPT_DAYS = 90
 

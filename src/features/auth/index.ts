@@ -1,0 +1,21 @@
+// Sign-in, sign-out, the second step, forgotten passwords and invitations.
+import type { Feature } from '../../lib/feature.ts'
+import './events.ts'
+import authRoutes from './routes.ts'
+import { sendPasswordReset } from './service.ts'
+
+export { issueInviteLink } from './service.ts'
+export { findUserByEmail } from './queries.ts'
+
+export const auth: Feature = {
+  name: 'auth',
+  routes: authRoutes,
+  jobs: (deps) => ({ 'password-reset': { work: async (data) => { await sendPasswordReset(deps, data) } } }),
+  events: {
+    'login.success': 'event.login.success',
+    'login.failed': 'event.login.failed',
+    'password.reset_requested': 'event.password.reset_requested',
+    'password.set_from_invite': 'event.password.set_from_invite',
+    'password.reset': 'event.password.reset'
+  }
+}

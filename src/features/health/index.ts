@@ -1,0 +1,5 @@
+// /healthz for load balancers and the container's health check.
+import type { Feature } from '../../lib/feature.ts'
+import healthRoutes from './routes.ts'
+
+export const health: Feature = { name: 'health', routes: healthRoutes }

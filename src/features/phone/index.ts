@@ -1,0 +1,20 @@
+// The phone number on the Profile page, verified by an SMS code.
+import type { Feature } from '../../lib/feature.ts'
+import './events.ts'
+import phoneRoutes from './routes.ts'
+
+export { removePhoneByProvider } from './service.ts'
+
+export const phone: Feature = {
+  name: 'phone',
+  routes: phoneRoutes,
+  operations: { phone: 'confirm.op.phone' },
+  events: {
+    'phone.set': 'event.phone.set',
+    'phone.code_sent': 'event.phone.code_sent',
+    'phone.code_failed': 'event.phone.code_failed',
+    'phone.verified': 'event.phone.verified',
+    'phone.cleared': 'event.phone.cleared',
+    'phone.removed_by_provider': 'event.phone.removed_by_provider'
+  }
+}

@@ -1,0 +1,15 @@
+// The Profile page: full name and password (the phone is its own feature).
+import type { Feature } from '../../lib/feature.ts'
+import './events.ts'
+import profileRoutes from './routes.ts'
+
+export const profile: Feature = {
+  name: 'profile',
+  routes: profileRoutes,
+  nav: [{ menu: 'client', label: 'nav.profile', path: 'client/profile' }],
+  events: {
+    'profile.name_changed': 'event.profile.name_changed',
+    'password.change_failed': 'event.password.change_failed',
+    'password.changed': 'event.password.changed'
+  }
+}

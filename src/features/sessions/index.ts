@@ -1,0 +1,13 @@
+// Active sessions, under the Profile page: see them, end one or all others.
+import type { Feature } from '../../lib/feature.ts'
+import './events.ts'
+import sessionsRoutes from './routes.ts'
+
+export const sessions: Feature = {
+  name: 'sessions',
+  routes: sessionsRoutes,
+  events: {
+    'session.ended': 'event.session.ended',
+    'session.ended_others': 'event.session.ended_others'
+  }
+}

@@ -1,0 +1,137 @@
+// Request guards: an ordered list of checks every request passes before its
+// handler, each reading what the route declares in its config. Deny by
+// default: every route must declare config.access, or the app does not start.
+//
+// Order: signed in, then permission; features add theirs after (IP list,
+// session binding, policy acceptance, read-only restriction), through
+// Feature.guards. A guard answers the request itself (a redirect, a 403) to
+// stop it; the answer follows the route's kind: a page for pages, JSON for
+// the API.
+//
+// Route kinds set the body limit and whether the CSRF token is checked:
+// pages take small url-encoded forms with a token; API and webhook routes
+// authenticate otherwise (a bearer token, a signature) and answer JSON.
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteGenericInterface } from 'fastify'
+import fp from 'fastify-plugin'
+import { can, type CurrentUser } from '../lib/current-user.ts'
+import { type MessageKey, translator } from '../lib/i18n.ts'
+import { loginPathFor } from '../lib/paths.ts'
+import type { Access, RouteKind } from '../types.ts'
+
+export const routeKinds: Record<RouteKind, { csrf: boolean, bodyLimit: number, answers: 'html' | 'json' }> = {
+  page: { csrf: true, bodyLimit: 64 * 1024, answers: 'html' },
+  api: { csrf: false, bodyLimit: 256 * 1024, answers: 'json' },
+  webhook: { csrf: false, bodyLimit: 256 * 1024, answers: 'json' }
+}
+
+export function kindOf (request: FastifyRequest): RouteKind {
+  return request.routeOptions.config.kind ?? 'page'
+}
+
+const jsonErrors: Record<number, { code: string, message: MessageKey }> = {
+  400: { code: 'bad_request', message: 'error.badRequest' },
+  401: { code: 'unauthorized', message: 'error.unauthorized' },
+  403: { code: 'forbidden', message: 'error.forbidden' },
+  404: { code: 'not_found', message: 'error.notFound' },
+  413: { code: 'too_large', message: 'error.tooLarge' },
+  500: { code: 'server_error', message: 'error.server' }
+}
+
+/** An error answer in the route's own kind: the error page, or {"error": {code, message}} in English for the API. */
+export function refuse (request: FastifyRequest, reply: FastifyReply, status: number, message?: MessageKey): FastifyReply {
+  if (routeKinds[kindOf(request)].answers === 'json') {
+    const known = jsonErrors[status] ?? jsonErrors[status >= 500 ? 500 : 400]!
+    return reply.code(status).type('application/json').send({ error: { code: known.code, message: translator('en')(message ?? known.message) } })
+  }
+  return reply.render('errors/error', { status, message }, status)
+}
+
+/** One check: undefined lets the request go on; a reply stops it. */
+export interface Guard {
+  name: string
+  check: (request: FastifyRequest, reply: FastifyReply, access: Access) => FastifyReply | undefined | Promise<FastifyReply | undefined>
+}
+
+const signedIn: Guard = {
+  name: 'signed-in',
+  check (request, reply, access) {
+    if (access === 'public' || request.user !== null) return undefined
+    if (routeKinds[kindOf(request)].answers === 'json') return refuse(request, reply, 401)
+    const { basePath } = request.server.deps.config
+    return reply.redirect(request.method === 'GET' ? loginPathFor(basePath, request.url) : `${basePath}login`, 303)
+  }
+}
+
+const permission: Guard = {
+  name: 'permission',
+  check (request, reply, access) {
+    if (typeof access === 'object' && !can(request.user, access.permission)) return refuse(request, reply, 403)
+    return undefined
+  }
+}
+
+/**
+ * A handler of a route that requires a signed-in user (access 'user' or a
+ * permission), given that user typed: no `request.user!` in handlers.
+ */
+export function signedInHandler<R extends RouteGenericInterface = RouteGenericInterface> (
+  handler: (request: FastifyRequest<R>, reply: FastifyReply, user: CurrentUser) => Promise<FastifyReply>
+): (request: FastifyRequest<R>, reply: FastifyReply) => Promise<FastifyReply> {
+  return async (request, reply) => {
+    const user = request.user
+    // The guards ran before: a missing user here is a route declared public by mistake.
+    if (user === null) throw new Error(`${request.routeOptions.url ?? request.url} needs a user but is not guarded by one`)
+    return await handler(request, reply, user)
+  }
+}
+
+/** Marks a preHandler as the re-confirmation of an operation, for the route table. */
+export const CONFIRMS = Symbol('confirms')
+
+function confirmedOperation (preHandler: unknown): string | undefined {
+  for (const fn of Array.isArray(preHandler) ? preHandler : [preHandler]) {
+    const op = (fn as { [CONFIRMS]?: string } | undefined)?.[CONFIRMS]
+    if (op !== undefined) return op
+  }
+  return undefined
+}
+
+export default fp(async function guardsPlugin (app: FastifyInstance) {
+  const { basePath } = app.deps.config
+  const isStatic = (url: string | undefined) => url?.startsWith(`${basePath}static`) === true
+  app.decorate('routeTable', [])
+  app.decorate('guards', [signedIn, permission])
+  app.addHook('onRoute', (route) => {
+    const config = route.config ?? {}
+    if (config.access === undefined && !isStatic(route.url) && route.method !== 'HEAD') {
+      throw new Error(`route ${String(route.method)} ${route.url} declares no access rule`)
+    }
+    route.bodyLimit ??= routeKinds[config.kind ?? 'page'].bodyLimit
+    app.routeTable.push({ method: String(route.method), url: route.url, access: config.access, kind: config.kind ?? 'page', operation: confirmedOperation(route.preHandler) })
+  })
+  // A callback hook, not an async one: the built-in guards answer at once,
+  // and this runs on every request.
+  app.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+    if (request.is404) return done() // the not-found handler answers
+    const access = request.routeOptions.config.access
+    if (access === undefined) {
+      if (isStatic(request.routeOptions.url)) return done()
+      refuse(request, reply, 403)
+      return
+    }
+    const guards = app.guards
+    const next = (i: number): void => {
+      for (; i < guards.length; i++) {
+        if (reply.sent) return
+        const stopped = guards[i]!.check(request, reply, access)
+        if (stopped instanceof Promise) {
+          stopped.then((answer) => { if (answer === undefined && !reply.sent) next(i + 1) }, done)
+          return
+        }
+        if (stopped !== undefined) return
+      }
+      if (!reply.sent) done()
+    }
+    next(0)
+  })
+}, { name: 'guards', dependencies: ['session', 'view'] })
