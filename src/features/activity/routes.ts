@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream'
+import { signedInHandler } from '../../plugins/guards.ts'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { formatDateTime } from '../../lib/format.ts'
 import { pagerLinks, pageSize, parsePageRequest } from '../../lib/keyset.ts'
@@ -20,8 +21,7 @@ export default async function activityRoutes (app: FastifyInstance): Promise<voi
   const { deps } = app
   const path = `${deps.config.basePath}client/activity`
 
-  app.get<Query>('/client/activity', VIEW, async (request, reply) => {
-    const actor = request.user!
+  app.get<Query>('/client/activity', VIEW, signedInHandler(async (request, reply, actor) => {
     const filter = filterOf(request)
     const page = await listActivity(deps.pool, actor.accountId, filter, parsePageRequest(request.query), pageSize(actor.rowsPerPage))
     // The filters as they go into the pager and CSV links: the user by id once found.
@@ -30,7 +30,10 @@ export default async function activityRoutes (app: FastifyInstance): Promise<voi
     if (filter.type !== undefined) query.set('type', filter.type)
     const qs = query.toString()
     return reply.render('activity/index', {
-      rows: page.rows.map((r) => ({ ...r, at: formatDateTime(r.at, request.lang, actor.timeZone), details: detailsText(r.details) })),
+      rows: page.rows.map((r) => {
+        const sentence = app.eventSentences[r.action]
+        return { ...r, sentence: sentence === undefined ? null : request.t(sentence), at: formatDateTime(r.at, request.lang, actor.timeZone), details: detailsText(r.details) }
+      }),
       types: TYPES,
       filter: { type: filter.type },
       // What the User field shows: the user's email, or the text typed when it names nobody in the account.
@@ -40,15 +43,15 @@ export default async function activityRoutes (app: FastifyInstance): Promise<voi
       csvHref: `${path}.csv${qs === '' ? '' : '?' + qs}`,
       timeZone: actor.timeZone
     })
-  })
+  }))
 
-  app.get<Query>('/client/activity.csv', VIEW, async (request, reply) => {
-    const rows = activityCsv(deps.pool, request.user!.accountId, filterOf(request))
+  app.get<Query>('/client/activity.csv', VIEW, signedInHandler(async (request, reply, user) => {
+    const rows = activityCsv(deps.pool, user.accountId, filterOf(request))
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', 'attachment; filename="account-activity.csv"')
       .send(Readable.from(rows))
-  })
+  }))
 }
 
 function detailsText (details: Record<string, unknown>): string {

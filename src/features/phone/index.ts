@@ -4,6 +4,7 @@ import './events.ts'
 import phoneRoutes from './routes.ts'
 
 export { removePhoneByProvider } from './service.ts'
+export { hasLiveCode } from './queries.ts'
 
 export const phone: Feature = {
   name: 'phone',

@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { CurrentUser } from '../../lib/current-user.ts'
 import { asFormBody, field } from '../../lib/forms.ts'
 import { formatPhone } from '../../lib/phone.ts'
+import { signedInHandler } from '../../plugins/guards.ts'
 import type { Flash } from '../../types.ts'
-import { renderProfile } from '../profile/view.ts'
-import { codeField, onSelf, requireConfirmation } from '../two-factor/confirm.ts'
+import { renderProfile } from '../profile/index.ts'
+import { codeField, onSelf, requireConfirmation } from '../two-factor/index.ts'
 import { confirmEdit, confirmVerification, savePhone, sendEditCode, sendVerificationCode, type PhoneResult } from './service.ts'
 
 export default async function phoneRoutes (app: FastifyInstance): Promise<void> {
@@ -11,37 +13,37 @@ export default async function phoneRoutes (app: FastifyInstance): Promise<void> 
   const home = `${deps.config.basePath}client/profile`
   // Every phone change is re-confirmed (password, or One-time password with 2FA);
   // a code typed in the form is asked for again on the prompt, never carried.
-  const user = { config: { access: 'user' as const }, preHandler: requireConfirmation('phone', onSelf(`${home}#phone`), [codeField('field.code')]) }
+  const confirmed = { config: { access: 'user' as const }, preHandler: requireConfirmation('phone', onSelf(`${home}#phone`), [codeField('field.code')]) }
 
-  async function answer (request: FastifyRequest, reply: FastifyReply, result: PhoneResult, success: Flash['text'], values: Record<string, string> = {}): Promise<FastifyReply> {
-    if (!result.ok) return await renderProfile(request, reply, { errors: { [result.field]: result.error }, values }, 422)
+  async function answer (request: FastifyRequest, reply: FastifyReply, user: CurrentUser, result: PhoneResult, success: Flash['text'], values: Record<string, string> = {}): Promise<FastifyReply> {
+    if (!result.ok) return await renderProfile(request, reply, user, { errors: { [result.field]: result.error }, values }, 422)
     request.session.flash = { type: success === 'profile.phoneCodeSent' || success === 'profile.phoneEditCodeSent' ? 'info' : 'success', text: success, params: result.phone === undefined ? undefined : { phone: formatPhone(result.phone) } }
     return reply.redirect(`${home}#phone`, 303)
   }
 
-  app.post('/client/profile/phone', user, async (request, reply) => {
+  app.post('/client/profile/phone', confirmed, signedInHandler(async (request, reply, user) => {
     const phone = field(asFormBody(request.body), 'phone')
-    if (phone === null) return await renderProfile(request, reply, { errors: { phone: 'error.repeated' } }, 422)
-    return await answer(request, reply, await savePhone(deps, request.user!, phone, { ip: request.ip }), 'profile.phoneSaved', { phone })
-  })
+    if (phone === null) return await renderProfile(request, reply, user, { errors: { phone: 'error.repeated' } }, 422)
+    return await answer(request, reply, user, await savePhone(deps, user, phone, { ip: request.ip }), 'profile.phoneSaved', { phone })
+  }))
 
-  app.post('/client/profile/phone/verification', user, async (request, reply) => {
-    return await answer(request, reply, await sendVerificationCode(deps, request.user!, { ip: request.ip }), 'profile.phoneCodeSent')
-  })
+  app.post('/client/profile/phone/verification', confirmed, signedInHandler(async (request, reply, user) => {
+    return await answer(request, reply, user, await sendVerificationCode(deps, user, { ip: request.ip }), 'profile.phoneCodeSent')
+  }))
 
-  app.post('/client/profile/phone/verification/check', user, async (request, reply) => {
+  app.post('/client/profile/phone/verification/check', confirmed, signedInHandler(async (request, reply, user) => {
     const code = field(asFormBody(request.body), 'code')
-    if (code === null) return await renderProfile(request, reply, { errors: { code: 'error.repeated' } }, 422)
-    return await answer(request, reply, await confirmVerification(deps, request.user!, code, { ip: request.ip }), 'profile.phoneVerifiedDone')
-  })
+    if (code === null) return await renderProfile(request, reply, user, { errors: { code: 'error.repeated' } }, 422)
+    return await answer(request, reply, user, await confirmVerification(deps, user, code, { ip: request.ip }), 'profile.phoneVerifiedDone')
+  }))
 
-  app.post('/client/profile/phone/edit', user, async (request, reply) => {
-    return await answer(request, reply, await sendEditCode(deps, request.user!, { ip: request.ip }), 'profile.phoneEditCodeSent')
-  })
+  app.post('/client/profile/phone/edit', confirmed, signedInHandler(async (request, reply, user) => {
+    return await answer(request, reply, user, await sendEditCode(deps, user, { ip: request.ip }), 'profile.phoneEditCodeSent')
+  }))
 
-  app.post('/client/profile/phone/edit/check', user, async (request, reply) => {
+  app.post('/client/profile/phone/edit/check', confirmed, signedInHandler(async (request, reply, user) => {
     const code = field(asFormBody(request.body), 'code')
-    if (code === null) return await renderProfile(request, reply, { errors: { code: 'error.repeated' } }, 422)
-    return await answer(request, reply, await confirmEdit(deps, request.user!, code, { ip: request.ip }), 'profile.phoneCleared')
-  })
+    if (code === null) return await renderProfile(request, reply, user, { errors: { code: 'error.repeated' } }, 422)
+    return await answer(request, reply, user, await confirmEdit(deps, user, code, { ip: request.ip }), 'profile.phoneCleared')
+  }))
 }

@@ -3,6 +3,8 @@ import type { Feature } from '../../lib/feature.ts'
 import './events.ts'
 import profileRoutes from './routes.ts'
 
+export { renderProfile } from './view.ts'
+
 export const profile: Feature = {
   name: 'profile',
   routes: profileRoutes,

@@ -6,20 +6,11 @@ import type { FieldErrors } from '../../lib/forms.ts'
 import type { Translate } from '../../lib/i18n.ts'
 import { formatDateTime } from '../../lib/format.ts'
 import { formatPhone } from '../../lib/phone.ts'
-import type { CodePurpose } from '../phone/codes.ts'
+import { hasLiveCode } from '../phone/index.ts'
 
 export interface ProfileState {
   errors?: FieldErrors
   values?: Record<string, string>
-}
-
-async function pendingCode (request: FastifyRequest, purpose: CodePurpose, phone: string): Promise<boolean> {
-  const { db, clock } = request.server.deps
-  const row = await db.selectFrom('verification_codes').select('user_id')
-    .where('user_id', '=', request.user!.id).where('purpose', '=', purpose).where('destination', '=', phone)
-    .where('used_at', 'is', null).where('expires_at', '>', clock.now()).where('attempts', '<', 5)
-    .executeTakeFirst()
-  return row !== undefined
 }
 
 type ProfileUser = Pick<CurrentUser, 'email' | 'fullName' | 'isOwner' | 'lastLoginAt' | 'timeZone' | 'phone' | 'phoneVerified' | 'twoFactor'>
@@ -47,10 +38,9 @@ export function profileViewModel (user: ProfileUser, t: Translate, lang: string,
   }
 }
 
-export async function renderProfile (request: FastifyRequest, reply: FastifyReply, state: ProfileState = {}, status = 200): Promise<FastifyReply> {
-  const user = request.user!
-  const purpose: CodePurpose = user.phoneVerified ? 'phone_change' : 'phone_verify'
+export async function renderProfile (request: FastifyRequest, reply: FastifyReply, user: CurrentUser, state: ProfileState = {}, status = 200): Promise<FastifyReply> {
+  const { db, clock } = request.server.deps
   // A code step is shown while a code is live, or when the code just posted was refused.
-  const codeStep = user.phone !== null && (state.errors?.code !== undefined || await pendingCode(request, purpose, user.phone))
+  const codeStep = user.phone !== null && (state.errors?.code !== undefined || await hasLiveCode(db, user.id, user.phoneVerified ? 'phone_change' : 'phone_verify', user.phone, clock.now()))
   return reply.render('profile/show', profileViewModel(user, request.t, request.lang, state, codeStep), status)
 }

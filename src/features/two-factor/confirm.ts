@@ -48,7 +48,7 @@ export interface Challenge {
 export interface SecretField { name: string, label: MessageKey, type?: 'password' | 'text', autocomplete?: string, inputmode?: string }
 
 /** Answers the request itself (a 404, a 403) and returns undefined, or says what is to be confirmed. */
-export type Resolve = (request: FastifyRequest, reply: FastifyReply) => Promise<Challenge | undefined>
+export type Resolve = (request: FastifyRequest, reply: FastifyReply, user: CurrentUser) => Promise<Challenge | undefined>
 
 /** An operation on the user's own account: nothing to look up; Cancel leads to `back`. */
 export function onSelf (back: string): Resolve {
@@ -81,22 +81,22 @@ export function requireConfirmation (op: Operation, resolve: Resolve, secrets: S
   return Object.assign(async function confirmationGuard (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const user = request.user
     if (user === null) return undefined
-    const challenge = await resolve(request, reply)
+    const challenge = await resolve(request, reply, user)
     if (challenge === undefined || reply.sent) return reply
     const { deps } = request.server
     if (isConfirmed(request, op, challenge.target, deps.clock.now())) return undefined
     const body = asFormBody(request.body)
     const proof = body[PROOF_FIELD]
-    if (proof === undefined) return renderPrompt(request, reply, op, challenge, secrets)
-    if (typeof proof !== 'string') return renderPrompt(request, reply, op, challenge, secrets, 'error.repeated', 422)
+    if (proof === undefined) return renderPrompt(request, reply, user, op, challenge, secrets)
+    if (typeof proof !== 'string') return renderPrompt(request, reply, user, op, challenge, secrets, 'error.repeated', 422)
     const result = await confirmOperation(deps, request, user, op, challenge.target, proof)
-    if (!result.ok) return renderPrompt(request, reply, op, challenge, secrets, result.error, 422)
+    if (!result.ok) return renderPrompt(request, reply, user, op, challenge, secrets, result.error, 422)
     delete body[PROOF_FIELD]
     return undefined
   }, { [CONFIRMS]: op })
 }
 
-function renderPrompt (request: FastifyRequest, reply: FastifyReply, op: Operation, challenge: Challenge, secrets: SecretField[], error?: MessageKey, status = 200): FastifyReply {
+function renderPrompt (request: FastifyRequest, reply: FastifyReply, user: CurrentUser, op: Operation, challenge: Challenge, secrets: SecretField[], error?: MessageKey, status = 200): FastifyReply {
   const base = request.server.deps.config.basePath
   const body = asFormBody(request.body)
   const declared = new Set(secrets.map((s) => s.name))
@@ -116,7 +116,7 @@ function renderPrompt (request: FastifyRequest, reply: FastifyReply, op: Operati
     back: safeReturnTo(base, challenge.back) ?? `${base}client/profile`,
     carried,
     secrets: asked.map((s) => ({ name: s.name, label: s.label, type: s.type ?? 'password', autocomplete: s.autocomplete ?? 'off', inputmode: s.inputmode, required: true })),
-    twoFactor: request.user?.twoFactor === true,
+    twoFactor: user.twoFactor,
     error
   }, status)
 }

@@ -1,7 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import QRCode from 'qrcode'
+import type { CurrentUser } from '../../lib/current-user.ts'
 import { asFormBody, field } from '../../lib/forms.ts'
+import { signedInHandler } from '../../plugins/guards.ts'
 import { codeField, onSelf, requireConfirmation } from './confirm.ts'
+import { countLiveRecoveryCodes } from './queries.ts'
 import { formatRecoveryCode, newSecret, openSecret, sealSecret, totpFor } from './otp.ts'
 import { disableTwoFactor, enableTwoFactor, liveRecoveryCodes, regenerateRecoveryCodes } from './service.ts'
 
@@ -11,8 +14,7 @@ export default async function twoFactorRoutes (app: FastifyInstance): Promise<vo
   const page = `${base}client/settings/two-factor`
   const USER = { config: { access: 'user' as const } }
 
-  async function setupPage (request: FastifyRequest, reply: FastifyReply, error?: string, status = 200): Promise<FastifyReply> {
-    const user = request.user!
+  async function setupPage (request: FastifyRequest, reply: FastifyReply, user: CurrentUser, error?: string, status = 200): Promise<FastifyReply> {
     request.session.totpSetup ??= sealSecret(deps, newSecret())
     const secret = openSecret(deps, request.session.totpSetup)
     const totp = totpFor(secret, user.email, deps.config.appName)
@@ -20,10 +22,8 @@ export default async function twoFactorRoutes (app: FastifyInstance): Promise<vo
     return reply.render('settings/two-factor-setup', { qr, key: secret.replace(/(.{4})(?=.)/g, '$1 '), account: user.email, issuer: deps.config.appName, error }, status)
   }
 
-  async function managePage (request: FastifyRequest, reply: FastifyReply, errors: Record<string, string> = {}, status = 200): Promise<FastifyReply> {
-    const left = await deps.db.selectFrom('recovery_codes').select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('user_id', '=', request.user!.id).where('used_at', 'is', null).executeTakeFirstOrThrow()
-    return reply.render('settings/two-factor-manage', { codesLeft: Number(left.n), errors }, status)
+  async function managePage (reply: FastifyReply, user: CurrentUser, errors: Record<string, string> = {}, status = 200): Promise<FastifyReply> {
+    return reply.render('settings/two-factor-manage', { codesLeft: await countLiveRecoveryCodes(deps.db, user.id), errors }, status)
   }
 
   function codesPage (reply: FastifyReply, codes: string[]): FastifyReply {
@@ -31,48 +31,47 @@ export default async function twoFactorRoutes (app: FastifyInstance): Promise<vo
     return reply.render('settings/recovery-codes', { codes: codes.map(formatRecoveryCode), raw: codes })
   }
 
-  app.get('/client/settings/two-factor', USER, async (request, reply) => {
-    return request.user!.twoFactor ? await managePage(request, reply) : await setupPage(request, reply)
-  })
+  app.get('/client/settings/two-factor', USER, signedInHandler(async (request, reply, user) => {
+    return user.twoFactor ? await managePage(reply, user) : await setupPage(request, reply, user)
+  }))
 
   // Turning 2FA on is re-confirmed with the password; the One-time password
   // typed on the setup page is asked for again on the prompt.
-  app.post('/client/settings/two-factor', { ...USER, preHandler: requireConfirmation('two-factor.enable', onSelf(page), [codeField('field.otp')]) }, async (request, reply) => {
-    const user = request.user!
+  app.post('/client/settings/two-factor', { ...USER, preHandler: requireConfirmation('two-factor.enable', onSelf(page), [codeField('field.otp')]) }, signedInHandler(async (request, reply, user) => {
     if (user.twoFactor) return reply.redirect(page, 303)
     const code = field(asFormBody(request.body), 'code')
-    if (code === null) return await setupPage(request, reply, 'error.repeated', 422)
+    if (code === null) return await setupPage(request, reply, user, 'error.repeated', 422)
     const sealed = request.session.totpSetup
-    if (sealed === undefined) return await setupPage(request, reply, 'error.otpWrong', 422)
+    if (sealed === undefined) return await setupPage(request, reply, user, 'error.otpWrong', 422)
     const result = await enableTwoFactor(deps, user, sealed, code, { ip: request.ip })
-    if (!result.ok) return await setupPage(request, reply, result.error, 422)
+    if (!result.ok) return await setupPage(request, reply, user, result.error, 422)
     delete request.session.totpSetup
     return codesPage(reply, result.codes)
-  })
+  }))
 
-  app.post('/client/settings/two-factor/disable', USER, async (request, reply) => {
+  app.post('/client/settings/two-factor/disable', USER, signedInHandler(async (request, reply, user) => {
     const body = asFormBody(request.body)
     const password = field(body, 'password')
     const code = field(body, 'code')
-    if (password === null || code === null) return await managePage(request, reply, { code: 'error.repeated' }, 422)
-    const result = await disableTwoFactor(deps, request.user!, password, code, { ip: request.ip })
-    if (!result.ok) return await managePage(request, reply, result.errors, 422)
+    if (password === null || code === null) return await managePage(reply, user, { code: 'error.repeated' }, 422)
+    const result = await disableTwoFactor(deps, user, password, code, { ip: request.ip })
+    if (!result.ok) return await managePage(reply, user, result.errors, 422)
     request.session.flash = { type: 'success', text: 'twoFactor.disabled' }
     return reply.redirect(`${base}client/settings`, 303)
-  })
+  }))
 
-  app.post('/client/settings/two-factor/recovery-codes', { ...USER, preHandler: requireConfirmation('two-factor.recovery-codes', onSelf(page)) }, async (request, reply) => {
-    if (!request.user!.twoFactor) return reply.redirect(page, 303)
-    return codesPage(reply, await regenerateRecoveryCodes(deps, request.user!, { ip: request.ip }))
-  })
+  app.post('/client/settings/two-factor/recovery-codes', { ...USER, preHandler: requireConfirmation('two-factor.recovery-codes', onSelf(page)) }, signedInHandler(async (request, reply, user) => {
+    if (!user.twoFactor) return reply.redirect(page, 303)
+    return codesPage(reply, await regenerateRecoveryCodes(deps, user, { ip: request.ip }))
+  }))
 
   // The codes just shown, as a text file: only codes that are the user's and unused.
-  app.post('/client/settings/two-factor/recovery-codes.txt', USER, async (request, reply) => {
+  app.post('/client/settings/two-factor/recovery-codes.txt', USER, signedInHandler(async (request, reply, user) => {
     const raw = asFormBody(request.body).code
     const posted = (Array.isArray(raw) ? raw : [raw]).filter((c): c is string => typeof c === 'string')
-    const codes = await liveRecoveryCodes(deps, request.user!.id, posted)
+    const codes = await liveRecoveryCodes(deps, user.id, posted)
     if (codes.length === 0) return reply.render('errors/error', { status: 404 }, 404)
-    const text = `${request.t('twoFactor.fileHeader', { app: deps.config.appName, email: request.user!.email })}\r\n\r\n${codes.map(formatRecoveryCode).join('\r\n')}\r\n`
+    const text = `${request.t('twoFactor.fileHeader', { app: deps.config.appName, email: user.email })}\r\n\r\n${codes.map(formatRecoveryCode).join('\r\n')}\r\n`
     return reply.header('cache-control', 'no-store').header('content-disposition', 'attachment; filename="recovery-codes.txt"').type('text/plain; charset=utf-8').send(text)
-  })
+  }))
 }

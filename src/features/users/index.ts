@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Feature } from '../../lib/feature.ts'
 import emailRoutes from './email-routes.ts'
 import './events.ts'
+import permissionRoutes from './permission-routes.ts'
 import usersRoutes from './routes.ts'
 
 export { deleteUserRow, effectivePermissions } from './service.ts'
@@ -13,6 +14,7 @@ export const users: Feature = {
   name: 'users',
   routes: async (app: FastifyInstance) => {
     await app.register(usersRoutes)
+    await app.register(permissionRoutes)
     await app.register(emailRoutes)
   },
   nav: [
