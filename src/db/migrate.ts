@@ -3,6 +3,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { FileMigrationProvider, type Kysely, Migrator } from 'kysely'
 
+// Beside src/: migrations/*.ts under tsx, dist/migrations/*.js when compiled.
 export const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations')
 
 /** Runs every pending migration; throws with the failing migration's name. */
