@@ -16,6 +16,7 @@ export async function migrateToLatest (db: Kysely<any>): Promise<string[]> {
   const failed = results?.find((r) => r.status === 'Error')
   if (error !== undefined) {
     const where = failed === undefined ? '' : ` (migration ${failed.migrationName})`
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a thrown non-Error, shown as it is
     throw new Error(`database migration failed${where}: ${(error as Error).message ?? String(error)}`, { cause: error })
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)

@@ -51,7 +51,7 @@ export function createEta (): Eta {
   const resolved = new Map<string | undefined, Map<string, string>>()
   eta.resolvePath = (template: string, options?: { filepath?: string }) => {
     let byName = resolved.get(options?.filepath)
-    if (byName === undefined) resolved.set(options?.filepath, byName = new Map())
+    if (byName === undefined) resolved.set(options?.filepath, byName = new Map<string, string>())
     let file = byName.get(template)
     if (file === undefined) {
       file = resolve(template, options)
