@@ -34,10 +34,10 @@ function cpuOf (pid: number | undefined): number | undefined {
 async function start<T> (file: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess, ready: T }> {
   const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'inherit'], env })
   const ready = await new Promise<T>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line) as T))
+    createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line) as T))
     child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)))
   })
-  child.stdout!.resume() // never let a full pipe stall the child
+  child.stdout.resume() // never let a full pipe stall the child
   return { child, ready }
 }
 

@@ -38,7 +38,7 @@ async function startServer (...args: string[]): Promise<number> {
   const child = spawn(process.execPath, ['--import', 'tsx', serverScript, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env })
   children.push(child)
   return await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { port: number }).port))
+    createInterface({ input: child.stdout }).once('line', (line) => resolve((JSON.parse(line) as { port: number }).port))
     child.once('exit', (code) => reject(new Error(`bench/scale-server.ts ${args[0]} exited with ${code}`)))
   })
 }

@@ -76,7 +76,7 @@ function parse (argv: string[]): { command: string, values: Record<string, strin
   if (spec === undefined) throw new UsageError(`Unknown command "${command}".\n${usage()}`)
   let values: Record<string, string | undefined>
   try {
-    values = parseArgs({ args: rest, options: spec.options, strict: true, allowPositionals: false }).values as Record<string, string | undefined>
+    values = parseArgs({ args: rest, options: spec.options, strict: true, allowPositionals: false }).values
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\nUsage: npm run cli -- ${spec.usage}`)
   }

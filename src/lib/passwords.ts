@@ -2,8 +2,8 @@
 // argon2 runs on libuv's thread pool, so hashing never blocks the event loop.
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import argon2 from 'argon2'
+import { appRoot } from './app-root.ts'
 import type { MessageKey } from './i18n.ts'
 
 export const argon2Options = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const
@@ -11,7 +11,7 @@ export const argon2Options = { type: argon2.argon2id, memoryCost: 19456, timeCos
 export const PASSWORD_MIN = 12
 export const PASSWORD_MAX = 128
 
-const listFile = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'data', 'common-passwords.txt')
+const listFile = path.join(appRoot, 'data', 'common-passwords.txt')
 let commonPasswords: Set<string> | undefined
 
 function isCommon (password: string): boolean {

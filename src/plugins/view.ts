@@ -2,16 +2,16 @@
 // every page needs: t (translations), lang, csrf() (the token, made only when a
 // template asks for it), currentUser, nav, flash (read once) and paths.
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Eta } from 'eta'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { appRoot } from '../lib/app-root.ts'
 import { can } from '../lib/current-user.ts'
 import { csrfSecretOf } from './csrf.ts'
 import { negotiateLanguage, translator } from '../lib/i18n.ts'
 import type { NavItem } from '../types.ts'
 
-export const viewsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'views')
+export const viewsDir = path.join(appRoot, 'views')
 
 // One token per CSRF secret is reused across pages: making a fresh one costs
 // an HMAC on every page. A cache only (any token of the secret is valid), bounded, oldest out.
@@ -51,7 +51,7 @@ export function createEta (): Eta {
   const resolved = new Map<string | undefined, Map<string, string>>()
   eta.resolvePath = (template: string, options?: { filepath?: string }) => {
     let byName = resolved.get(options?.filepath)
-    if (byName === undefined) resolved.set(options?.filepath, byName = new Map())
+    if (byName === undefined) resolved.set(options?.filepath, byName = new Map<string, string>())
     let file = byName.get(template)
     if (file === undefined) {
       file = resolve(template, options)

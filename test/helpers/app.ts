@@ -69,7 +69,7 @@ export class Agent {
 
   private keep (res: { headers: Record<string, unknown> }): void {
     const set = res.headers['set-cookie']
-    const list = Array.isArray(set) ? set : set === undefined ? [] : [String(set)]
+    const list: string[] = Array.isArray(set) ? set : typeof set === 'string' ? [set] : []
     for (const c of list) {
       const [pair = '', ...attrs] = c.split(';')
       const i = pair.indexOf('=')

@@ -22,7 +22,7 @@ const columns = ['id', 'email', 'full_name', 'status', 'is_owner', 'full_access'
 /** A user of this account; undefined for an unknown id or a user of another account. */
 export async function findAccountUser (db: Kysely<DB>, accountId: string, id: string): Promise<UserRow | undefined> {
   if (!/^\d{1,18}$/.test(id)) return undefined
-  return await db.selectFrom('users').select(columns).where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst() as UserRow | undefined
+  return await db.selectFrom('users').select(columns).where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst()
 }
 
 export interface UserListRow {
