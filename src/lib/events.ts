@@ -22,10 +22,13 @@ import type { MessageKey } from './i18n.ts'
 export type Fact = string | number | boolean | null | undefined
 
 /** Event type → what it carries. Empty here: each feature's events.ts adds its own. */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
 export interface EventCatalog {}
 
-export type EventType = keyof EventCatalog & string
+export type EventType = Extract<keyof EventCatalog, string>
+
+/** An event that carries nothing beyond who, whom, where and when. */
+export interface Bare { details?: never, personal?: never }
 
 interface Shape { details?: Record<string, Fact>, personal?: Record<string, string | null | undefined> }
 
@@ -72,7 +75,7 @@ export async function recordEvent (db: Kysely<DB>, event: AppEvent): Promise<voi
     target_user_id: event.targetUserId ?? null,
     action: event.type,
     ip: event.ip,
-    details: JSON.stringify(storable({ ...details, ...personal } as Record<string, Fact>)),
+    details: JSON.stringify(storable({ ...details, ...personal })),
     created_at: event.at,
     personal_of: personalKeys.length === 0 ? null : (event.personalOf ?? event.targetUserId ?? event.actorUserId),
     personal_keys: personalKeys.length === 0 ? null : personalKeys

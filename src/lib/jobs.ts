@@ -22,9 +22,9 @@ export type JobHandler<T> = (data: T, job: { id: string, retryCount: number }) =
  *
  *   declare module '../../lib/jobs.ts' { interface QueueMap { 'password-reset': ResetRequestJob } }
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
 export interface QueueMap {}
-export type QueueName = keyof QueueMap & string
+export type QueueName = Extract<keyof QueueMap, string>
 
 /** How a failed job is tried again: after delaySeconds, doubling each time with backoff. */
 export interface RetryPolicy { limit: number, delaySeconds: number, backoff: boolean }

@@ -1,11 +1,13 @@
 // Sign-in and password events (src/lib/events.ts).
+import type { Bare } from '../../lib/events.ts'
+
 declare module '../../lib/events.ts' {
   interface EventCatalog {
     'login.success': { details: { method: string } }
     'login.failed': { details: { reason: string } }
-    'password.reset_requested': {}
-    'password.set_from_invite': {}
-    'password.reset': {}
+    'password.reset_requested': Bare
+    'password.set_from_invite': Bare
+    'password.reset': Bare
   }
 }
 export {}

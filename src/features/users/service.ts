@@ -15,7 +15,7 @@
 //   its holder gets a notice instead of a link, and nothing is created.
 import type { Kysely } from 'kysely'
 import type { DB } from '../../db/schema.ts'
-import { type AppEvent, type EventOf, recordEvent } from '../../lib/events.ts'
+import { type EventOf, recordEvent } from '../../lib/events.ts'
 import { can, type CurrentUser } from '../../lib/current-user.ts'
 import { isLanguage, translator } from '../../lib/i18n.ts'
 import type { MailMessage } from '../../lib/mail.ts'
@@ -36,7 +36,7 @@ interface Client { ip: string }
 
 /** An event done by a user of the account, from the request's client. */
 function audit (trx: Kysely<DB>, actor: CurrentUser, client: Client, at: Date, event: EventOf): Promise<void> {
-  return recordEvent(trx, { ...event, accountId: actor.accountId, actorUserId: actor.id, ip: client.ip, at } as AppEvent)
+  return recordEvent(trx, { ...event, accountId: actor.accountId, actorUserId: actor.id, ip: client.ip, at })
 }
 
 function mailIn (language: string) {
