@@ -70,12 +70,11 @@ type Form = Record<string, string | string[] | null>
  * - postStillConfirmed: no prompt, because a confirmation of the same
  *   operation and target is live (CONFIRM_SECONDS from the proof);
  * - postRefused: no prompt, because the request is refused first (a 4xx).
+ * post() itself refuses such a route unless the form carries the proof.
  */
 export class Agent {
   readonly cookies = new Map<string, string>()
   lastCsrf: string | undefined
-  /** When set, a re-confirmation prompt is answered with this proof (once per request). */
-  autoConfirm: (() => string) | undefined
 
   constructor (private readonly app: FastifyInstance, private readonly headers: Record<string, string> = {}) {}
 
@@ -142,15 +141,18 @@ export class Agent {
     return undefined
   }
 
-  /** Posts a form; the CSRF token of the last page is added unless _csrf is given (null: none). */
+  /**
+   * Posts a form; the CSRF token of the last page is added unless _csrf is
+   * given (null: none). A route that re-confirms is refused here unless the
+   * form carries the proof itself: use postConfirmed, postPrompted,
+   * postStillConfirmed or postRefused, which say whether a prompt comes.
+   */
   async post (url: string, form: Form): Promise<Answer> {
-    const res = await this.send(url, form)
-    const proof = this.autoConfirm
-    if (proof !== undefined && Agent.isPrompt(res) && form.proof === undefined) {
-      const secrets = Object.fromEntries(Object.entries(form).filter((e): e is [string, string] => typeof e[1] === 'string'))
-      return await this.confirm(res, proof(), secrets)
+    const op = this.reconfirmedOperation(url)
+    if (op !== undefined && form.proof === undefined) {
+      throw new Error(`POST ${url} is re-confirmed (${op}): use postConfirmed, postPrompted, postStillConfirmed or postRefused, so that the test says whether the prompt comes`)
     }
-    return res
+    return await this.send(url, form)
   }
 
   /** The POST itself, for the methods that check what comes back. */
@@ -265,7 +267,6 @@ export async function signIn (ta: TestApp, email: string, password: string, head
   const res = await a.logIn(ta.base, email, password)
   if (res.statusCode !== 303) throw new Error(`login failed for ${email}: ${res.statusCode}`)
   await a.get(`${ta.base}client/profile`)
-  a.autoConfirm = () => password
   return a
 }
 
