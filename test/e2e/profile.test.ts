@@ -4,7 +4,7 @@
 import path from 'node:path'
 import t from 'tap'
 import { createOwner, createUser, startTestApp } from '../helpers/app.ts'
-import { browserMissing, newContext, serveToBrowser } from '../helpers/browser.ts'
+import { browserMissing, newContext, serveToBrowser, showsPrompt } from '../helpers/browser.ts'
 import { TestSmsGateway } from '../helpers/sms-gateway.ts'
 
 const missing = browserMissing()
@@ -43,6 +43,7 @@ if (missing !== undefined) {
     await page.locator('form[action="/client/profile/phone"]').getByRole('button', { name: 'Save' }).click()
     // A phone change is re-confirmed first; once confirmed, the number typed is saved.
     t.equal(await page.locator('h1').textContent(), 'Confirm it is you')
+    t.ok(await showsPrompt(page), 'the re-confirmation prompt')
     t.match(await page.locator('main').textContent(), 'To change your phone number, enter your password.')
     await page.screenshot({ path: path.join(shots, 'profile-phone-reconfirm.png'), fullPage: true })
     await page.getByLabel('Password').fill(u.password)
@@ -50,11 +51,13 @@ if (missing !== undefined) {
     t.match(await page.getByRole('status').textContent(), 'saved')
     t.match(await page.locator('#phone').textContent(), 'Not verified')
     await page.locator('#phone').getByRole('button', { name: 'Verify', exact: true }).click()
+    t.notOk(await showsPrompt(page), 'the phone change was confirmed a moment ago: no second prompt')
     t.match(await page.getByRole('status').textContent(), 'A code is on its way to +44 7911 123456')
     const code = await gateway.codeFor('+447911123456')
     await page.getByLabel('Verification code').fill(code)
     await page.screenshot({ path: path.join(shots, 'profile-phone-code.png'), fullPage: true })
     await page.locator('form.code-step').getByRole('button', { name: 'Verify' }).click()
+    t.notOk(await showsPrompt(page), 'nor for the code')
     t.match(await page.locator('#phone').textContent(), 'Verified successfully')
 
     await page.getByLabel('Current password').fill(u.password)

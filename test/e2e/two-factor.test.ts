@@ -5,7 +5,7 @@ import path from 'node:path'
 import * as OTPAuth from 'otpauth'
 import t from 'tap'
 import { createOwner, startTestApp } from '../helpers/app.ts'
-import { browserMissing, newContext, serveToBrowser } from '../helpers/browser.ts'
+import { browserMissing, newContext, serveToBrowser, showsPrompt } from '../helpers/browser.ts'
 
 const missing = browserMissing()
 if (missing !== undefined) {
@@ -41,6 +41,7 @@ if (missing !== undefined) {
     await page.getByRole('button', { name: 'Enable' }).click()
     // Turning 2FA on is re-confirmed with the password; the code is asked for again, never carried.
     t.equal(await page.locator('h1').textContent(), 'Confirm it is you')
+    t.ok(await showsPrompt(page), 'the re-confirmation prompt')
     await page.getByLabel('One-time password').fill(freshCode(key))
     await page.getByLabel('Password', { exact: true }).fill(owner.password)
     await page.screenshot({ path: path.join(shots, 'two-factor-reconfirm.png'), fullPage: true })

@@ -4,7 +4,7 @@
 import path from 'node:path'
 import t from 'tap'
 import { createOwner, startTestApp } from '../helpers/app.ts'
-import { browserMissing, newContext, serveToBrowser } from '../helpers/browser.ts'
+import { browserMissing, newContext, serveToBrowser, showsPrompt } from '../helpers/browser.ts'
 import { linkIn, TestSmtp } from '../helpers/smtp.ts'
 
 const missing = browserMissing()
@@ -32,6 +32,7 @@ if (missing !== undefined) {
     await op.screenshot({ path: path.join(shots, 'users-new.png'), fullPage: true })
     await op.getByRole('button', { name: 'Save' }).click()
     t.equal(await op.locator('h1').textContent(), 'Confirm it is you', 'adding a user is re-confirmed')
+    t.ok(await showsPrompt(op), 'the re-confirmation prompt')
     t.match(await op.locator('main').textContent(), 'To add the user newbie@example.com, enter your password.')
     await op.getByLabel('Password').fill(owner.password)
     await op.getByRole('button', { name: 'Confirm' }).click()
@@ -62,6 +63,7 @@ if (missing !== undefined) {
     await op.screenshot({ path: path.join(shots, 'users-permissions-confirm.png'), fullPage: true })
     await op.getByRole('button', { name: 'Enable' }).click()
     t.equal(await op.locator('h1').textContent(), 'Confirm it is you', 'a permission change is re-confirmed')
+    t.ok(await showsPrompt(op), 'the re-confirmation prompt')
     t.match(await op.locator('main').textContent(), 'To change the permissions of newbie@example.com, enter your password.')
     await op.getByLabel('Password').fill(owner.password)
     await op.getByRole('button', { name: 'Confirm' }).click()
@@ -77,6 +79,8 @@ if (missing !== undefined) {
     await op.locator('tr', { hasText: 'newbie@example.com' }).getByRole('link', { name: 'Disable' }).click()
     t.equal(await op.locator('h1').textContent(), 'Disable the user?')
     await op.getByRole('button', { name: 'Disable' }).click()
+    t.equal(await op.locator('h1').textContent(), 'Confirm it is you', 'disabling is re-confirmed')
+    t.ok(await showsPrompt(op), 'the re-confirmation prompt')
     t.match(await op.locator('main').textContent(), 'To disable the user newbie@example.com, enter your password.')
     await op.getByLabel('Password').fill(owner.password)
     await op.getByRole('button', { name: 'Confirm' }).click()

@@ -137,7 +137,6 @@ t.test('sign-in: parallel right passwords with a second step due do not count as
 t.test('password form: a burst of wrong current passwords, then the right one', async (t) => {
   const u = await createUser(ta, owner.accountId, 'pwburst@example.com', 'the right passphrase')
   const a = await signIn(ta, u.email, u.password)
-  a.autoConfirm = undefined
   const form = (current: string) => ({ current_password: current, new_password: 'a brand new passphrase', new_password_repeat: 'a brand new passphrase' })
   const burst = await Promise.all(times(BURST, (i) => a.post(`${P}/password`, form(`guess number ${i}`))))
   t.ok(burst.every((r) => r.statusCode === 422))
@@ -155,12 +154,12 @@ t.test('password form: a burst of wrong current passwords, then the right one', 
 t.test('re-confirmation with the password: a burst of wrong passwords, then the right one', async (t) => {
   const u = await createUser(ta, owner.accountId, 'confirmburst@example.com', 'the right passphrase')
   const a = await signIn(ta, u.email, u.password)
-  a.autoConfirm = undefined
-  // The phone form, posted with the proof the prompt asks for.
+  // The phone form is re-confirmed: the prompt, then its answers posted with the proof it asks for.
+  t.ok(Agent.isPrompt(await a.postPrompted(`${P}/phone`, { phone: '+79123457100' })))
   const save = (proof: string) => a.post(`${P}/phone`, { phone: '+79123457100', proof })
   const phoneNow = async () => (await db.selectFrom('users').select('phone').where('id', '=', u.userId).executeTakeFirstOrThrow()).phone
   const burst = await Promise.all(times(BURST, (i) => save(`guess number ${i}`)))
-  t.ok(burst.every((r) => r.statusCode === 422))
+  t.ok(burst.every((r) => r.statusCode === 422 && Agent.isPrompt(r)), 'each answered with the prompt again')
   t.equal(await auditCount(u.userId, 'confirm.failed'), PASSWORD_TRIES, 'five checked, the rest refused unchecked')
   t.equal(burst.filter((r) => r.body.includes('Too many wrong tries.')).length, BURST - PASSWORD_TRIES)
   const second = await Promise.all([...times(8, (i) => save(`guess again ${i}`)), save(u.password)])
@@ -218,9 +217,10 @@ t.test('one-time passwords on re-confirmation: a burst of wrong codes, then the 
   t.equal((await a.post(`${base}login/two-factor`, { code: u.code() })).statusCode, 303)
   clock.advance(30)
   await a.get(P)
+  t.match((await a.postPrompted(`${P}/phone`, { phone: '+79123457101' })).body, '>One-time password</label>', 'the prompt asks for a One-time password')
   const save = (proof: string) => a.post(`${P}/phone`, { phone: '+79123457101', proof })
   const burst = await Promise.all(times(BURST, () => save(u.wrong())))
-  t.ok(burst.every((r) => r.statusCode === 422))
+  t.ok(burst.every((r) => r.statusCode === 422 && Agent.isPrompt(r)), 'each answered with the prompt again')
   t.equal(await auditCount(u.userId, 'totp.failed'), STREAK_LIMIT, 'five codes checked')
   const right = await save(u.code())
   t.equal(right.statusCode, 422, 'the right code is refused while locked')
@@ -232,29 +232,29 @@ async function phoneUser (email: string, phone: string) {
   const u = await createUser(ta, owner.accountId, email)
   await db.updateTable('users').set({ phone }).where('id', '=', u.userId).execute()
   const a = await signIn(ta, u.email, u.password)
-  // Confirm phone changes once, before the bursts (saving the same number changes nothing).
-  if ((await a.post(`${P}/phone`, { phone, proof: u.password })).statusCode !== 303) throw new Error('not confirmed')
-  a.autoConfirm = undefined
+  // Confirm phone changes once, before the bursts (saving the same number changes nothing);
+  // the bursts come within CONFIRM_SECONDS of it.
+  if ((await a.postConfirmed(`${P}/phone`, { phone }, u.password)).statusCode !== 303) throw new Error('not confirmed')
   return { ...u, a }
 }
 
 t.test('SMS code: parallel wrong codes never get more than five comparisons', async (t) => {
   const u = await phoneUser('smsburst@example.com', '+79123457001')
-  t.equal((await u.a.post(`${P}/phone/verification`, {})).statusCode, 303)
+  t.equal((await u.a.postStillConfirmed(`${P}/phone/verification`, {})).statusCode, 303)
   const code = await gateway.codeFor('+79123457001')
   const wrong = code === '000000' ? '000001' : '000000'
-  const burst = await Promise.all(times(BURST, () => u.a.post(`${P}/phone/verification/check`, { code: wrong })))
+  const burst = await Promise.all(times(BURST, () => u.a.postStillConfirmed(`${P}/phone/verification/check`, { code: wrong })))
   t.ok(burst.every((r) => r.statusCode === 422))
   const row = await db.selectFrom('verification_codes').select('attempts').where('user_id', '=', u.userId).executeTakeFirstOrThrow()
   t.equal(row.attempts, MAX_ATTEMPTS, 'five tries counted, the code is burned')
   t.equal(burst.filter((r) => fieldError(r.body, 'code') === 'Wrong code. Check the SMS and try again.').length, MAX_ATTEMPTS - 1)
-  const right = await u.a.post(`${P}/phone/verification/check`, { code })
+  const right = await u.a.postStillConfirmed(`${P}/phone/verification/check`, { code })
   t.equal(fieldError(right.body, 'code'), 'Too many wrong codes. Ask for a new one.', 'the right code is refused')
   t.equal((await db.selectFrom('users').select('phone_verified').where('id', '=', u.userId).executeTakeFirstOrThrow()).phone_verified, false)
 
   // Straight to useCode, each try in its own transaction (no row lock of the user to queue them).
   clock.advance(61)
-  t.equal((await u.a.post(`${P}/phone/verification`, {})).statusCode, 303)
+  t.equal((await u.a.postStillConfirmed(`${P}/phone/verification`, {})).statusCode, 303)
   const fresh = await gateway.codeFor('+79123457001', 2)
   const other = fresh === '000000' ? '000001' : '000000'
   const results = await Promise.all(times(BURST, () => db.transaction().execute((trx) => useCode(app.deps, trx, u.userId, 'phone_verify', '+79123457001', other))))
@@ -268,14 +268,19 @@ t.test('SMS code: parallel resends never send more than the limits', async (t) =
   const u = await phoneUser('smsresend@example.com', '+79123457002')
   const sends = async () => (await db.selectFrom('code_sends').select('id').where('user_id', '=', u.userId).execute()).length
   for (let round = 1; round <= 7; round++) {
-    await Promise.all(times(10, () => u.a.post(`${P}/phone/verification`, {})))
+    if (round === 6) {
+      // 5 × 61 s after phoneUser's confirmation: CONFIRM_SECONDS are over, so confirm again (the same number, nothing changes).
+      t.equal((await u.a.postConfirmed(`${P}/phone`, { phone: '+79123457002' }, u.password)).statusCode, 303, 'confirmed again')
+    }
+    const answers = await Promise.all(times(10, () => u.a.postStillConfirmed(`${P}/phone/verification`, {})))
+    t.equal(answers.filter((r) => r.statusCode === 303).length, round <= 5 ? 1 : 0, `round ${round}: sent or refused, never prompted`)
     t.equal(await sends(), Math.min(round, 5), `round ${round}: one a minute, five an hour`)
     clock.advance(61)
   }
   // Per number: first codes from many users to one number, all at once.
   clock.advance(3600)
   const users = await Promise.all(times(8, (i) => phoneUser(`smsnumber${i}@example.com`, '+79123457003')))
-  await Promise.all(users.map((v) => v.a.post(`${P}/phone/verification`, {})))
+  await Promise.all(users.map((v) => v.a.postStillConfirmed(`${P}/phone/verification`, {})))
   const toNumber = await db.selectFrom('code_sends').select('id').where('destination', '=', '+79123457003').execute()
   t.equal(toNumber.length, 5, 'five an hour to one number')
 })

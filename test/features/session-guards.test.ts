@@ -50,7 +50,7 @@ t.test('disabling the user, a 2FA reset by the provider and a password change en
   const u = await twoFactorUser('pending-disable@example.com')
   const a = await pendingSignIn(u.email, u.password)
   const admin = await signIn(ta, owner.email, owner.password)
-  t.equal((await admin.post(`${base}client/users/${u.userId}/disable`, {})).statusCode, 303)
+  t.equal((await admin.postConfirmed(`${base}client/users/${u.userId}/disable`, {}, owner.password)).statusCode, 303)
   t.notOk(await stillPending(a), 'disable')
 
   const v = await twoFactorUser('pending-2fa-reset@example.com')
@@ -78,7 +78,7 @@ t.test('a permission change gives the user a new session id on the next request;
   const before = user.cookies.get('sid')!
   const admin = await signIn(ta, owner.email, owner.password)
   await admin.get(`${base}client/users/${u.userId}/permissions`)
-  t.equal((await admin.post(`${base}client/users/${u.userId}/permissions`, { action: 'enable', permission: 'users.view' })).statusCode, 303)
+  t.equal((await admin.postConfirmed(`${base}client/users/${u.userId}/permissions`, { action: 'enable', permission: 'users.view' }, owner.password)).statusCode, 303)
   const page = await user.get(`${base}client/users`)
   t.equal(page.statusCode, 200, 'still signed in, with the new permission')
   const after = user.cookies.get('sid')!
@@ -97,7 +97,7 @@ t.test('parallel requests right after a permission change: each is answered, and
   const old = user.cookies.get('sid')!
   const admin = await signIn(ta, owner.email, owner.password)
   await admin.get(`${base}client/users/${u.userId}/permissions`)
-  t.equal((await admin.post(`${base}client/users/${u.userId}/permissions`, { action: 'enable', permission: 'users.view' })).statusCode, 303)
+  t.equal((await admin.postConfirmed(`${base}client/users/${u.userId}/permissions`, { action: 'enable', permission: 'users.view' }, owner.password)).statusCode, 303)
   const answers = await Promise.all(Array.from({ length: 6 }, async () => await app.inject({ url: `${base}client/users`, headers: { cookie: `sid=${old}` } })))
   t.same(answers.map((r) => r.statusCode), [200, 200, 200, 200, 200, 200], 'all signed in, with the new permission')
   const ids = answers.map((r) => [r.headers['set-cookie'] ?? []].flat().map(String).find((c) => c.startsWith('sid='))).filter((c) => c !== undefined)

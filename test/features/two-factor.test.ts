@@ -23,12 +23,12 @@ function alignClock (c: TestApp['clock']): void {
   c.advance((STEP - (c.now().getTime() % STEP)) / 1000 + 31)
 }
 
-/** Enables 2FA for the agent's user by reading the key off the page; returns the key and the recovery codes. */
-async function enable (a: Agent): Promise<{ key: string, codes: string[] }> {
+/** Enables 2FA for the agent's user (re-confirmed with the password) by reading the key off the page; returns the key and the recovery codes. */
+async function enable (a: Agent, password: string): Promise<{ key: string, codes: string[] }> {
   const page = await a.get(S)
   const key = page.body.match(/<code id="totp-key">([^<]+)<\/code>/)![1]!.replace(/\s/g, '')
   alignClock(clock)
-  const res = await a.post(S, { code: codeAt(key, clock.now().getTime()) })
+  const res = await a.postConfirmed(S, { code: codeAt(key, clock.now().getTime()) }, password)
   if (res.statusCode !== 200) throw new Error(`enable answered ${res.statusCode}`)
   const codes = [...res.body.matchAll(/name="code" value="([A-Z2-7]{16})"/g)].map((m) => m[1]!)
   clock.advance(30) // the enabling code's step is used
@@ -38,7 +38,7 @@ async function enable (a: Agent): Promise<{ key: string, codes: string[] }> {
 async function twoFactorUser (email: string) {
   const u = await createUser(ta, owner.accountId, email, 'a long enough passphrase')
   const a = await signIn(ta, u.email, u.password)
-  const { key, codes } = await enable(a)
+  const { key, codes } = await enable(a, u.password)
   return { ...u, key, codes, a }
 }
 
@@ -67,17 +67,18 @@ t.test('enable: QR code rendered on the server, key and account name as text, th
   t.notMatch(page.body, '<script')
   const key = page.body.match(/<code id="totp-key">([^<]+)<\/code>/)![1]!.replace(/\s/g, '')
   t.match(key, /^[A-Z2-7]{32}$/, '20 random bytes')
-  for (const bad of ['', '12345', '1234567', 'abcdef']) {
-    const res = await a.post(S, { code: bad })
+  for (const [i, bad] of ['', '12345', '1234567', 'abcdef'].entries()) {
+    // Turning 2FA on is re-confirmed with the password before the code is checked: the first try is prompted.
+    const res = i === 0 ? await a.postConfirmed(S, { code: bad }, u.password) : await a.postStillConfirmed(S, { code: bad })
     t.equal(res.statusCode, 422, `"${bad}"`)
     t.equal(fieldError(res.body, 'code'), 'Enter the 6-digit One-time password from the app.')
   }
   alignClock(clock)
-  const wrong = await a.post(S, { code: codeAt(key, clock.now().getTime() + 2 * STEP) })
+  const wrong = await a.postStillConfirmed(S, { code: codeAt(key, clock.now().getTime() + 2 * STEP) })
   t.equal(wrong.statusCode, 422, 'a code from the next-but-one step')
   t.equal(fieldError(wrong.body, 'code'), 'Wrong code. Check the app and try again.')
   t.equal((await db.selectFrom('users').select('two_factor_enabled').where('id', '=', u.userId).executeTakeFirstOrThrow()).two_factor_enabled, false)
-  const res = await a.post(S, { code: codeAt(key, clock.now().getTime()) })
+  const res = await a.postStillConfirmed(S, { code: codeAt(key, clock.now().getTime()) })
   t.equal(res.statusCode, 200)
   t.equal(res.headers['cache-control'], 'no-store')
   const codes = [...res.body.matchAll(/name="code" value="([A-Z2-7]{16})"/g)].map((m) => m[1]!)
@@ -139,7 +140,7 @@ t.test('replay across the login step and a confirmation', async (t) => {
   const code = codeAt(u.key, clock.now().getTime())
   t.equal((await a.post(`${base}login/two-factor`, { code })).statusCode, 303)
   await a.get(`${base}client/profile`)
-  const prompt = await a.post(`${base}client/profile/phone`, { phone: '+79123450009' })
+  const prompt = await a.postPrompted(`${base}client/profile/phone`, { phone: '+79123450009' })
   t.ok(Agent.isPrompt(prompt), 'the phone change asks for a confirmation')
   const res = await a.confirm(prompt, code)
   t.equal(res.statusCode, 422)
@@ -215,7 +216,7 @@ t.test('recovery codes: single use at sign-in; regenerate replaces all of them',
   const c = await passwordStep(u.email)
   await c.post(`${base}login/two-factor`, { code: u.codes[1]! })
   await c.get(S)
-  const ask = await c.post(`${S}/recovery-codes`, {})
+  const ask = await c.postPrompted(`${S}/recovery-codes`, {})
   t.ok(Agent.isPrompt(ask), 'a confirmation is asked first')
   t.match(ask.body, 'To make new recovery codes, enter a One-time password')
   const unused = async () => (await db.selectFrom('recovery_codes').select('code_hash').where('user_id', '=', u.userId).where('used_at', 'is', null).execute()).length
@@ -240,7 +241,7 @@ t.test('re-confirmation is bound to its operation and its target, and expires', 
   const victim = await createUser(ta, owner.accountId, 'victim2@example.com')
   const other = await createUser(ta, owner.accountId, 'victim3@example.com')
   // The phone change: the prompt carries the number; a wrong password changes nothing.
-  const prompt = await a.post(`${base}client/profile/phone`, { phone: '+79123450001' })
+  const prompt = await a.postPrompted(`${base}client/profile/phone`, { phone: '+79123450001' })
   t.ok(Agent.isPrompt(prompt))
   t.match(prompt.body, 'To change your phone number, enter your password.')
   t.match(prompt.body, 'name="phone" value="+79123450001"', 'what the user typed is kept')
@@ -252,37 +253,39 @@ t.test('re-confirmation is bound to its operation and its target, and expires', 
   t.equal(done.headers.location, `${base}client/profile#phone`)
   t.equal((await db.selectFrom('users').select('phone').where('id', '=', u.userId).executeTakeFirstOrThrow()).phone, '+79123450001')
   // A confirmation for another operation does not count.
-  const refused = await a.post(`${base}client/users/${victim.userId}/delete`, {})
+  const refused = await a.postPrompted(`${base}client/users/${victim.userId}/delete`, {})
   t.ok(Agent.isPrompt(refused), 'a confirmation for another operation does not count')
   t.match(refused.body, 'To delete the user victim2@example.com, enter your password.', 'the prompt names the operation and its target')
   t.ok(await db.selectFrom('users').select('id').where('id', '=', victim.userId).executeTakeFirst(), 'nothing changed')
   // Confirmed for disabling user A: disabling user B asks again.
-  const disableA = await a.confirm(await a.post(`${base}client/users/${victim.userId}/disable`, {}), u.password)
+  const disableA = await a.postConfirmed(`${base}client/users/${victim.userId}/disable`, {}, u.password)
   t.equal(disableA.statusCode, 303)
   t.equal((await db.selectFrom('users').select('status').where('id', '=', victim.userId).executeTakeFirstOrThrow()).status, 'disabled')
-  const disableB = await a.post(`${base}client/users/${other.userId}/disable`, {})
+  const disableB = await a.postPrompted(`${base}client/users/${other.userId}/disable`, {})
   t.ok(Agent.isPrompt(disableB), 'a confirmation for one target is not one for another')
   t.equal((await db.selectFrom('users').select('status').where('id', '=', other.userId).executeTakeFirstOrThrow()).status, 'active')
   // A forged prompt answer for target B posted to target B's URL with A's confirmation only: still refused without the proof.
-  const forged = await a.post(`${base}client/users/${other.userId}/disable`, { op: 'users.disable', target: victim.userId })
+  const forged = await a.postPrompted(`${base}client/users/${other.userId}/disable`, { op: 'users.disable', target: victim.userId })
   t.ok(Agent.isPrompt(forged))
   // Another account's user: a 404 at once, no prompt.
   const stranger = await createOwner(ta, 'stranger-owner@example.com')
-  const foreign = await a.post(`${base}client/users/${stranger.userId}/disable`, {})
+  const foreign = await a.postRefused(`${base}client/users/${stranger.userId}/disable`, {})
   t.equal(foreign.statusCode, 404)
   t.notOk(Agent.isPrompt(foreign), 'no password prompt for another account\'s user')
-  // Expiry.
-  clock.advance(5 * 60 + 1)
+  // Expiry: the phone change stays confirmed until five minutes are over, then asks again.
+  clock.advance(5 * 60 - 1)
   await a.get(`${base}client/profile`)
-  const expired = await a.post(`${base}client/profile/phone`, { phone: '+79123450002' })
+  t.equal((await a.postStillConfirmed(`${base}client/profile/phone`, { phone: '+79123450001' })).statusCode, 303, 'the same operation within five minutes: no prompt')
+  clock.advance(2)
+  await a.get(`${base}client/profile`)
+  const expired = await a.postPrompted(`${base}client/profile/phone`, { phone: '+79123450002' })
   t.ok(Agent.isPrompt(expired), 'expired after five minutes')
   t.equal((await db.selectFrom('users').select('phone').where('id', '=', u.userId).executeTakeFirstOrThrow()).phone, '+79123450001')
 })
 
 t.test('with 2FA, confirmations and the password change ask for a One-time password', async (t) => {
   const u = await twoFactorUser('otp-confirm@example.com')
-  u.a.autoConfirm = undefined
-  const prompt = await u.a.post(`${base}client/profile/phone`, { phone: '+79123450010' })
+  const prompt = await u.a.postPrompted(`${base}client/profile/phone`, { phone: '+79123450010' })
   t.match(prompt.body, '>One-time password</label>')
   t.equal((await u.a.confirm(prompt, u.password)).statusCode, 422, 'the password is not enough')
   const profile = await u.a.get(`${base}client/profile`)

@@ -26,13 +26,15 @@ t.test('a Users: manage user cannot edit, enable, disable, delete or change a us
   const a = await signIn(ta, manager.email, manager.password)
   for (const victim of [full, payer]) {
     const before = await row(victim.userId)
+    // postRefused fails the test if a re-confirmation prompt comes before the refusal.
     const attempts = [
       await a.get(`${U}/${victim.userId}/edit`),
-      await a.post(`${U}/${victim.userId}`, { email: 'attacker-controlled@example.com', full_name: 'Taken Over', phone: '' }),
-      await a.post(`${U}/${victim.userId}/disable`, {}),
-      await a.post(`${U}/${victim.userId}/enable`, {}),
-      await a.post(`${U}/${victim.userId}/delete`, {}),
-      await a.post(`${U}/${victim.userId}/permissions`, { action: 'disable', permission: 'finance.pay' })
+      await a.postRefused(`${U}/${victim.userId}`, { email: 'attacker-controlled@example.com', full_name: 'Taken Over', phone: '' }),
+      await a.postRefused(`${U}/${victim.userId}/disable`, {}),
+      await a.postRefused(`${U}/${victim.userId}/enable`, {}),
+      await a.postRefused(`${U}/${victim.userId}/delete`, {}),
+      await a.postRefused(`${U}/${victim.userId}/permissions`, { action: 'disable', permission: 'finance.pay' }),
+      await a.postRefused(`${U}/${victim.userId}/full-access`, { on: '0' })
     ]
     for (const res of attempts) {
       t.equal(res.statusCode, 403, `${victim.email}: refused`)
@@ -44,11 +46,11 @@ t.test('a Users: manage user cannot edit, enable, disable, delete or change a us
   // Someone holding no more than the manager is still manageable.
   const peer = await createUser(ta, owner.accountId, 'peer@example.com')
   await grant(peer.userId, 'users.view')
-  t.equal((await a.post(`${U}/${peer.userId}/disable`, {})).statusCode, 303)
+  t.equal((await a.postConfirmed(`${U}/${peer.userId}/disable`, {}, manager.password)).statusCode, 303)
 })
 
-async function requestEmailChange (a: Agent, userId: string, to: string): Promise<string> {
-  t.equal((await a.post(`${U}/${userId}`, { email: to, full_name: 'Changing User', phone: '' })).statusCode, 303)
+async function requestEmailChange (a: Agent, password: string, userId: string, to: string): Promise<string> {
+  t.equal((await a.postConfirmed(`${U}/${userId}`, { email: to, full_name: 'Changing User', phone: '' }, password)).statusCode, 303)
   const mail = await smtp.waitFor(to)
   return linkIn(mail, /http:\/\/panel\.test\/email\/confirm\/[A-Za-z0-9_-]+/).replace('http://panel.test', '')
 }
@@ -66,7 +68,7 @@ t.test('an email change link does not apply after the asker lost Users: manage, 
   for (const [name, meanwhile, message] of cases) {
     if (name === 'second') await grant(manager.userId, 'users.manage')
     const target = await createUser(ta, owner.accountId, `${name}-target@example.com`)
-    const link = await requestEmailChange(a, target.userId, `${name}-new@example.com`)
+    const link = await requestEmailChange(a, manager.password, target.userId, `${name}-new@example.com`)
     await meanwhile(target.userId)
     const visitor = new Agent(app)
     await visitor.get(link)
@@ -79,9 +81,9 @@ t.test("another account's address on add and edit: answered as success, the hold
   const elsewhere = await createOwner(ta, 'holder@example.org', 'holder owner passphrase', 'Hilda Holder')
   const a = await signIn(ta, owner.email, owner.password)
   await a.get(`${U}/new`)
-  const fresh = await a.post(U, { email: 'brand-new@example.com', full_name: 'Brand New', phone: '', password: '', access: 'chosen' })
+  const fresh = await a.postConfirmed(U, { email: 'brand-new@example.com', full_name: 'Brand New', phone: '', password: '', access: 'chosen' }, owner.password)
   await a.get(`${U}/new`)
-  const taken = await a.post(U, { email: 'Holder@Example.org', full_name: 'Not Hilda', phone: '', password: '', access: 'chosen' })
+  const taken = await a.postStillConfirmed(U, { email: 'Holder@Example.org', full_name: 'Not Hilda', phone: '', password: '', access: 'chosen' })
   t.equal(taken.statusCode, fresh.statusCode, 'the same status as a real invitation')
   t.equal(taken.headers.location, fresh.headers.location, 'the same redirect')
   const flash = async () => (await a.get(U)).body.match(/class="flash[^"]*"[^>]*>([^<]*)</)?.[1]
@@ -94,7 +96,7 @@ t.test("another account's address on add and edit: answered as success, the hold
   // Edit: the change is "pending" as any other, the holder is told, no link exists anywhere.
   const u = await createUser(ta, owner.accountId, 'editable@example.com')
   const before = smtp.messages.length
-  const res = await a.post(`${U}/${u.userId}`, { email: 'holder@example.org', full_name: 'Eddie', phone: '' })
+  const res = await a.postConfirmed(`${U}/${u.userId}`, { email: 'holder@example.org', full_name: 'Eddie', phone: '' }, owner.password)
   t.equal(res.statusCode, 303)
   t.match(await flash(), 'takes effect when it is confirmed')
   await smtp.waitFor('holder@example.org', 2)
@@ -103,7 +105,7 @@ t.test("another account's address on add and edit: answered as success, the hold
   t.notOk(sent.some((m) => /email\/confirm\//.test(m.text ?? '')), 'no confirmation link was mailed')
   t.equal((await row(u.userId)).email, 'editable@example.com')
   // The same account's own address is refused plainly: the list shows it anyway.
-  const own = await a.post(`${U}/${u.userId}`, { email: owner.email, full_name: 'Eddie', phone: '' })
+  const own = await a.postStillConfirmed(`${U}/${u.userId}`, { email: owner.email, full_name: 'Eddie', phone: '' })
   t.equal(own.statusCode, 422)
   const audit = await db.selectFrom('audit_log').select(['account_id', 'action']).where('action', '=', 'user.address_use_refused').execute()
   t.same(audit.map((r) => r.account_id), [elsewhere.accountId, elsewhere.accountId], "audited in the holder's account only")

@@ -54,12 +54,27 @@ export async function createOwner (ta: TestApp, email = 'owner@example.com', pas
   return { accountId: r.accountId, userId: r.userId, email, password }
 }
 
-/** A browser over app.inject: keeps cookies and reads the CSRF token off the last page. */
+type Answer = Awaited<ReturnType<FastifyInstance['inject']>>
+type Form = Record<string, string | string[] | null>
+
+/**
+ * A browser over app.inject: keeps cookies and reads the CSRF token off the last page.
+ *
+ * Re-confirmation (src/features/two-factor/confirm.ts) is never answered
+ * behind a test's back. A POST to a route that re-confirms (app.routeTable
+ * names its operation) goes through one of the methods below, which say what
+ * the test expects and throw, failing the test, when it does not happen:
+ * - postConfirmed: the prompt comes, is answered with the proof, and the
+ *   answer is the operation's (a route that lost its prompt fails here);
+ * - postPrompted: the prompt comes and is returned unanswered (then confirm());
+ * - postStillConfirmed: no prompt, because a confirmation of the same
+ *   operation and target is live (CONFIRM_SECONDS from the proof);
+ * - postRefused: no prompt, because the request is refused first (a 4xx).
+ * post() itself refuses such a route unless the form carries the proof.
+ */
 export class Agent {
   readonly cookies = new Map<string, string>()
   lastCsrf: string | undefined
-  /** When set, a re-confirmation prompt is answered with this proof (once per request). */
-  autoConfirm: (() => string) | undefined
 
   constructor (private readonly app: FastifyInstance, private readonly headers: Record<string, string> = {}) {}
 
@@ -81,7 +96,7 @@ export class Agent {
     }
   }
 
-  async get (url: string): Promise<Awaited<ReturnType<FastifyInstance['inject']>>> {
+  async get (url: string): Promise<Answer> {
     const res = await this.app.inject({ method: 'GET', url, headers: { ...this.headers, cookie: this.cookieHeader } })
     this.keep(res)
     const m = res.body.match(/name="_csrf" value="([^"]+)"/)
@@ -94,7 +109,7 @@ export class Agent {
    * proof, re-posting the form it carries (and the secrets of the original
    * form, typed again as a person would). The answer is the operation's.
    */
-  async confirm (res: { body: string }, proof: string, secrets: Record<string, string> = {}): Promise<Awaited<ReturnType<FastifyInstance['inject']>>> {
+  async confirm (res: { body: string }, proof: string, secrets: Record<string, string> = {}): Promise<Answer> {
     const form = res.body.match(/<form method="post" action="([^"]*)" data-reconfirm[^>]*>([\s\S]*?)<\/form>/)
     if (form === null) throw new Error('no re-confirmation prompt in this page')
     const unescape = (v: string): string => v.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
@@ -107,7 +122,7 @@ export class Agent {
     for (const [, name = ''] of form[2]!.matchAll(/<input id="f-[^"]+" name="([^"]+)"/g)) {
       if (name !== 'proof' && secrets[name] !== undefined) fields[name] = secrets[name]
     }
-    return await this.post(unescape(form[1]!), { ...fields, proof })
+    return await this.send(unescape(form[1]!), { ...fields, proof })
   }
 
   /** True when the answer is a re-confirmation prompt. */
@@ -115,10 +130,35 @@ export class Agent {
     return /data-reconfirm/.test(res.body)
   }
 
-  /** Posts a form; the CSRF token of the last page is added unless _csrf is given (null: none). */
-  async post (url: string, form: Record<string, string | string[] | null>): Promise<Awaited<ReturnType<FastifyInstance['inject']>>> {
+  /** The operation the app re-confirms on a POST to this path, from app.routeTable; undefined when none. */
+  reconfirmedOperation (url: string): string | undefined {
+    const path = url.split(/[?#]/)[0]!.replace(/(.)\/+$/, '$1')
+    for (const route of this.app.routeTable) {
+      if (route.method !== 'POST' || route.operation === undefined) continue
+      const pattern = route.url.split('/').map((s) => s.startsWith(':') ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('/')
+      if (new RegExp(`^${pattern}$`).test(path)) return route.operation
+    }
+    return undefined
+  }
+
+  /**
+   * Posts a form; the CSRF token of the last page is added unless _csrf is
+   * given (null: none). A route that re-confirms is refused here unless the
+   * form carries the proof itself: use postConfirmed, postPrompted,
+   * postStillConfirmed or postRefused, which say whether a prompt comes.
+   */
+  async post (url: string, form: Form): Promise<Answer> {
+    const op = this.reconfirmedOperation(url)
+    if (op !== undefined && form.proof === undefined) {
+      throw new Error(`POST ${url} is re-confirmed (${op}): use postConfirmed, postPrompted, postStillConfirmed or postRefused, so that the test says whether the prompt comes`)
+    }
+    return await this.send(url, form)
+  }
+
+  /** The POST itself, for the methods that check what comes back. */
+  private async send (url: string, form: Form): Promise<Answer> {
     const params = new URLSearchParams()
-    const fields: Record<string, string | string[] | null> = { _csrf: this.lastCsrf ?? null, ...form }
+    const fields: Form = { _csrf: this.lastCsrf ?? null, ...form }
     for (const [k, v] of Object.entries(fields)) {
       if (v === null) continue
       for (const one of Array.isArray(v) ? v : [v]) params.append(k, one)
@@ -132,10 +172,68 @@ export class Agent {
     this.keep(res)
     const m = res.body.match(/name="_csrf" value="([^"]+)"/)
     if (m !== null) this.lastCsrf = m[1]
-    const proof = this.autoConfirm
-    if (proof !== undefined && Agent.isPrompt(res) && form.proof === undefined) {
-      const secrets = Object.fromEntries(Object.entries(form).filter((e): e is [string, string] => typeof e[1] === 'string'))
-      return await this.confirm(res, proof(), secrets)
+    return res
+  }
+
+  private reconfirmed (url: string, helper: string): string {
+    const op = this.reconfirmedOperation(url)
+    if (op === undefined) throw new Error(`${helper}: POST ${url} is not a re-confirmed route (app.routeTable)`)
+    return op
+  }
+
+  /**
+   * Posts a form to a re-confirmed route and expects the prompt (200, the
+   * re-confirmation form); throws when it does not come. Returns the prompt,
+   * unanswered: answer it with confirm().
+   */
+  async postPrompted (url: string, form: Form): Promise<Answer> {
+    const op = this.reconfirmed(url, 'postPrompted')
+    const res = await this.send(url, form)
+    if (res.statusCode !== 200 || !Agent.isPrompt(res)) {
+      throw new Error(`POST ${url} (${op}): expected the re-confirmation prompt (200), got ${res.statusCode}${Agent.isPrompt(res) ? ' with the prompt' : ' and no prompt'}`)
+    }
+    return res
+  }
+
+  /**
+   * Posts a form to a re-confirmed route, expects the prompt (throws when it
+   * does not come), answers it with the proof (the password, or a One-time
+   * password with 2FA) and the secrets typed in the form again, and returns
+   * the operation's answer; throws when the proof is refused.
+   */
+  async postConfirmed (url: string, form: Form, proof: string): Promise<Answer> {
+    const prompt = await this.postPrompted(url, form)
+    const secrets = Object.fromEntries(Object.entries(form).filter((e): e is [string, string] => typeof e[1] === 'string'))
+    const res = await this.confirm(prompt, proof, secrets)
+    if (Agent.isPrompt(res)) {
+      const why = res.body.match(/<p class="error" id="e-proof">([^<]*)<\/p>/)?.[1] ?? 'no message'
+      throw new Error(`POST ${url}: the proof was refused (${res.statusCode}: ${why})`)
+    }
+    return res
+  }
+
+  /**
+   * Posts a form to a re-confirmed route while a confirmation of the same
+   * operation and target is live (CONFIRM_SECONDS since the proof, in this
+   * session): expects no prompt, throws when one comes.
+   */
+  async postStillConfirmed (url: string, form: Form): Promise<Answer> {
+    const op = this.reconfirmed(url, 'postStillConfirmed')
+    const res = await this.send(url, form)
+    if (Agent.isPrompt(res)) throw new Error(`POST ${url} (${op}): expected no prompt (a live confirmation), got the prompt (${res.statusCode})`)
+    return res
+  }
+
+  /**
+   * Posts a form to a re-confirmed route that refuses it before any prompt
+   * (no access to the route or to its target): expects a 4xx and no prompt;
+   * throws otherwise.
+   */
+  async postRefused (url: string, form: Form): Promise<Answer> {
+    const op = this.reconfirmed(url, 'postRefused')
+    const res = await this.send(url, form)
+    if (Agent.isPrompt(res) || res.statusCode < 400) {
+      throw new Error(`POST ${url} (${op}): expected a refusal before any prompt, got ${res.statusCode}${Agent.isPrompt(res) ? ' with the prompt' : ''}`)
     }
     return res
   }
@@ -169,7 +267,6 @@ export async function signIn (ta: TestApp, email: string, password: string, head
   const res = await a.logIn(ta.base, email, password)
   if (res.statusCode !== 303) throw new Error(`login failed for ${email}: ${res.statusCode}`)
   await a.get(`${ta.base}client/profile`)
-  a.autoConfirm = () => password
   return a
 }
 

@@ -1,7 +1,7 @@
 // Debian's Chromium driven by playwright-core, JavaScript off.
 import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { chromium, type Browser, type BrowserContext } from 'playwright-core'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
@@ -34,4 +34,9 @@ export async function serveToBrowser (t: { teardown: (fn: () => unknown) => void
   const browser = await launch()
   t.teardown(() => browser.close())
   return { origin, browser, shots }
+}
+
+/** True when the page shown is the re-confirmation prompt (views/settings/confirm.eta): the form marked data-reconfirm. */
+export async function showsPrompt (page: Page): Promise<boolean> {
+  return await page.locator('form[data-reconfirm]').count() === 1
 }

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto'
+import { Signer } from '@fastify/cookie'
 import t from 'tap'
 import { Agent, createOwner, flashOf, startTestApp } from '../../helpers/app.ts'
 
@@ -5,6 +7,21 @@ const ta = await startTestApp(t)
 const { app, base } = ta
 const owner = await createOwner(ta)
 const db = app.deps.db
+
+/**
+ * The sessions row of a session cookie, looked up as the store does
+ * (src/plugins/session.ts): the cookie is the id signed with SESSION_SECRET
+ * (src/lib/cookie-signer.ts), URL-encoded; the table's key is SHA-256 of the id.
+ */
+function sessionIdOf (cookie: string): string {
+  const unsigned = new Signer(ta.config.sessionSecret, 'sha256').unsign(decodeURIComponent(cookie))
+  if (!unsigned.valid || unsigned.value === null) throw new Error(`not a session cookie signed by this app: ${cookie}`)
+  return unsigned.value
+}
+async function sessionRows (cookie: string) {
+  const key = createHash('sha256').update(sessionIdOf(cookie)).digest('hex')
+  return await db.selectFrom('sessions').select('user_id').where('id', '=', key).execute()
+}
 
 t.test('signing in lands on the profile with a new session id', async (t) => {
   const a = new Agent(app)
@@ -33,10 +50,14 @@ t.test('signing in lands on the profile with a new session id', async (t) => {
   t.match(profile.body, 'owner@example.com')
   t.equal(profile.headers['cache-control'], 'no-store')
 
-  // A session id rotated away is dead: it gets no profile.
+  t.same(await sessionRows(before!), [{ user_id: owner.userId }], 'the session is stored under the hash of its id, as the owner\'s')
+
+  // A session id rotated away is dead: it gets no profile, and its row is gone.
   await a.get(`${base}client/profile`)
-  await a.post(`${base}client/profile/password`, { current_password: owner.password, new_password: 'a renewed passphrase here', new_password_repeat: 'a renewed passphrase here' })
+  t.equal((await a.post(`${base}client/profile/password`, { current_password: owner.password, new_password: 'a renewed passphrase here', new_password_repeat: 'a renewed passphrase here' })).statusCode, 303)
   t.not(a.cookies.get('sid'), before, 'a password change renews the session id')
+  t.equal((await sessionRows(before!)).length, 0, 'the old id\'s row is gone')
+  t.equal((await sessionRows(a.cookies.get('sid')!)).length, 1, 'the new id has its row')
   const old = new Agent(app)
   old.cookies.set('sid', before!)
   const res2 = await old.get(`${base}client/profile`)
@@ -94,6 +115,8 @@ t.test('logout destroys the session server-side', async (t) => {
   await a.logIn(base, owner.email, owner.password)
   await a.get(`${base}client/profile`)
   const cookie = a.cookies.get('sid')!
+  t.equal((await sessionRows(cookie)).length, 1, 'the session row, found by the hash of the signed-in id')
+  t.equal((await db.selectFrom('sessions').select('id').where('id', 'in', [sessionIdOf(cookie), cookie]).execute()).length, 0, 'neither the id nor the cookie is stored in clear')
   const out = await a.post(`${base}logout`, {})
   t.equal(out.statusCode, 303)
   t.equal(out.headers.location, `${base}login`)
@@ -101,8 +124,7 @@ t.test('logout destroys the session server-side', async (t) => {
   replay.cookies.set('sid', cookie)
   const res = await replay.get(`${base}client/profile`)
   t.equal(res.statusCode, 303, 'the old cookie is signed out')
-  const rows = await db.selectFrom('sessions').select('id').where('id', '=', cookie).execute()
-  t.equal(rows.length, 0)
+  t.equal((await sessionRows(cookie)).length, 0, 'the row is deleted, not only the cookie cleared')
 })
 
 t.test('pages behind the login send anonymous users to it, keeping where they were going', async (t) => {
