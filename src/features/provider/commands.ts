@@ -2,13 +2,14 @@
 // operation and from its typed result to JSON or a message that names the
 // flag at fault. A user is named by --email (as always) or --id.
 import type { Command, CommandDeps, CommandOutcome, CommandValues } from '../../lib/commands.ts'
+import { PASSWORD_MAX, PASSWORD_MIN } from '../../lib/passwords.ts'
 import { createAccount } from './accounts.ts'
 import type { Failure, PasswordRule, Reason } from './results.ts'
 import { deleteUser, findUsersByEmail, permissionsOf, removePhone, resetTwoFactor, updateUser } from './users.ts'
 
 const passwordRuleText: Record<PasswordRule, string> = {
-  too_short: 'use at least 12 characters',
-  too_long: 'use at most 128 characters',
+  too_short: `use at least ${PASSWORD_MIN} characters`,
+  too_long: `use at most ${PASSWORD_MAX} characters`,
   common: 'this password is too common',
   same_as_email: 'the password must not be the email'
 }
