@@ -10,7 +10,7 @@ import path from 'node:path'
 import Fastify from 'fastify'
 import { buildApp, redactUrl } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
-import { createAccount } from '../src/features/accounts/service.ts'
+import { createAccount } from '../src/features/provider/index.ts'
 import { profileViewModel } from '../src/features/profile/view.ts'
 import { translator } from '../src/lib/i18n.ts'
 import { hashPassword } from '../src/lib/passwords.ts'
@@ -34,8 +34,8 @@ const db = app.deps.db
 // Seed: one account with its owner and 49 more users with a few permissions each.
 const stamp = Date.now()
 const email = BENCH_EMAIL.replace('@', `+${stamp}@`)
-const created = await createAccount(db, { email, name: 'Bench Owner', password: BENCH_PASSWORD }, new Date())
-if (!created.ok) throw new Error(created.error)
+const created = await createAccount(app.deps, { email, name: 'Bench Owner', password: BENCH_PASSWORD })
+if (!created.ok) throw new Error(`createAccount: ${created.reason}`)
 const hash = await hashPassword(BENCH_PASSWORD)
 const users = await db.insertInto('users').values(Array.from({ length: 49 }, (_, i) => ({
   account_id: created.accountId, email: `bench-${stamp}-${i}@example.com`, full_name: `Bench User ${i}`, password_hash: hash

@@ -1,88 +1,53 @@
 // The provider CLI: npm run cli -- <command> [--option value ...]
-// Prints JSON on success; errors go to stderr with a non-zero exit
-// (2: bad arguments, 1: the operation failed).
+// Features declare the commands (src/lib/commands.ts); this file parses
+// argv against them, opens the database and prints. JSON on stdout on
+// success; errors go to stderr with a non-zero exit (2: bad arguments,
+// 1: the operation failed).
 import { parseArgs } from 'node:util'
-import { type Config, ConfigError, loadConfig } from './config.ts'
+import { ConfigError, loadConfig } from './config.ts'
 import { openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
-import { createAccount } from './features/accounts/service.ts'
-import { findUserByEmail } from './features/auth/queries.ts'
-import { issueInviteLink } from './features/auth/service.ts'
-import { removePhoneByProvider } from './features/phone/service.ts'
-import { providerDelete, type ProviderResult, providerSetEmail, providerSetName, providerSetStatus } from './features/users/provider.ts'
-import { effectivePermissions } from './features/users/service.ts'
-import { resetTwoFactorByProvider } from './features/two-factor/service.ts'
+import { features } from './features/index.ts'
 import { systemClock } from './lib/clock.ts'
+import type { Command, CommandValues } from './lib/commands.ts'
+
+const commands: readonly Command[] = features.flatMap((f) => f.commands ?? [])
 
 class UsageError extends Error {}
 
-const commands: Record<string, { usage: string, options: Record<string, { type: 'string' }>, required: string[] }> = {
-  'account:create': {
-    usage: 'account:create --email EMAIL --name "FULL NAME" [--password PASSWORD]',
-    options: { email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' } },
-    required: ['email', 'name']
-  },
-  'user:remove-phone': {
-    usage: 'user:remove-phone --email EMAIL',
-    options: { email: { type: 'string' } },
-    required: ['email']
-  },
-  'user:set-email': { usage: 'user:set-email --email EMAIL --to NEW_EMAIL', options: { email: { type: 'string' }, to: { type: 'string' } }, required: ['email', 'to'] },
-  'user:set-name': { usage: 'user:set-name --email EMAIL --name "FULL NAME"', options: { email: { type: 'string' }, name: { type: 'string' } }, required: ['email', 'name'] },
-  'user:disable': { usage: 'user:disable --email EMAIL', options: { email: { type: 'string' } }, required: ['email'] },
-  'user:enable': { usage: 'user:enable --email EMAIL', options: { email: { type: 'string' } }, required: ['email'] },
-  'user:delete': { usage: 'user:delete --email EMAIL', options: { email: { type: 'string' } }, required: ['email'] },
-  'user:permissions': { usage: 'user:permissions --email EMAIL', options: { email: { type: 'string' } }, required: ['email'] },
-  'user:reset-2fa': { usage: 'user:reset-2fa --email EMAIL', options: { email: { type: 'string' } }, required: ['email'] }
-}
-
-type Db = Awaited<ReturnType<typeof openDatabase>>['db']
-type Outcome = { ok: true, out: Record<string, unknown> } | { ok: false, error: string }
-
-async function run (command: string, values: Record<string, string | undefined>, db: Db, config: Config): Promise<Outcome> {
-  const deps = { db, clock: systemClock, config }
-  if (command === 'account:create') {
-    const result = await createAccount(db, { email: values.email!, name: values.name!, password: values.password }, systemClock.now())
-    if (!result.ok) return result
-    const out: Record<string, unknown> = { accountId: result.accountId, userId: result.userId }
-    if (values.password === undefined) out.inviteUrl = await issueInviteLink(deps, result.userId)
-    return { ok: true, out }
-  }
-  const email = values.email!
-  const asOutcome = (r: ProviderResult, out: Record<string, unknown> = {}): Outcome => r.ok ? { ok: true, out: { userId: r.userId, ...out } } : r
-  switch (command) {
-    case 'user:set-email': return asOutcome(await providerSetEmail(deps, email, values.to!), { email: values.to!.trim().toLowerCase() })
-    case 'user:set-name': return asOutcome(await providerSetName(deps, email, values.name!))
-    case 'user:disable': return asOutcome(await providerSetStatus(deps, email, 'disabled'), { status: 'disabled' })
-    case 'user:enable': return asOutcome(await providerSetStatus(deps, email, 'active'), { status: 'active' })
-    case 'user:delete': return asOutcome(await providerDelete(deps, email), { deleted: true })
-    case 'user:reset-2fa': return asOutcome(await resetTwoFactorByProvider(deps, email), { twoFactor: false })
-  }
-  const user = await findUserByEmail(db, email)
-  if (user === undefined) return { ok: false, error: `--email: no user has the email ${email}` }
-  if (command === 'user:permissions') return { ok: true, out: { userId: user.id, ...await effectivePermissions(deps, user.id) } }
-  await removePhoneByProvider(deps, user.id)
-  return { ok: true, out: { userId: user.id, phone: null } }
-}
-
 function usage (): string {
-  return 'Usage: npm run cli -- <command> [options]\nCommands:\n' + Object.values(commands).map((c) => `  ${c.usage}`).join('\n')
+  return 'Usage: npm run cli -- <command> [options]\nCommands:\n' + commands.map((c) => `  ${c.name} ${c.usage}`).join('\n')
 }
 
-function parse (argv: string[]): { command: string, values: Record<string, string | undefined> } {
-  const [command, ...rest] = argv
-  if (command === undefined || command === '--help' || command === 'help') throw new UsageError(usage())
-  const spec = commands[command]
-  if (spec === undefined) throw new UsageError(`Unknown command "${command}".\n${usage()}`)
-  let values: Record<string, string | undefined>
+/** The rules parseArgs does not know: required options, and exactly one of a group. */
+function missing (command: Command, values: CommandValues): string | undefined {
+  for (const name of command.required ?? []) {
+    if (values[name] === undefined || values[name] === '') return `--${name} is required.`
+  }
+  for (const group of command.exactlyOne ?? []) {
+    const given = group.filter((name) => values[name] !== undefined)
+    if (given.length === 0) return `${group.map((n) => `--${n}`).join(' or ')} is required.`
+    if (given.length > 1) return `${given.map((n) => `--${n}`).join(' and ')} cannot be used together: give one.`
+    if (values[given[0]!] === '') return `--${given[0]!} is required.`
+  }
+  return undefined
+}
+
+function parse (argv: string[]): { command: Command, values: CommandValues } {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === 'help') throw new UsageError(usage())
+  const command = commands.find((c) => c.name === name)
+  if (command === undefined) throw new UsageError(`Unknown command "${name}".\n${usage()}`)
+  const commandUsage = `Usage: npm run cli -- ${command.name} ${command.usage}`
+  let values: CommandValues
   try {
-    values = parseArgs({ args: rest, options: spec.options, strict: true, allowPositionals: false }).values
+    const options = Object.fromEntries(command.options.map((o) => [o, { type: 'string' as const }]))
+    values = parseArgs({ args: rest, options, strict: true, allowPositionals: false }).values
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}\nUsage: npm run cli -- ${spec.usage}`)
+    throw new UsageError(`${(err as Error).message}\n${commandUsage}`)
   }
-  for (const name of spec.required) {
-    if (values[name] === undefined || values[name] === '') throw new UsageError(`--${name} is required.\nUsage: npm run cli -- ${spec.usage}`)
-  }
+  const problem = missing(command, values)
+  if (problem !== undefined) throw new UsageError(`${problem}\n${commandUsage}`)
   return { command, values }
 }
 
@@ -98,7 +63,7 @@ async function main (argv: string[]): Promise<number> {
   const database = await openDatabase(config, { reuseRunning: true })
   try {
     await migrateToLatest(database.db)
-    const result = await run(parsed.command, parsed.values, database.db, config)
+    const result = await parsed.command.run({ db: database.db, clock: systemClock, config }, parsed.values)
     if (!result.ok) { console.error(result.error); return 1 }
     console.log(JSON.stringify(result.out))
     return 0

@@ -82,7 +82,38 @@ t.test('user:remove-phone removes a verified number the user cannot reach', asyn
   t.match(unknown.stderr, 'no user has the email nobody@example.com')
   const missing = await cli('user:remove-phone')
   t.equal(missing.status, 2)
-  t.match(missing.stderr, '--email is required')
+  t.match(missing.stderr, '--email or --id is required')
+})
+
+t.test('a user is named by exactly one of --email and --id; refusals name the flag', async (t) => {
+  const db = app.deps.db
+  const u = await db.selectFrom('users').select(['id', 'account_id']).where('email', '=', 'invited@example.com').executeTakeFirstOrThrow()
+  let res = await cli('user:set-name', '--id', u.id, '--name', 'Ivy By Id')
+  t.equal(res.status, 0, res.stderr)
+  t.same(JSON.parse(res.stdout), { userId: u.id })
+  t.equal((await db.selectFrom('users').select('full_name').where('id', '=', u.id).executeTakeFirstOrThrow()).full_name, 'Ivy By Id')
+  res = await cli('user:permissions', '--id', u.id)
+  t.equal(res.status, 0, res.stderr)
+  t.match(JSON.parse(res.stdout), { userId: u.id, fullAccess: true, permissions: Array })
+
+  const cases: Array<[string[], number, string]> = [
+    [['user:disable', '--email', 'invited@example.com', '--id', u.id], 2, '--email and --id cannot be used together'],
+    [['user:disable', '--id', ''], 2, '--id is required'],
+    [['account:create', '--id', u.id, '--email', 'a@b.example', '--name', 'X'], 2, "Unknown option '--id'"],
+    [['user:disable', '--id', 'abc'], 1, '--id: no user has the id abc'],
+    [['user:delete', '--id', '999999999'], 1, '--id: no user has the id 999999999'],
+    [['user:set-email', '--id', u.id, '--to', 'CLI@example.com'], 1, '--to: cli@example.com is already used by another user'],
+    [['user:set-email', '--id', u.id, '--to', 'nope'], 1, '--to: "nope" is not an email address'],
+    [['user:set-name', '--email', 'invited@example.com', '--name', '<b>'], 1, '--name: give a full name']
+  ]
+  for (const [args, code, message] of cases) {
+    const r = await cli(...args)
+    t.equal(r.status, code, args.join(' '))
+    t.match(r.stderr, message)
+    t.equal(r.stdout, '')
+  }
+  t.same(await db.selectFrom('users').select(['email', 'full_name', 'status']).where('id', '=', u.id).executeTakeFirstOrThrow(),
+    { email: 'invited@example.com', full_name: 'Ivy By Id', status: 'active' }, 'nothing changed by the refusals')
 })
 
 t.test('provider user commands: set-email, set-name, disable, enable, permissions, delete (first user included)', async (t) => {

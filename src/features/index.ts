@@ -7,9 +7,10 @@ import { health } from './health/index.ts'
 import { maintenance } from './maintenance/index.ts'
 import { phone } from './phone/index.ts'
 import { profile } from './profile/index.ts'
+import { provider } from './provider/index.ts'
 import { sessions } from './sessions/index.ts'
 import { settings } from './settings/index.ts'
 import { twoFactor } from './two-factor/index.ts'
 import { users } from './users/index.ts'
 
-export const features: readonly Feature[] = [health, auth, profile, phone, sessions, settings, twoFactor, users, activity, maintenance]
+export const features: readonly Feature[] = [health, auth, profile, phone, sessions, settings, twoFactor, users, activity, maintenance, provider]

@@ -2,6 +2,7 @@
 // app.ts loops over the list in src/features/index.ts; nothing else needs to
 // know a feature exists. Other features import only a feature's entry.
 import type { FastifyPluginAsync } from 'fastify'
+import type { Command } from './commands.ts'
 import type { EventSentences } from './events.ts'
 import type { CurrentUser } from './current-user.ts'
 import type { MessageKey } from './i18n.ts'
@@ -39,4 +40,6 @@ export interface Feature {
   nav?: readonly NavItem[]
   /** Blocks on the User settings page. */
   settings?: readonly SettingsBlock[]
+  /** Provider CLI commands (src/cli.ts). */
+  commands?: readonly Command[]
 }

@@ -4,7 +4,7 @@
 // and so does a new POST of a signed-in user that nobody classified.
 import { sql } from 'kysely'
 import t from 'tap'
-import { operations } from '../../src/features/two-factor/confirm.ts'
+
 import { Agent, createOwner, createUser, signIn, startTestApp } from '../helpers/app.ts'
 
 const ta = await startTestApp(t)
@@ -54,9 +54,9 @@ const reconfirmed = app.routeTable.filter((r) => r.operation !== undefined)
 
 t.test('the re-confirmed routes are listed from the app and cover every operation', async (t) => {
   t.ok(reconfirmed.length >= AT_LEAST, `${reconfirmed.length} re-confirmed routes (at least ${AT_LEAST})`)
-  t.same([...new Set(reconfirmed.map((r) => r.operation))].sort(), Object.keys(operations).sort(), 'every operation of the prompt is declared on at least one route')
-  for (const op of Object.keys(operations)) t.ok(forms[op] !== undefined, `${op}: a form to post`)
-  t.same(Object.keys(forms).filter((op) => !(op in operations)), [], 'no form for an operation that does not exist')
+  t.same([...new Set(reconfirmed.map((r) => r.operation))].sort(), Object.keys(app.operations).sort(), 'every operation of the prompt is declared on at least one route')
+  for (const op of Object.keys(app.operations)) t.ok(forms[op] !== undefined, `${op}: a form to post`)
+  t.same(Object.keys(forms).filter((op) => !(op in app.operations)), [], 'no form for an operation that does not exist')
   t.ok(reconfirmed.every((r) => r.method === 'POST'), 'only POSTs are re-confirmed (GETs change nothing)')
 })
 

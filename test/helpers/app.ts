@@ -5,7 +5,7 @@ import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type BuildOptions } from '../../src/app.ts'
 import { type Config, loadConfig } from '../../src/config.ts'
-import { createAccount } from '../../src/features/accounts/service.ts'
+import { createAccount } from '../../src/features/provider/index.ts'
 import type { Clock } from '../../src/lib/clock.ts'
 import { createTestDatabase } from './db.ts'
 
@@ -49,8 +49,8 @@ export async function startTestApp (t: Teardown, opts: { env?: Record<string, st
 }
 
 export async function createOwner (ta: TestApp, email = 'owner@example.com', password = 'a long enough passphrase', name = 'Olga Owner'): Promise<{ accountId: string, userId: string, email: string, password: string }> {
-  const r = await createAccount(ta.app.deps.db, { email, name, password }, ta.clock.now())
-  if (!r.ok) throw new Error(r.error)
+  const r = await createAccount(ta.app.deps, { email, name, password })
+  if (!r.ok) throw new Error(`createAccount: ${r.reason}`)
   return { accountId: r.accountId, userId: r.userId, email, password }
 }
 

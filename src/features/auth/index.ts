@@ -4,7 +4,7 @@ import './events.ts'
 import authRoutes from './routes.ts'
 import { sendPasswordReset } from './service.ts'
 
-export { issueInviteLink } from './service.ts'
+export { INVITE_TTL_SECONDS, issueInviteLink } from './service.ts'
 export { findUserByEmail } from './queries.ts'
 
 export const auth: Feature = {

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { asFormBody, field } from '../../lib/forms.ts'
 import { safeReturnTo } from '../../lib/paths.ts'
 import { newSessionId, renewSession, sessionCookieName } from '../../plugins/session.ts'
-import { otpError, verifySecondFactor } from '../two-factor/otp.ts'
+import { otpError, verifySecondFactor } from '../two-factor/index.ts'
 import { findUserById } from './queries.ts'
 import { checkPasswordLink, logIn, recordSignIn, requestPasswordReset, setPasswordFromLink, type Client } from './service.ts'
 

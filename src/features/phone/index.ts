@@ -5,6 +5,7 @@ import phoneRoutes from './routes.ts'
 
 export { removePhoneByProvider } from './service.ts'
 export { hasLiveCode } from './queries.ts'
+export { dropCodes } from './codes.ts'
 
 export const phone: Feature = {
   name: 'phone',

@@ -8,7 +8,7 @@ import { passwordChangedNotice } from '../../lib/notices.ts'
 import { checkNewPassword, hashPassword, verifyPassword } from '../../lib/passwords.ts'
 import { endUserSessions } from '../../lib/sessions.ts'
 import type { Deps } from '../../types.ts'
-import { otpError, verifySecondFactor } from '../two-factor/otp.ts'
+import { otpError, verifySecondFactor } from '../two-factor/index.ts'
 
 export interface Client { ip: string }
 export type FormOutcome = { ok: true } | { ok: false, errors: FieldErrors }

@@ -5,7 +5,6 @@ import type { MessageKey } from '../../lib/i18n.ts'
 import { endUserSessions } from '../../lib/sessions.ts'
 import { sha256 } from '../../lib/tokens.ts'
 import type { Deps } from '../../types.ts'
-import { findUserByEmail } from '../auth/queries.ts'
 import { checkPasswordCounted } from './confirm.ts'
 import { clearOtpLimits, matchStep, newRecoveryCodes, openSecret, otpError, storeRecoveryCodes, verifySecondFactor } from './otp.ts'
 
@@ -81,11 +80,10 @@ export async function liveRecoveryCodes (deps: Deps, userId: string, codes: stri
   return normalized.filter((c) => live.has(sha256(c)))
 }
 
-/** Provider operation: a user who lost their authenticator and recovery codes. */
-export async function resetTwoFactorByProvider (deps: Pick<Deps, 'db' | 'clock'>, email: string): Promise<{ ok: true, userId: string } | { ok: false, error: string }> {
-  const user = await findUserByEmail(deps.db, email)
-  if (user === undefined) return { ok: false, error: `--email: no user has the email ${email}` }
-  await turnOff(deps, user.id, user.account_id, null, null, 'totp.reset_by_provider', true)
-  return { ok: true, userId: user.id }
+/** Provider operation: a user who lost their authenticator and recovery codes. False: no such user. */
+export async function resetTwoFactorByProvider (deps: Pick<Deps, 'db' | 'clock'>, userId: string): Promise<boolean> {
+  const user = await deps.db.selectFrom('users').select('account_id').where('id', '=', userId).executeTakeFirst()
+  if (user === undefined) return false
+  await turnOff(deps, userId, user.account_id, null, null, 'totp.reset_by_provider', true)
+  return true
 }
-

@@ -23,8 +23,8 @@ import { hashPassword } from '../../lib/passwords.ts'
 import { consumeTokenWithData, issueToken, peekTokenWithData, revokeTokens } from '../../lib/tokens.ts'
 import { endUserSessions, rotateUserSessions } from '../../lib/sessions.ts'
 import type { Deps } from '../../types.ts'
-import { INVITE_TTL_SECONDS } from '../auth/service.ts'
-import { dropCodes } from '../phone/codes.ts'
+import { INVITE_TTL_SECONDS } from '../auth/index.ts'
+import { dropCodes } from '../phone/index.ts'
 import { emailHolder, findAccountUser, permissionsOf, type UserRow } from './queries.ts'
 
 export const EMAIL_CHANGE_TTL_SECONDS = 24 * 3600
