@@ -20,11 +20,11 @@ import usersRoutes from './features/users/routes.ts'
 import activityRoutes from './features/activity/routes.ts'
 import twoFactorRoutes from './features/two-factor/routes.ts'
 import { type Clock, systemClock } from './lib/clock.ts'
+import { deliveryQueues } from './lib/deliveries/index.ts'
 import { Jobs } from './lib/jobs.ts'
 import { deriveKey } from './lib/keys.ts'
 import { createMailSender, type SendMail } from './lib/mail.ts'
-import { unseal } from './lib/sealed.ts'
-import { createSmsSender, type SendSms, type SmsMessage } from './lib/sms.ts'
+import { createSmsSender, type SendSms } from './lib/sms.ts'
 import accessPlugin from './plugins/access.ts'
 import csrfPlugin from './plugins/csrf.ts'
 import errorsPlugin from './plugins/errors.ts'
@@ -88,10 +88,9 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
       sendSms: opts.sendSms ?? createSmsSender(config),
       keys: { codes: deriveKey(config.sessionSecret, 'verification-codes'), jobs: deriveKey(config.sessionSecret, 'job-payloads'), totp: deriveKey(config.sessionSecret, 'totp-secrets') }
     }
+    jobs.define(deliveryQueues(deps))
     jobs.define({
-      mail: { work: async (message) => { await deps.sendMail(message) } },
       'password-reset': { work: async (data) => { await sendPasswordReset(deps, data) } },
-      sms: { work: async (data) => { await deps.sendSms(unseal<SmsMessage>(deps.keys.jobs, data.sealed)) } },
       maintenance: { work: async () => { await cleanUp(deps) }, cron: '*/10 * * * *' }
     })
     await jobs.start()
