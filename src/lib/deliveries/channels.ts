@@ -5,9 +5,9 @@
 // the n-th failed try the next one waits between d/2 and d, where
 // d = min(cap, base · 2^(n−1)); after `limit` retries the delivery is given
 // up (status 'failed'). So delays grow 1×, 2×, 4× … the base until the cap
-// and never shrink from one try to the next; the jitter keeps a backlog
-// (every mail queued during an SMTP outage) from hitting the server back
-// all in the same second. The base (DELIVERY_RETRY_DELAY_SECONDS, 30 s),
+// (while the step doubles, a delay is never shorter than the one before);
+// the jitter keeps a backlog (every mail queued during an SMTP outage) from
+// hitting the server back all in the same second. The base (DELIVERY_RETRY_DELAY_SECONDS, 30 s),
 // the cap (DELIVERY_RETRY_MAX_DELAY_SECONDS, 15 min) and the limit
 // (DELIVERY_RETRY_LIMIT, 100: about a day of tries) come from the config.
 // SMS waits at most a minute: its codes are good for five.
