@@ -150,3 +150,12 @@ t.test('a link that expires before it can be sent is not sent; housekeeping dele
   t.equal((await db.selectFrom('deliveries').select('id').where('id', '=', queued.id).execute()).length, 1, 'a queued one stays')
   t.ok((await db.selectFrom('deliveries').select('id').where('status', '<>', 'queued').execute()).length > 0, 'recent ended ones stay')
 })
+
+t.test('a job queued before deliveries existed is still sent; a message that cannot be unsealed fails at once', async (t) => {
+  await app.deps.jobs.send('mail', { to: 'legacy@example.com', subject: 'Queued before the upgrade', text: 'Still delivered.' } as never)
+  t.equal((await smtp.waitFor('legacy@example.com')).subject, 'Queued before the upgrade')
+  const row = await db.insertInto('deliveries').values({ channel: 'mail', type: 'test', payload: 'c2VhbGVkIHVuZGVyIGFub3RoZXIga2V5IGxvbmcgZW5vdWdo', next_attempt_at: clock.now(), created_at: clock.now() }).returning('id').executeTakeFirstOrThrow()
+  await app.deps.jobs.send('mail', { id: row.id, attempt: 0 })
+  const r = await eventually('the delivery to end', async () => { const r = await rowOf(row.id); return r.status !== 'queued' ? r : undefined })
+  t.match(r, { status: 'failed', attempts: 0, payload: null, last_error: /unsealed/ })
+})

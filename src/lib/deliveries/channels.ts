@@ -28,7 +28,6 @@ export interface ChannelMessages {
   sms: SmsMessage
 }
 export type Channel = keyof ChannelMessages
-export const channels = ['mail', 'sms'] as const satisfies readonly Channel[]
 
 export interface BackoffPolicy {
   /** Delay after the first failed try, in seconds. */

@@ -18,7 +18,7 @@ import { isLanguage } from '../i18n.ts'
 import type { QueueDefinitions, RetryPolicy } from '../jobs.ts'
 import { seal } from '../sealed.ts'
 import { type Channel, type ChannelMessages, channelSenders } from './channels.ts'
-import { deliver } from './send.ts'
+import { deliver, sendLegacyJob } from './send.ts'
 import { type NotificationParams, type NotificationType, render, templates } from './templates.ts'
 
 export type { Channel } from './channels.ts'
@@ -127,7 +127,7 @@ export function deliveryQueues (deps: Deps): QueueDefinitions {
   const senders = channelSenders(deps)
   const crashRetry: RetryPolicy = { limit: 5, delaySeconds: deps.config.deliveryRetryDelaySeconds, backoff: true }
   return {
-    mail: { work: async (job, info) => { await deliver(deps, 'mail', senders.mail, job, info.log) }, retry: crashRetry },
-    sms: { work: async (job, info) => { await deliver(deps, 'sms', senders.sms, job, info.log) }, retry: crashRetry }
+    mail: { work: async (job, info) => { if (!await sendLegacyJob(deps, 'mail', senders.mail, job)) await deliver(deps, 'mail', senders.mail, job, info.log) }, retry: crashRetry },
+    sms: { work: async (job, info) => { if (!await sendLegacyJob(deps, 'sms', senders.sms, job)) await deliver(deps, 'sms', senders.sms, job, info.log) }, retry: crashRetry }
   }
 }

@@ -71,6 +71,19 @@ async function recordFailure<C extends Channel> (deps: SendDeps, channel: C, sen
   log.warn({ deliveryId: job.id, channel, attempts: failures, retryInSeconds: Math.round(delay), error }, 'delivery failed; it will be tried again')
 }
 
+/**
+ * A job queued before deliveries existed carries its message itself (mail)
+ * or sealed (SMS): it is sent as it was then, and retried by pg-boss, so
+ * that an upgrade loses no message in flight. Remove once none can be left.
+ */
+export async function sendLegacyJob<C extends Channel> (deps: Pick<Deps, 'keys'>, channel: C, sender: ChannelSender<ChannelMessages[C]>, data: unknown): Promise<boolean> {
+  const d = data as Record<string, unknown>
+  if (typeof d.id === 'string' && typeof d.attempt === 'number') return false
+  if (channel === 'sms' && typeof d.sealed === 'string') await sender.send(unseal(deps.keys.jobs, d.sealed))
+  else if (channel === 'mail' && typeof d.to === 'string') await sender.send(d as unknown as ChannelMessages[C])
+  return true
+}
+
 /** Works one job of the channel's queue. */
 export async function deliver<C extends Channel> (deps: SendDeps, channel: C, sender: ChannelSender<ChannelMessages[C]>, job: DeliveryJob, log: FastifyBaseLogger): Promise<void> {
   const row = await deps.db.selectFrom('deliveries').select(['payload', 'status', 'attempts', 'expires_at'])
@@ -82,8 +95,17 @@ export async function deliver<C extends Channel> (deps: SendDeps, channel: C, se
     log.warn({ deliveryId: job.id, channel }, 'delivery failed: expired before it could be sent')
     return
   }
+  let message: ChannelMessages[C]
   try {
-    await sender.send(unseal<ChannelMessages[C]>(deps.keys.jobs, row.payload))
+    message = unseal<ChannelMessages[C]>(deps.keys.jobs, row.payload)
+  } catch {
+    // Sealed under another key (SESSION_SECRET changed): no retry can open it.
+    await end(deps.db, job, now, { status: 'failed', error: 'cannot be unsealed: was SESSION_SECRET changed?', tried: false })
+    log.error({ deliveryId: job.id, channel }, 'delivery failed: its message cannot be unsealed')
+    return
+  }
+  try {
+    await sender.send(message)
   } catch (err) {
     await recordFailure(deps, channel, sender, job, describeError(err), log)
     return
