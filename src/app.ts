@@ -10,11 +10,11 @@ import { openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
 import { features } from './features/index.ts'
 import { type Clock, systemClock } from './lib/clock.ts'
+import { deliveryQueues } from './lib/deliveries/index.ts'
 import { Jobs } from './lib/jobs.ts'
 import { deriveKey } from './lib/keys.ts'
 import { createMailSender, type SendMail } from './lib/mail.ts'
-import { unseal } from './lib/sealed.ts'
-import { createSmsSender, type SendSms, type SmsMessage } from './lib/sms.ts'
+import { createSmsSender, type SendSms } from './lib/sms.ts'
 import guardsPlugin from './plugins/guards.ts'
 import csrfPlugin from './plugins/csrf.ts'
 import errorsPlugin from './plugins/errors.ts'
@@ -80,10 +80,7 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
       sendSms: opts.sendSms ?? createSmsSender(config),
       keys: { codes: deriveKey(config.sessionSecret, 'verification-codes'), jobs: deriveKey(config.sessionSecret, 'job-payloads'), totp: deriveKey(config.sessionSecret, 'totp-secrets') }
     }
-    jobs.define({
-      mail: { work: async (message) => { await deps.sendMail(message) } },
-      sms: { work: async (data) => { await deps.sendSms(unseal<SmsMessage>(deps.keys.jobs, data.sealed)) } }
-    })
+    jobs.define(deliveryQueues(deps))
     for (const feature of features) if (feature.jobs !== undefined) jobs.define(feature.jobs(deps))
     await jobs.start()
     app.addHook('onClose', async () => {

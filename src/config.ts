@@ -37,8 +37,10 @@ export interface Config {
   frameAncestors: string[]
   appName: string
   logLevel: string
-  /** Seconds between two tries of a failed delivery (mail, SMS). */
+  /** Seconds before the first retry of a failed delivery (mail, SMS); the delay doubles with each retry. */
   deliveryRetryDelaySeconds: number
+  /** The delay between two tries of a delivery grows no further than this. */
+  deliveryRetryMaxDelaySeconds: number
   /** How many times a failed delivery is tried again before it is given up. */
   deliveryRetryLimit: number
 }
@@ -224,7 +226,9 @@ export function loadConfig (env: Env = process.env): Readonly<Config> {
     appName: str(env, 'APP_NAME') ?? 'Client area',
     logLevel,
     deliveryRetryDelaySeconds: int(env, 'DELIVERY_RETRY_DELAY_SECONDS', 30, 1, 3600),
-    deliveryRetryLimit: int(env, 'DELIVERY_RETRY_LIMIT', 2880, 0, 100000)
+    deliveryRetryMaxDelaySeconds: int(env, 'DELIVERY_RETRY_MAX_DELAY_SECONDS', 900, 1, 86400),
+    // With the doubling delay capped at 15 minutes, 100 retries take about a day.
+    deliveryRetryLimit: int(env, 'DELIVERY_RETRY_LIMIT', 100, 0, 100000)
   }
   return Object.freeze(config)
 }

@@ -123,6 +123,26 @@ export interface LimitCountersTable {
   updated_at: Timestamp
 }
 
+export interface DeliveriesTable {
+  id: Generated<string> & Id
+  user_id: string | null
+  /** 'mail', 'sms' (later 'telegram', 'webhook'). */
+  channel: string
+  /** The notification type key. */
+  type: string
+  /** The message, sealed (src/lib/sealed.ts); null once the delivery has ended. */
+  payload: string | null
+  status: Generated<'queued' | 'sent' | 'failed'>
+  attempts: Generated<number>
+  last_error: string | null
+  last_attempt_at: Timestamp | null
+  next_attempt_at: Timestamp
+  /** Not sent after this (the link it carries is dead by then). */
+  expires_at: Timestamp | null
+  created_at: Timestamp
+  sent_at: Timestamp | null
+}
+
 export interface DB {
   recovery_codes: RecoveryCodesTable
   accounts: AccountsTable
@@ -135,6 +155,7 @@ export interface DB {
   verification_codes: VerificationCodesTable
   code_sends: CodeSendsTable
   limit_counters: LimitCountersTable
+  deliveries: DeliveriesTable
 }
 
 export type User = Selectable<UsersTable>

@@ -1,6 +1,6 @@
-// The durable job queue (pg-boss on the same PostgreSQL). Deliveries are
-// retried until they go through: an SMTP or gateway outage delays them and
-// loses none.
+// The durable job queue (pg-boss on the same PostgreSQL). Deliveries
+// (src/lib/deliveries/) keep their own retry record and schedule their next
+// try here: an SMTP or gateway outage delays them and loses none.
 import PgBoss from 'pg-boss'
 import type { FastifyBaseLogger } from 'fastify'
 import { CompiledQuery, type Kysely } from 'kysely'
@@ -14,7 +14,12 @@ export interface JobsOptions {
   work: boolean
 }
 
-export type JobHandler<T> = (data: T, job: { id: string, retryCount: number }) => Promise<void>
+export type JobHandler<T> = (data: T, job: { id: string, retryCount: number, log: FastifyBaseLogger }) => Promise<void>
+
+export interface SendOptions {
+  /** Not before this many seconds from now (the database's clock). */
+  startAfterSeconds?: number
+}
 
 /**
  * Queue name → its job's payload. Each owner adds its queues by declaration
@@ -81,7 +86,7 @@ export class Jobs {
       await this.boss.work<object>(queue, { pollingIntervalSeconds: 0.5, batchSize: 1 }, async (jobs) => {
         for (const job of jobs) {
           try {
-            await handler(job.data, { id: job.id, retryCount: (job as { retryCount?: number }).retryCount ?? 0 })
+            await handler(job.data, { id: job.id, retryCount: (job as { retryCount?: number }).retryCount ?? 0, log: this.opts.log })
           } catch (err) {
             this.opts.log.warn({ err, queue, jobId: job.id }, 'job failed; it will be tried again')
             throw err
@@ -93,10 +98,11 @@ export class Jobs {
   }
 
   /** Queues a job; with trx, inside that transaction (the job exists only if it commits). */
-  async send<Q extends QueueName> (queue: Q, data: QueueMap[Q], trx?: Kysely<any>): Promise<void> {
+  async send<Q extends QueueName> (queue: Q, data: QueueMap[Q], trx?: Kysely<any>, options: SendOptions = {}): Promise<void> {
     if (!this.queues.has(queue)) throw new Error(`unknown queue ${queue}`)
+    const startAfter = options.startAfterSeconds === undefined ? {} : { startAfter: options.startAfterSeconds }
     if (trx === undefined) {
-      await this.boss.send(queue, data as object)
+      await this.boss.send(queue, data as object, startAfter)
       return
     }
     const db = {
@@ -105,7 +111,7 @@ export class Jobs {
         return { rows: result.rows as any[] }
       }
     }
-    await this.boss.send(queue, data as object, { db })
+    await this.boss.send(queue, data as object, { ...startAfter, db })
   }
 
   async stop (): Promise<void> {

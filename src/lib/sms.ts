@@ -1,18 +1,13 @@
 // Outgoing SMS: POST {"to","text"} as JSON to SMS_WEBHOOK_URL (bearer
 // SMS_WEBHOOK_TOKEN), or a JSON file in DATA_DIR/outbox/sms/ when it is unset.
-// A gateway that does not answer 2xx throws: the job queue tries again later.
+// A gateway that does not answer 2xx throws: the delivery is tried again later
+// (src/lib/deliveries/).
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Config } from '../config.ts'
 
 export interface SmsMessage { to: string, text: string }
-/** An SmsMessage sealed (src/lib/sealed.ts): the code in it never rests in clear in the queue. */
-export interface SealedSms { sealed: string }
-
-declare module './jobs.ts' {
-  interface QueueMap { sms: SealedSms }
-}
 
 export type SendSms = (message: SmsMessage) => Promise<void>
 

@@ -2,7 +2,7 @@ import t from 'tap'
 import { useCode } from '../../src/features/phone/codes.ts'
 import { createOwner, createUser, fieldError, flashOf, signIn, startTestApp } from '../helpers/app.ts'
 import { TestSmsGateway } from '../helpers/sms-gateway.ts'
-import { jobFailed } from '../helpers/wait.ts'
+import { deliveryFailed } from '../helpers/wait.ts'
 
 const gateway = new TestSmsGateway()
 await gateway.start()
@@ -211,7 +211,7 @@ t.test('with the gateway down the page says the code is on its way; it arrives w
   const sent = await a.postStillConfirmed(`${P}/phone/verification`, {})
   t.equal(sent.statusCode, 303)
   t.match(flashOf((await a.get(P)).body), 'A code is on its way')
-  await jobFailed(db, 'sms')
+  await deliveryFailed(db, 'sms')
   t.equal(gateway.received.filter((m) => m.to === '+79123456712').length, 0, 'tried while the gateway was down, not delivered')
   await gateway.start()
   const code = await gateway.codeFor('+79123456712', 1)

@@ -36,3 +36,14 @@ export async function jobsSettled (db: Kysely<DB>, queue: string): Promise<void>
     async () => (await jobsOf(db, queue)).every((j) => !['created', 'retry', 'active'].includes(j.state)) ? true : undefined,
     async () => JSON.stringify(await jobsOf(db, queue)))
 }
+
+interface DeliveryRow { id: string, type: string, status: string, attempts: number, last_error: string | null }
+
+/** Until a delivery on the channel has failed `failures` tries (its server down) or ended failed. */
+export async function deliveryFailed (db: Kysely<DB>, channel: string, failures = 1): Promise<DeliveryRow> {
+  const rows = async (): Promise<DeliveryRow[]> => await db.selectFrom('deliveries').select(['id', 'type', 'status', 'attempts', 'last_error'])
+    .where('channel', '=', channel).where('last_error', 'is not', null).orderBy('id').execute()
+  return await eventually(`a failed try of a ${channel} delivery`,
+    async () => (await rows()).find((d) => d.attempts >= failures || d.status === 'failed'),
+    async () => JSON.stringify(await rows()))
+}

@@ -7,10 +7,10 @@ import type { Deps } from '../../types.ts'
 import { recordEvent } from '../../lib/events.ts'
 import { addSeconds } from '../../lib/clock.ts'
 import { recordFailure, recordSuccess, releaseAttempt, reserveAttempt, resetCounter } from '../../lib/limits.ts'
-import { translator, isLanguage, type MessageKey } from '../../lib/i18n.ts'
-import { passwordChangedNotice } from '../../lib/notices.ts'
+import { notify } from '../../lib/deliveries/index.ts'
+import type { MessageKey } from '../../lib/i18n.ts'
 import { checkNewPassword, hashPassword, needsRehash, verifyPassword } from '../../lib/passwords.ts'
-import { consumeToken, issueToken, peekToken, revokeTokens, sha256, type TokenPurpose } from '../../lib/tokens.ts'
+import { consumeToken, issueToken, peekToken, revokeTokens, type TokenPurpose } from '../../lib/tokens.ts'
 import { endUserSessions } from '../../lib/sessions.ts'
 import { countRecentTokens, findUserByEmail, findUserById, recordAttempt, setPasswordHash } from './queries.ts'
 import { emailRule, ipRule } from './throttle.ts'
@@ -88,9 +88,9 @@ export function resetLink (deps: Deps, token: string): string {
 }
 
 /**
- * The job behind "Forgot password": mails a link to an active user, at most
- * RESETS_PER_HOUR an hour. The raw token exists only in the mail: when
- * sending fails the token is deleted and the job is tried again later.
+ * The job behind "Forgot password": queues a link for an active user, at
+ * most RESETS_PER_HOUR an hour. The raw token exists only in the mail's
+ * delivery, sealed; a delivery still unsent when the link expires is not sent.
  */
 export async function sendPasswordReset (deps: Deps, job: ResetRequestJob): Promise<void> {
   const { db, clock } = deps
@@ -98,19 +98,11 @@ export async function sendPasswordReset (deps: Deps, job: ResetRequestJob): Prom
   const user = await findUserByEmail(db, job.email)
   if (user === undefined || user.status !== 'active') return
   if (await countRecentTokens(db, user.id, 'password_reset', addSeconds(now, -3600)) >= RESETS_PER_HOUR) return
-  const token = await issueToken(db, user.id, 'password_reset', now, RESET_TTL_SECONDS)
-  const t = translator(isLanguage(user.language) ? user.language : 'en')
-  try {
-    await deps.sendMail({
-      to: user.email,
-      subject: t('mail.reset.subject'),
-      text: t('mail.reset.body', { name: user.full_name, email: user.email, app: deps.config.appName, link: resetLink(deps, token) })
-    })
-  } catch (err) {
-    await db.deleteFrom('tokens').where('id', '=', sha256(token)).execute()
-    throw err
-  }
-  await recordEvent(db, { accountId: user.account_id, actorUserId: null, targetUserId: user.id, type: 'password.reset_requested', ip: job.ip, at: now })
+  await db.transaction().execute(async (trx) => {
+    const token = await issueToken(trx, user.id, 'password_reset', now, RESET_TTL_SECONDS)
+    await notify(deps, trx, user.id, 'password_reset', { link: resetLink(deps, token) }, { expiresAt: addSeconds(now, RESET_TTL_SECONDS) })
+    await recordEvent(trx, { accountId: user.account_id, actorUserId: null, targetUserId: user.id, type: 'password.reset_requested', ip: job.ip, at: now })
+  })
 }
 
 const LINK_PURPOSES: TokenPurpose[] = ['password_reset', 'invite']
@@ -155,7 +147,7 @@ export async function setPasswordFromLink (deps: Deps, token: string, password: 
     await endUserSessions(trx, userId)
     await recordEvent(trx, { accountId: user.account_id, actorUserId: user.id, type: link.purpose === 'invite' ? 'password.set_from_invite' : 'password.reset', ip: client.ip, at: now })
     if (link.purpose === 'password_reset') {
-      await deps.jobs.send('mail', passwordChangedNotice(deps.config, { email: user.email, fullName: user.full_name, language: user.language }, now, client.ip), trx)
+      await notify(deps, trx, user.id, 'password_changed', { at: now, ip: client.ip })
     }
     return user
   })

@@ -1,11 +1,13 @@
 // Housekeeping run by the job queue every ten minutes: ended sessions, used
-// or expired links, old sign-in attempts, spent limit counters and old
-// code-send records are deleted.
+// or expired links, old sign-in attempts, spent limit counters, old
+// code-send records and ended deliveries are deleted.
 import { addSeconds } from '../../lib/clock.ts'
 import { deleteStaleCounters } from '../../lib/limits.ts'
 import type { Deps } from '../../types.ts'
 
 export const ATTEMPTS_KEPT_DAYS = 90
+/** Sent and failed deliveries stay this long (their messages are already gone): long enough to look into a failure. */
+export const DELIVERIES_KEPT_DAYS = 7
 
 export async function cleanUp (deps: Pick<Deps, 'db' | 'clock' | 'config'>): Promise<void> {
   const { db, config } = deps
@@ -20,4 +22,6 @@ export async function cleanUp (deps: Pick<Deps, 'db' | 'clock' | 'config'>): Pro
   await deleteStaleCounters(db, now)
   // Resend limits look back one hour at most.
   await db.deleteFrom('code_sends').where('created_at', '<', addSeconds(now, -24 * 3600)).execute()
+  await db.deleteFrom('deliveries').where('status', '<>', 'queued')
+    .where('created_at', '<', addSeconds(now, -DELIVERIES_KEPT_DAYS * 24 * 3600)).execute()
 }

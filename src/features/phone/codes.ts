@@ -13,13 +13,15 @@
 //   resend (it is held only to the number's hourly cap and to
 //   USER_CODES_PER_HOUR, against SMS pumping);
 // - two requests with the same code: the conditional UPDATE lets one win;
-// - the SMS job carries the code sealed (AES-GCM), never in clear.
+// - the SMS goes through the deliveries: the code rests sealed (AES-GCM) in
+//   its row, the job carries only a reference; an SMS still unsent when the
+//   code expires is not sent.
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto'
 import { type Kysely, sql } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import { addSeconds } from '../../lib/clock.ts'
-import { type Language, translator } from '../../lib/i18n.ts'
-import { seal } from '../../lib/sealed.ts'
+import { notifyAddress } from '../../lib/deliveries/index.ts'
+import type { Language } from '../../lib/i18n.ts'
 import type { Deps } from '../../types.ts'
 
 export const CODE_TTL_SECONDS = 300
@@ -80,8 +82,8 @@ export async function issueCode (deps: Deps, userId: string, purpose: CodePurpos
     await trx.insertInto('verification_codes').values({ user_id: userId, purpose, ...row })
       .onConflict((oc) => oc.columns(['user_id', 'purpose']).doUpdateSet(row)).execute()
     await trx.insertInto('code_sends').values({ user_id: userId, purpose, destination, created_at: now }).execute()
-    const text = translator(lang)('sms.code', { code, app: deps.config.appName, minutes: CODE_TTL_SECONDS / 60 })
-    await deps.jobs.send('sms', { sealed: seal(deps.keys.jobs, { to: destination, text }) }, trx)
+    await notifyAddress(deps, trx, { channel: 'sms', address: destination, userId, language: lang }, 'phone_code',
+      { code, minutes: CODE_TTL_SECONDS / 60 }, { expiresAt: row.expires_at })
     return { ok: true as const }
   })
 }

@@ -1,10 +1,10 @@
 // Client → Profile: full name and password (SPEC §3).
+import { notify } from '../../lib/deliveries/index.ts'
 import { recordEvent } from '../../lib/events.ts'
 import type { CurrentUser } from '../../lib/current-user.ts'
 import type { FieldErrors } from '../../lib/forms.ts'
 import { normalizeName } from '../../lib/forms.ts'
 import { type LimitRule, recordFailure, recordSuccess, reserveAttempt } from '../../lib/limits.ts'
-import { passwordChangedNotice } from '../../lib/notices.ts'
 import { checkNewPassword, hashPassword, verifyPassword } from '../../lib/passwords.ts'
 import { endUserSessions } from '../../lib/sessions.ts'
 import type { Deps } from '../../types.ts'
@@ -78,7 +78,7 @@ export async function changePassword (deps: Deps, user: CurrentUser, input: { cu
     await endUserSessions(trx, user.id, { except: currentSessionId })
     await trx.updateTable('tokens').set({ used_at: now }).where('user_id', '=', user.id).where('purpose', '=', 'password_reset').where('used_at', 'is', null).execute()
     await recordEvent(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'password.changed', ip: client.ip, at: now })
-    await deps.jobs.send('mail', passwordChangedNotice(deps.config, user, now, client.ip), trx)
+    await notify(deps, trx, user.id, 'password_changed', { at: now, ip: client.ip })
   })
   return { ok: true }
 }

@@ -16,7 +16,8 @@ import type { Kysely } from 'kysely'
 import * as OTPAuth from 'otpauth'
 import type { DB } from '../../db/schema.ts'
 import { recordEvent } from '../../lib/events.ts'
-import { isLanguage, type MessageKey, translator } from '../../lib/i18n.ts'
+import { notify } from '../../lib/deliveries/index.ts'
+import type { MessageKey } from '../../lib/i18n.ts'
 import { deleteCounters, type LimitRule, recordFailure, recordSuccess, releaseAttempt, type Reserved, reserveAttempt } from '../../lib/limits.ts'
 import { seal, unseal } from '../../lib/sealed.ts'
 import { sha256 } from '../../lib/tokens.ts'
@@ -94,13 +95,7 @@ export function formatRecoveryCode (code: string): string {
   return code.replace(/(.{4})(?=.)/g, '$1 ')
 }
 
-interface Subject { id: string, account_id: string, email: string, full_name: string, language: string }
-
-function notify (deps: Deps, trx: Kysely<DB>, user: Subject, key: 'mail.totpLocked' | 'mail.totpReplay', minutes?: number): Promise<void> {
-  const t = translator(isLanguage(user.language) ? user.language : 'en')
-  const params = { name: user.full_name, app: deps.config.appName, minutes: minutes ?? 0, link: `${deps.config.linkBase}password/forgot` }
-  return deps.jobs.send('mail', { to: user.email, subject: t(`${key}.subject`, params), text: t(`${key}.body`, params) }, trx)
-}
+interface Subject { id: string, account_id: string }
 
 /** A wrong code stays counted; at the streak limit (or the daily cap) the user is locked, audited and mailed. */
 async function countFailure (deps: Deps, trx: Kysely<DB>, user: Subject, reserved: Reserved, ip: string, now: Date, reason: string): Promise<void> {
@@ -109,7 +104,7 @@ async function countFailure (deps: Deps, trx: Kysely<DB>, user: Subject, reserve
   if (until === undefined) return
   const minutes = Math.ceil((until.getTime() - now.getTime()) / 60_000)
   await recordEvent(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, type: 'totp.locked', ip, details: { minutes }, at: now })
-  await notify(deps, trx, user, 'mail.totpLocked', minutes)
+  await notify(deps, trx, user.id, 'otp_locked', { minutes })
 }
 
 /** Forgets a user's wrong-code streak, locks and daily count (2FA turned off or reset by the provider). */
@@ -131,7 +126,7 @@ export async function verifySecondFactor (deps: Deps, userId: string, input: str
     // The user's row lock puts the checks of one user in a line; the attempt is
     // reserved on the counters before the code is looked at.
     const user = await trx.selectFrom('users')
-      .select(['id', 'account_id', 'email', 'full_name', 'language', 'totp_secret', 'two_factor_enabled'])
+      .select(['id', 'account_id', 'totp_secret', 'two_factor_enabled'])
       .where('id', '=', userId).forUpdate().executeTakeFirst()
     if (user === undefined || !user.two_factor_enabled || user.totp_secret === null) return { ok: false, reason: 'not_enabled' }
     const reserved = await reserveAttempt(trx, otpRules.map((rule) => ({ rule, key: user.id })), now)
@@ -154,7 +149,7 @@ export async function verifySecondFactor (deps: Deps, userId: string, input: str
         // or replayed): refused as used, not counted towards a lock.
         await releaseAttempt(trx, reserved, now)
         await recordEvent(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, type: 'totp.replay', ip: opts.ip, at: now })
-        await notify(deps, trx, user, 'mail.totpReplay')
+        await notify(deps, trx, user.id, 'otp_replay', {})
         return { ok: false, reason: 'replay' }
       }
     } else {

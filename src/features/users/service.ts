@@ -9,7 +9,7 @@
 //   is changed only by a user who has it; a Full access user is not
 //   restricted until Full access is removed;
 // - a disabled or deleted user's sessions end in the same transaction;
-// - every change writes an audit entry and is queued mail in the same transaction;
+// - every change writes an audit entry and queues its mail (lib/deliveries) in the same transaction;
 // - an address that is the login of a user of ANOTHER account is answered
 //   as if it were free (the account learns nothing about other accounts):
 //   its holder gets a notice instead of a link, and nothing is created.
@@ -17,8 +17,8 @@ import type { Kysely } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import { type EventOf, recordEvent } from '../../lib/events.ts'
 import { can, type CurrentUser } from '../../lib/current-user.ts'
-import { isLanguage, translator } from '../../lib/i18n.ts'
-import type { MailMessage } from '../../lib/mail.ts'
+import { notify, notifyAddress } from '../../lib/deliveries/index.ts'
+import { addSeconds } from '../../lib/clock.ts'
 import { hashPassword } from '../../lib/passwords.ts'
 import { consumeTokenWithData, issueToken, peekTokenWithData, revokeTokens } from '../../lib/tokens.ts'
 import { endUserSessions, rotateUserSessions } from '../../lib/sessions.ts'
@@ -37,10 +37,6 @@ interface Client { ip: string }
 /** An event done by a user of the account, from the request's client. */
 function audit (trx: Kysely<DB>, actor: CurrentUser, client: Client, at: Date, event: EventOf): Promise<void> {
   return recordEvent(trx, { ...event, accountId: actor.accountId, actorUserId: actor.id, ip: client.ip, at })
-}
-
-function mailIn (language: string) {
-  return translator(isLanguage(language) ? language : 'en')
 }
 
 /** Loads the target and checks the rules shared by every change to another user. */
@@ -68,7 +64,7 @@ export async function addUser (deps: Deps, actor: CurrentUser, input: NewUser, c
   if (holder !== undefined) {
     // Same work as a real add, so that the answer's timing tells nothing either.
     if (input.password !== null) await hashPassword(input.password)
-    await deps.db.transaction().execute(async (trx) => { await noticeAddressInUse({ ...deps, db: trx }, holder, input.email, 'mail.addressInUse.add') })
+    await deps.db.transaction().execute(async (trx) => { await noticeAddressInUse({ ...deps, db: trx }, holder, 'add') })
     return { ok: true, userId: null }
   }
   const hash = input.password === null ? null : await hashPassword(input.password)
@@ -88,16 +84,13 @@ export async function addUser (deps: Deps, actor: CurrentUser, input: NewUser, c
         await trx.insertInto('user_permissions').values(input.permissions.map((permission) => ({ user_id: user.id, permission }))).execute()
       }
       await audit(trx, actor, client, now, { type: 'user.created', targetUserId: user.id, details: { invited: hash === null, fullAccess: input.fullAccess, permissions: input.permissions.join(' ') }, personal: { email: input.email } })
-      const t = mailIn(actor.language)
-      const common = { name: input.fullName, inviter: actor.fullName, app: deps.config.appName, email: input.email }
-      let mail: MailMessage
+      // In the new user's language, which is the inviter's.
       if (hash === null) {
         const token = await issueToken(trx, user.id, 'invite', now, INVITE_TTL_SECONDS)
-        mail = { to: input.email, subject: t('mail.invite.subject', common), text: t('mail.invite.body', { ...common, link: `${deps.config.linkBase}password/reset/${token}` }) }
+        await notify(deps, trx, user.id, 'invite', { inviter: actor.fullName, link: `${deps.config.linkBase}password/reset/${token}` }, { expiresAt: addSeconds(now, INVITE_TTL_SECONDS) })
       } else {
-        mail = { to: input.email, subject: t('mail.welcome.subject', common), text: t('mail.welcome.body', { ...common, link: `${deps.config.linkBase}login` }) }
+        await notify(deps, trx, user.id, 'welcome', { inviter: actor.fullName })
       }
-      await deps.jobs.send('mail', mail, trx)
       return { ok: true as const, userId: user.id }
     })
   } catch (err) {
@@ -134,28 +127,30 @@ export async function updateUser (deps: Deps, actor: CurrentUser, id: string, in
     await revokeTokens(trx, target.id, 'email_change', now)
     // Who asked rides with the link: it stops working if they lose the right to ask.
     const token = await issueToken(trx, target.id, 'email_change', now, EMAIL_CHANGE_TTL_SECONDS, { email: input.email, by: actor.id })
-    const t = mailIn(target.language)
-    const params = { name: target.full_name, app: deps.config.appName, old: target.email, new: input.email, actor: actor.fullName }
+    const params = { old: target.email, new: input.email, actor: actor.fullName }
     // The address is another account's login: it gets a notice, not the link,
-    // and the change stays pending as any unconfirmed one does.
-    if (holder !== undefined) await noticeAddressInUse({ ...deps, db: trx }, holder, input.email, 'mail.addressInUse.change')
-    else await deps.jobs.send('mail', { to: input.email, subject: t('mail.emailConfirm.subject', params), text: t('mail.emailConfirm.body', { ...params, link: `${deps.config.linkBase}email/confirm/${token}` }) }, trx)
-    await deps.jobs.send('mail', { to: target.email, subject: t('mail.emailNotice.subject', params), text: t('mail.emailNotice.body', params) }, trx)
+    // and the change stays pending as any unconfirmed one does. Both mails
+    // are in the target's language.
+    if (holder !== undefined) await noticeAddressInUse({ ...deps, db: trx }, holder, 'change')
+    else {
+      await notifyAddress(deps, trx, { channel: 'mail', address: input.email, userId: target.id }, 'email_change_confirm',
+        { ...params, link: `${deps.config.linkBase}email/confirm/${token}` }, { expiresAt: addSeconds(now, EMAIL_CHANGE_TTL_SECONDS) })
+    }
+    await notify(deps, trx, target.id, 'email_change_notice', params)
     await audit(trx, actor, client, now, { type: 'user.email_change_requested', targetUserId: target.id, personal: { from: target.email, to: input.email } })
   })
   return { ok: true, emailPending: emailChanges }
 }
 
 /**
- * Tells the holder of an address that someone in another account tried to
- * use it; audited in the holder's account. No text typed by the other
- * account goes into the mail. deps.db: the caller's transaction.
+ * Tells the holder of an address (it is their login) that someone in
+ * another account tried to use it, in the holder's language; audited in the
+ * holder's account. No text typed by the other account goes into the mail.
+ * deps.db: the caller's transaction.
  */
-async function noticeAddressInUse (deps: Deps, holder: { id: string, account_id: string, language: string }, email: string, key: 'mail.addressInUse.add' | 'mail.addressInUse.change'): Promise<void> {
-  const t = mailIn(holder.language)
-  const params = { app: deps.config.appName, email }
-  await deps.jobs.send('mail', { to: email, subject: t(`${key}.subject`, params), text: t(`${key}.body`, params) }, deps.db)
-  await recordEvent(deps.db, { accountId: holder.account_id, actorUserId: null, targetUserId: holder.id, type: 'user.address_use_refused', ip: null, details: { kind: key === 'mail.addressInUse.add' ? 'add' : 'change' }, at: deps.clock.now() })
+async function noticeAddressInUse (deps: Deps, holder: { id: string, account_id: string }, kind: 'add' | 'change'): Promise<void> {
+  await notify(deps, deps.db, holder.id, kind === 'add' ? 'address_in_use_add' : 'address_in_use_change', {})
+  await recordEvent(deps.db, { accountId: holder.account_id, actorUserId: null, targetUserId: holder.id, type: 'user.address_use_refused', ip: null, details: { kind }, at: deps.clock.now() })
 }
 
 /** The new address of an email change, if the link is still good. */

@@ -1,0 +1,113 @@
+// Notification types and how each is written, in the recipient's language,
+// from the catalogs (src/locales): a mail as `<key>.subject` + `<key>.body`
+// (sent as text and as a plain HTML part), a short text (SMS, later
+// Telegram) as one key. Guarantees:
+// - every value that is not one of ours (TRUSTED below: links we built,
+//   addresses, numbers, times) is treated as text a user typed and passes
+//   through neutraliseUserText, in the subject, the text and the HTML;
+// - in the HTML part every value is escaped and only the `link` value
+//   becomes an anchor, and only when it starts with PUBLIC_URL's root.
+import type { Config } from '../../config.ts'
+import { type Language, type MessageKey, translator } from '../i18n.ts'
+import type { MailMessage } from '../mail.ts'
+import { neutraliseUserText } from './user-text.ts'
+
+/** Notification type → what its caller passes. */
+export interface NotificationParams {
+  password_reset: { link: string }
+  password_changed: { at: Date, ip: string }
+  invite: { inviter: string, link: string }
+  welcome: { inviter: string }
+  email_change_confirm: { old: string, new: string, actor: string, link: string }
+  email_change_notice: { old: string, new: string, actor: string }
+  address_in_use_add: Record<string, never>
+  address_in_use_change: Record<string, never>
+  otp_locked: { minutes: number }
+  otp_replay: Record<string, never>
+  phone_code: { code: string, minutes: number }
+}
+export type NotificationType = keyof NotificationParams
+
+/** Catalog prefixes that have both a subject and a body. */
+type MailKey = { [K in MessageKey]: K extends `${infer P}.subject` ? (`${P}.body` extends MessageKey ? P : never) : never }[MessageKey]
+type Vars = Record<string, string | number>
+type LinkConfig = Pick<Config, 'linkBase'>
+
+interface Template<P> {
+  /** Written as a mail. */
+  mail?: MailKey
+  /** Written as a short text. */
+  text?: MessageKey
+  vars: (params: P, config: LinkConfig) => Vars
+}
+
+const forgotLink = (c: LinkConfig): string => `${c.linkBase}password/forgot`
+/** "2026-11-25 06:00", UTC (the mail says so). */
+const utcMinute = (at: Date): string => at.toISOString().slice(0, 16).replace('T', ' ')
+
+export const templates: { readonly [T in NotificationType]: Template<NotificationParams[T]> } = {
+  password_reset: { mail: 'mail.reset', vars: (p) => p },
+  password_changed: { mail: 'mail.passwordChanged', vars: (p, c) => ({ time: utcMinute(p.at), ip: p.ip, link: forgotLink(c) }) },
+  invite: { mail: 'mail.invite', vars: (p) => p },
+  welcome: { mail: 'mail.welcome', vars: (p, c) => ({ inviter: p.inviter, link: `${c.linkBase}login` }) },
+  email_change_confirm: { mail: 'mail.emailConfirm', vars: (p) => p },
+  email_change_notice: { mail: 'mail.emailNotice', vars: (p) => p },
+  address_in_use_add: { mail: 'mail.addressInUse.add', vars: () => ({}) },
+  address_in_use_change: { mail: 'mail.addressInUse.change', vars: () => ({}) },
+  otp_locked: { mail: 'mail.totpLocked', vars: (p, c) => ({ minutes: p.minutes, link: forgotLink(c) }) },
+  otp_replay: { mail: 'mail.totpReplay', vars: (_p, c) => ({ link: forgotLink(c) }) },
+  phone_code: { text: 'sms.code', vars: (p) => p }
+}
+
+/** Values that are ours, not typed text: left as they are. Anything else is neutralised. */
+const TRUSTED = new Set(['link', 'email', 'old', 'new', 'app', 'time', 'ip', 'minutes', 'code'])
+
+/** Who the message is for, as the templates greet them. */
+export interface Addressee { name?: string, email?: string }
+
+export interface Rendered {
+  mail?: Omit<MailMessage, 'to'>
+  text?: string
+}
+
+function varsFor<T extends NotificationType> (config: Pick<Config, 'linkBase' | 'appName'>, type: T, params: NotificationParams[T], to: Addressee): Vars {
+  const template = templates[type] as Template<NotificationParams[T]>
+  const all: Vars = { name: to.name ?? '', email: to.email ?? '', app: config.appName, ...template.vars(params, config) }
+  const link = all.link
+  if (link !== undefined && !String(link).startsWith(config.linkBase)) throw new Error(`a ${type} link must start with PUBLIC_URL's root`)
+  return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, TRUSTED.has(k) || typeof v === 'number' ? v : neutraliseUserText(v)]))
+}
+
+const escapeHtml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')
+
+/** The body as HTML: the catalog text escaped, each value escaped, `link` as the one anchor. */
+function htmlBody (lang: Language, key: MessageKey, vars: Vars): string {
+  // Fill with markers first so that the catalog text and the values are escaped each once.
+  const markers = Object.fromEntries(Object.keys(vars).map((k) => [k, `\u0001${k}\u0002`]))
+  // eslint-disable-next-line no-control-regex -- the markers are control characters no catalog text holds
+  const filled = escapeHtml(translator(lang)(key, markers)).replace(/\u0001(\w+)\u0002/g, (_m, k: string) => {
+    const value = escapeHtml(String(vars[k]))
+    return k === 'link' ? `<a href="${value}">${value}</a>` : value
+  })
+  const paragraphs = filled.split(/\n{2,}/).map((p) => `<p>${p.replace(/\n/g, '<br>\n')}</p>`).join('\n')
+  return `<!doctype html>\n<html lang="${lang}"><head><meta charset="utf-8"></head><body>\n${paragraphs}\n</body></html>\n`
+}
+
+/** The notification written in the language, for the channels it has a form for. */
+export function render<T extends NotificationType> (config: Pick<Config, 'linkBase' | 'appName'>, lang: Language, type: T, params: NotificationParams[T], to: Addressee): Rendered {
+  const template = templates[type] as Template<NotificationParams[T]>
+  const vars = varsFor(config, type, params, to)
+  const t = translator(lang)
+  const out: Rendered = {}
+  if (template.mail !== undefined) {
+    out.mail = {
+      subject: t(`${template.mail}.subject`, vars),
+      text: t(`${template.mail}.body`, vars),
+      html: htmlBody(lang, `${template.mail}.body`, vars),
+      // RFC 3834: no auto-reply to a notification.
+      headers: { 'Auto-Submitted': 'auto-generated' }
+    }
+  }
+  if (template.text !== undefined) out.text = t(template.text, vars)
+  return out
+}
