@@ -102,11 +102,11 @@ t.test('no reset, invitation or email-change link and no SMS code rests in clear
   const p = await signIn(ta, phoneUser.email, phoneUser.password)
   await forgot(owner.email)
   await a.get(`${base}client/users/new`)
-  await a.post(`${base}client/users`, { email: 'invited@example.com', full_name: 'Ivy Invited', password: '', access: 'chosen' })
+  await a.postConfirmed(`${base}client/users`, { email: 'invited@example.com', full_name: 'Ivy Invited', password: '', access: 'chosen' }, owner.password)
   await a.get(`${base}client/users/${target.userId}/edit`)
-  await a.post(`${base}client/users/${target.userId}`, { email: 'renamed-new@example.com', full_name: 'Uma User', phone: '' })
-  await p.post(`${base}client/profile/phone`, { phone: '+79123456700' })
-  await p.post(`${base}client/profile/phone/verification`, {})
+  await a.postConfirmed(`${base}client/users/${target.userId}`, { email: 'renamed-new@example.com', full_name: 'Uma User', phone: '' }, owner.password)
+  await p.postConfirmed(`${base}client/profile/phone`, { phone: '+79123456700' }, phoneUser.password)
+  await p.postStillConfirmed(`${base}client/profile/phone/verification`, {})
   const types = ['password_reset', 'invite', 'email_change_confirm', 'phone_code']
   const rows = await eventually('a delivery of each kind, tried once', async () => {
     const found = await db.selectFrom('deliveries').selectAll().where('type', 'in', types).where('status', '=', 'queued').where('attempts', '>=', 1).execute()

@@ -35,15 +35,15 @@ t.test('a Russian user\'s reset, invitation, welcome, email-change and lockout m
   // Added users get the inviter's language.
   const a = await signIn(ta, owner.email, owner.password)
   await a.get(`${base}client/users/new`)
-  await a.post(`${base}client/users`, { email: 'ru-invited@example.com', full_name: 'Иван Приглашённый', password: '', access: 'chosen' })
+  await a.postConfirmed(`${base}client/users`, { email: 'ru-invited@example.com', full_name: 'Иван Приглашённый', password: '', access: 'chosen' }, owner.password)
   t.equal((await smtp.waitFor('ru-invited@example.com')).subject, ru('mail.invite.subject', { inviter: 'Ольга Владелец', app: APP }))
-  await a.post(`${base}client/users`, { email: 'ru-welcome@example.com', full_name: 'Пётр Добавленный', password: 'a long enough passphrase 2', access: 'chosen' })
+  await a.postStillConfirmed(`${base}client/users`, { email: 'ru-welcome@example.com', full_name: 'Пётр Добавленный', password: 'a long enough passphrase 2', access: 'chosen' })
   t.equal((await smtp.waitFor('ru-welcome@example.com')).subject, ru('mail.welcome.subject', { app: APP }))
 
   const u = await createUser(ta, owner.accountId, 'ru-user@example.com', 'a long enough passphrase', 'Уна Пользователь')
   await speaksRussian(u.userId)
   await a.get(`${base}client/users/${u.userId}/edit`)
-  await a.post(`${base}client/users/${u.userId}`, { email: 'ru-user-new@example.com', full_name: 'Уна Пользователь', phone: '' })
+  await a.postConfirmed(`${base}client/users/${u.userId}`, { email: 'ru-user-new@example.com', full_name: 'Уна Пользователь', phone: '' }, owner.password)
   t.equal((await smtp.waitFor('ru-user-new@example.com')).subject, ru('mail.emailConfirm.subject', { app: APP }))
   t.equal((await smtp.waitFor('ru-user@example.com')).subject, ru('mail.emailNotice.subject', { app: APP }))
 
@@ -66,7 +66,7 @@ t.test('a full name is never a link in a mail: not in the greeting, not as the i
   const owner = await createOwner(ta, 'evil-owner@example.com', 'a long enough passphrase', '=HYPERLINK("http://evil.test")')
   const a = await signIn(ta, owner.email, owner.password)
   await a.get(`${base}client/users/new`)
-  await a.post(`${base}client/users`, { email: 'victim@example.com', full_name: 'visit www.evil.test now', password: '', access: 'chosen' })
+  await a.postConfirmed(`${base}client/users`, { email: 'victim@example.com', full_name: 'visit www.evil.test now', password: '', access: 'chosen' }, owner.password)
   const invite = await smtp.waitFor('victim@example.com')
   t.match(invite.subject, '=HYPERLINK("http[:]//evil[.]test") invited you', 'the name is shown, defanged')
   t.match(invite.text, 'Hello, visit www[.]evil[.]test now.')
@@ -75,7 +75,7 @@ t.test('a full name is never a link in a mail: not in the greeting, not as the i
   await forgot('victim@example.com')
   const reset = await smtp.waitFor('victim@example.com', 2)
   await a.get(`${base}client/users/${victim.id}/edit`)
-  await a.post(`${base}client/users/${victim.id}`, { email: 'victim-new@example.com', full_name: 'visit www.evil.test now', phone: '' })
+  await a.postConfirmed(`${base}client/users/${victim.id}`, { email: 'victim-new@example.com', full_name: 'visit www.evil.test now', phone: '' }, owner.password)
   const confirm = await smtp.waitFor('victim-new@example.com')
   const notice = await smtp.waitFor('victim@example.com', 3)
 
