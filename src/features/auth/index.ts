@@ -4,7 +4,8 @@ import './events.ts'
 import authRoutes from './routes.ts'
 import { sendPasswordReset } from './service.ts'
 
-export { INVITE_TTL_SECONDS, issueInviteLink } from './service.ts'
+export { INVITE_TTL_SECONDS, issueInviteLink, type SignInMethod } from './service.ts'
+export { completeSignIn, type SignInUser } from './sign-in.ts'
 export { findUserByEmail } from './queries.ts'
 
 export const auth: Feature = {

@@ -10,7 +10,7 @@ export function findUserByEmail (db: Kysely<DB>, email: string) {
 
 export function findUserById (db: Kysely<DB>, id: string) {
   return db.selectFrom('users')
-    .select(['id', 'account_id', 'email', 'full_name', 'status', 'language'])
+    .select(['id', 'account_id', 'email', 'full_name', 'status', 'language', 'two_factor_enabled'])
     .where('id', '=', id)
     .executeTakeFirst()
 }

@@ -1,19 +1,12 @@
 import { csrfCookieName } from '../../plugins/csrf.ts'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import { asFormBody, field } from '../../lib/forms.ts'
 import { safeReturnTo } from '../../lib/paths.ts'
-import { newSessionId, renewSession, sessionCookieName } from '../../plugins/session.ts'
+import { sessionCookieName } from '../../plugins/session.ts'
 import { otpError, verifySecondFactor } from '../two-factor/index.ts'
 import { findUserById } from './queries.ts'
-import { checkPasswordLink, logIn, recordSignIn, requestPasswordReset, setPasswordFromLink, type Client } from './service.ts'
-
-/** How long the second step may wait after the password. */
-export const SECOND_STEP_SECONDS = 5 * 60
-
-function client (request: FastifyRequest): Client {
-  const ua = request.headers['user-agent']
-  return { ip: request.ip, userAgent: typeof ua === 'string' ? ua : null }
-}
+import { checkPasswordLink, logIn, requestPasswordReset, setPasswordFromLink } from './service.ts'
+import { clientOf as client, completeSignIn, pendingSecondStep } from './sign-in.ts'
 
 export default async function authRoutes (app: FastifyInstance): Promise<void> {
   const { deps } = app
@@ -40,29 +33,16 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     if (!result.ok) {
       return reply.render('auth/login', { email: email ?? '', returnTo: returnTo ?? '', error: 'login.failed' }, 422)
     }
-    if (result.secondFactor) {
-      // Password right, second step due: a new session that signs nobody in yet.
-      await newSessionId(request, reply)
-      request.session.pending2fa = { userId: result.userId, at: deps.clock.now().getTime(), returnTo }
-      return reply.redirect(`${base}login/two-factor`, 303)
-    }
-    // A new session id at login: the pre-login session and its CSRF secret die here.
-    await renewSession(request, reply, result.userId)
-    return reply.redirect(returnTo ?? home, 303)
+    return await completeSignIn(request, reply, result.user, 'password', { returnTo })
   })
 
-  const pending = (request: FastifyRequest) => {
-    const p = request.session.pending2fa
-    return p !== undefined && deps.clock.now().getTime() - p.at < SECOND_STEP_SECONDS * 1000 ? p : undefined
-  }
-
   app.get('/login/two-factor', { config: { access: 'public' } }, async (request, reply) => {
-    if (pending(request) === undefined) return reply.redirect(`${base}login`, 303)
+    if (pendingSecondStep(request) === undefined) return reply.redirect(`${base}login`, 303)
     return reply.render('auth/two-factor', {})
   })
 
   app.post('/login/two-factor', { config: { access: 'public' } }, async (request, reply) => {
-    const p = pending(request)
+    const p = pendingSecondStep(request)
     if (p === undefined) return reply.redirect(`${base}login`, 303)
     const code = field(asFormBody(request.body), 'code')
     if (code === null) return reply.render('auth/two-factor', { error: 'error.repeated' }, 422)
@@ -70,10 +50,7 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     if (!result.ok) return reply.render('auth/two-factor', { error: otpError(result.reason) }, 422)
     const user = await findUserById(deps.db, p.userId)
     if (user === undefined || user.status !== 'active') return reply.redirect(`${base}login`, 303)
-    await recordSignIn(deps, user, client(request), result.method)
-    // The id changes again after the second step.
-    await renewSession(request, reply, p.userId)
-    return reply.redirect(safeReturnTo(base, p.returnTo) ?? home, 303)
+    return await completeSignIn(request, reply, user, result.method, { returnTo: p.returnTo })
   })
 
   app.post('/logout', { config: { access: 'public' } }, async (request, reply) => {

@@ -21,7 +21,10 @@ export const RESETS_PER_HOUR = 3
 
 export interface Client { ip: string, userAgent: string | null }
 
-export type LogInResult = { ok: true, userId: string, secondFactor: boolean } | { ok: false }
+/** What proved who the user is. */
+export type SignInMethod = 'password' | 'totp' | 'recovery'
+
+export type LogInResult = { ok: true, user: { id: string, account_id: string, email: string, two_factor_enabled: boolean } } | { ok: false }
 
 export async function logIn (deps: Deps, email: string, password: string, client: Client): Promise<LogInResult> {
   const { db, clock } = deps
@@ -43,8 +46,8 @@ export async function logIn (deps: Deps, email: string, password: string, client
   if (ok && user.password_hash !== null && needsRehash(user.password_hash)) {
     await setPasswordHash(db, user.id, await hashPassword(password), now)
   }
-  // With 2FA the sign-in is recorded once the second step is done.
-  if (ok && user.two_factor_enabled) return { ok: true, userId: user.id, secondFactor: true }
+  // With 2FA the attempt is recorded once the second step is done (completeSignIn).
+  if (ok && user.two_factor_enabled) return { ok: true, user }
   await recordAttempt(db, { email: key, userId: user?.id ?? null, ip: client.ip, userAgent: client.userAgent, success: ok, throttled, at: now })
   if (user === undefined) return { ok: false }
   if (!ok) {
@@ -52,12 +55,11 @@ export async function logIn (deps: Deps, email: string, password: string, client
     await recordEvent(db, { accountId: user.account_id, actorUserId: user.id, type: 'login.failed', ip: client.ip, details: { reason }, at: now })
     return { ok: false }
   }
-  await recordSignIn(deps, user, client, 'password')
-  return { ok: true, userId: user.id, secondFactor: false }
+  return { ok: true, user }
 }
 
-/** A completed sign-in: last login, the sign-in history, the audit log; the address's failures start again. */
-export async function recordSignIn (deps: Deps, user: { id: string, account_id: string, email: string }, client: Client, method: 'password' | 'totp' | 'recovery'): Promise<void> {
+/** A completed sign-in (completeSignIn): last login, the sign-in history, the audit log; the address's failures start again. */
+export async function recordSignIn (deps: Deps, user: { id: string, account_id: string, email: string }, client: Client, method: SignInMethod): Promise<void> {
   const now = deps.clock.now()
   if (method !== 'password') {
     await recordAttempt(deps.db, { email: user.email.toLowerCase(), userId: user.id, ip: client.ip, userAgent: client.userAgent, success: true, throttled: false, at: now })
