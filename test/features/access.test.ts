@@ -8,6 +8,18 @@ const db = app.deps.db
 // Routes of this test only, registered before the app is ready.
 app.get(`${base}test/needs-users-view`, { config: { access: { permission: 'users.view' } } }, async () => 'allowed')
 app.post(`${base}test/needs-users-view`, { config: { access: { permission: 'users.view' } } }, async () => 'changed')
+app.get(`${base}test/api`, { config: { access: { permission: 'users.view' }, kind: 'api' } }, async () => ({ ok: true }))
+app.post(`${base}test/api`, { config: { access: 'public', kind: 'api' } }, async () => ({ changed: true }))
+// A guard a feature adds after the built-in ones: it sees only requests they let through.
+const seenByLastGuard: string[] = []
+app.guards.push({
+  name: 'test-last',
+  check: async (request, reply) => {
+    if (!request.url.includes('/test/')) return undefined
+    seenByLastGuard.push(`${request.method} ${request.url}`)
+    return request.headers['x-test-refuse'] === '1' ? reply.code(451).send('refused by the last guard') : undefined
+  }
+})
 
 const owner = await createOwner(ta)
 const hash = (await db.selectFrom('users').select('password_hash').where('id', '=', owner.userId).executeTakeFirstOrThrow()).password_hash
@@ -72,4 +84,38 @@ t.test("the user's language is used for the whole page", async (t) => {
   t.match(res.body, '<html lang="ru">')
   t.match(res.body, '<h1>Профиль</h1>')
   t.match(res.body, 'Выйти')
+})
+
+t.test('API routes answer JSON errors, take no CSRF token, and the guards run in order', async (t) => {
+  seenByLastGuard.length = 0
+  const anonymous = await app.inject({ url: `${base}test/api` })
+  t.equal(anonymous.statusCode, 401, 'an API route does not redirect to the login page')
+  t.same(anonymous.json(), { error: { code: 'unauthorized', message: 'Sign in first.' } })
+  const a = await as('none@example.com')
+  const forbidden = await a.get(`${base}test/api`)
+  t.equal(forbidden.statusCode, 403)
+  t.same(JSON.parse(forbidden.body), { error: { code: 'forbidden', message: 'You do not have permission to open this page.' } })
+  t.same(seenByLastGuard, [], 'a later guard never sees what an earlier one refused')
+
+  const posted = await app.inject({ method: 'POST', url: `${base}test/api`, payload: { x: 1 } })
+  t.equal(posted.statusCode, 200, 'no CSRF token asked of an API route')
+  const page = await app.inject({ method: 'POST', url: `${base}test/needs-users-view`, payload: 'x=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+  t.equal(page.statusCode, 403, 'a page POST without a token is refused')
+  t.match(page.body, 'This form has expired')
+
+  t.same(seenByLastGuard, [`POST ${base}test/api`], 'public routes pass every guard too')
+  seenByLastGuard.length = 0
+  const viewer = await as('full@example.com')
+  t.equal((await viewer.get(`${base}test/needs-users-view`)).statusCode, 200)
+  const refused = await app.inject({ url: `${base}test/needs-users-view`, headers: { cookie: viewer.cookieHeader, 'x-test-refuse': '1' } })
+  t.equal(refused.statusCode, 451, 'a feature guard can stop a request after the permission check')
+  t.equal(refused.body, 'refused by the last guard')
+  t.same(seenByLastGuard, [`GET ${base}test/needs-users-view`, `GET ${base}test/needs-users-view`])
+})
+
+t.test('every route is listed with its access, kind and re-confirmed operation', async (t) => {
+  const row = (method: string, url: string) => app.routeTable.find((r) => r.method === method && r.url === url)
+  t.match(row('GET', `${base}test/api`), { access: { permission: 'users.view' }, kind: 'api', operation: undefined })
+  t.match(row('POST', `${base}client/users/:id/delete`), { kind: 'page', operation: 'users.delete' })
+  t.match(row('GET', `${base}client/settings`), { access: 'user', kind: 'page' })
 })
