@@ -1,7 +1,7 @@
 // The link a new address follows to confirm an email change made by a user
 // manager. GET shows a button; only the POST changes anything.
 import type { FastifyInstance } from 'fastify'
-import { checkEmailLink, confirmEmailChange } from './service.ts'
+import { checkEmailLink, confirmEmailChange } from './email-change.ts'
 
 export default async function emailRoutes (app: FastifyInstance): Promise<void> {
   const { deps } = app

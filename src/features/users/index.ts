@@ -7,7 +7,8 @@ import './events.ts'
 import permissionRoutes from './permission-routes.ts'
 import usersRoutes from './routes.ts'
 
-export { deleteUserRow, effectivePermissions } from './service.ts'
+export { deleteUserRow } from './service.ts'
+export { effectivePermissions } from './permissions.ts'
 export { emailHolder } from './queries.ts'
 
 export const users: Feature = {

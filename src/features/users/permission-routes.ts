@@ -8,7 +8,8 @@ import { signedInHandler } from '../../plugins/guards.ts'
 import { parsePermissionChoice } from './forms.ts'
 import { catalogView, confirmed, done, type Id, MANAGE, mayGrantFull, onUser, refusalPages, refuseFor } from './pages.ts'
 import { permissionsOf } from './queries.ts'
-import { changePermissions, setFullAccess, targetFor } from './service.ts'
+import { changePermissions, setFullAccess } from './permissions.ts'
+import { targetFor } from './service.ts'
 
 export default async function permissionRoutes (app: FastifyInstance): Promise<void> {
   const { deps } = app

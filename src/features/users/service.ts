@@ -20,8 +20,8 @@ import { can, type CurrentUser } from '../../lib/current-user.ts'
 import { notify, notifyAddress } from '../../lib/deliveries/index.ts'
 import { addSeconds } from '../../lib/clock.ts'
 import { hashPassword } from '../../lib/passwords.ts'
-import { consumeTokenWithData, issueToken, peekTokenWithData, revokeTokens } from '../../lib/tokens.ts'
-import { endUserSessions, rotateUserSessions } from '../../lib/sessions.ts'
+import { issueToken, revokeTokens } from '../../lib/tokens.ts'
+import { endUserSessions } from '../../lib/sessions.ts'
 import type { Deps } from '../../types.ts'
 import { INVITE_TTL_SECONDS } from '../auth/index.ts'
 import { dropCodes } from '../phone/index.ts'
@@ -32,10 +32,10 @@ export const EMAIL_CHANGE_TTL_SECONDS = 24 * 3600
 export type Refusal = 'not_found' | 'owner' | 'self' | 'not_held' | 'full_access' | 'unknown_permission'
 export type Outcome<T = object> = ({ ok: true } & T) | { ok: false, reason: Refusal }
 
-interface Client { ip: string }
+export interface Client { ip: string }
 
 /** An event done by a user of the account, from the request's client. */
-function audit (trx: Kysely<DB>, actor: CurrentUser, client: Client, at: Date, event: EventOf): Promise<void> {
+export function audit (trx: Kysely<DB>, actor: CurrentUser, client: Client, at: Date, event: EventOf): Promise<void> {
   return recordEvent(trx, { ...event, accountId: actor.accountId, actorUserId: actor.id, ip: client.ip, at })
 }
 
@@ -154,47 +154,6 @@ async function noticeAddressInUse (deps: Deps, holder: { id: string, account_id:
 }
 
 /** The new address of an email change, if the link is still good. */
-export async function checkEmailLink (deps: Deps, token: string): Promise<string | undefined> {
-  return (await peekTokenWithData(deps.db, token, 'email_change', deps.clock.now()))?.data.email
-}
-
-export type ConfirmEmailResult = { ok: true } | { ok: false, reason: 'invalid_link' | 'email_taken' }
-
-/** The new address confirms: the change takes effect. */
-export async function confirmEmailChange (deps: Deps, token: string, client: Client): Promise<ConfirmEmailResult> {
-  const now = deps.clock.now()
-  try {
-    return await deps.db.transaction().execute(async (trx) => {
-      const used = await consumeTokenWithData(trx, token, 'email_change', now)
-      const email = used?.data.email
-      if (used === undefined || email === undefined) return { ok: false as const, reason: 'invalid_link' as const }
-      if (!await mayStillChangeEmail(trx, used.data.by, used.userId)) return { ok: false as const, reason: 'invalid_link' as const }
-      const user = await trx.updateTable('users').set({ email, updated_at: now })
-        .where('id', '=', used.userId).where('is_owner', '=', false).where('status', '=', 'active')
-        .returning(['account_id', 'email']).executeTakeFirst()
-      if (user === undefined) return { ok: false as const, reason: 'invalid_link' as const }
-      await recordEvent(trx, { accountId: user.account_id, actorUserId: null, targetUserId: used.userId, type: 'user.email_changed', ip: client.ip, details: {}, personal: { to: email }, at: now })
-      return { ok: true as const }
-    })
-  } catch (err) {
-    if ((err as { code?: string }).code === '23505') return { ok: false, reason: 'email_taken' }
-    throw err
-  }
-}
-
-/**
- * An email change link applies only while the user who asked is still an
- * active user of the target's account with Users: manage (or Full access).
- */
-async function mayStillChangeEmail (trx: Kysely<DB>, askedBy: string | undefined, targetId: string): Promise<boolean> {
-  if (askedBy === undefined || !/^\d{1,18}$/.test(askedBy)) return false
-  const asker = await trx.selectFrom('users as a').innerJoin('users as t', 't.account_id', 'a.account_id')
-    .select(['a.is_owner', 'a.full_access', 'a.status'])
-    .select((eb) => eb.exists(eb.selectFrom('user_permissions').select('permission').whereRef('user_id', '=', 'a.id').where('permission', '=', 'users.manage')).as('manage'))
-    .where('a.id', '=', askedBy).where('t.id', '=', targetId).executeTakeFirst()
-  return asker !== undefined && asker.status === 'active' && (asker.is_owner || asker.full_access || Boolean(asker.manage))
-}
-
 /** Enable or Disable: a disabled user's sessions end at once. */
 export async function setStatus (deps: Deps, actor: CurrentUser, id: string, status: 'active' | 'disabled', client: Client): Promise<Outcome> {
   const found = await targetFor(deps, actor, id)
@@ -226,53 +185,11 @@ export async function deleteUserRow (deps: Pick<Deps, 'db' | 'clock'>, userId: s
 }
 
 /** Why the actor may not grant these, or undefined. */
-function checkGrant (deps: Deps, actor: CurrentUser, permissions: string[], fullAccess: boolean): Refusal | undefined {
+
+/** Whether the actor may grant (or take away) these permissions and Full access: the refusal, or undefined. */
+export function checkGrant (deps: Deps, actor: CurrentUser, permissions: string[], fullAccess: boolean): Refusal | undefined {
   if (permissions.some((p) => !deps.config.permissionCatalog.keys.has(p))) return 'unknown_permission'
   if (fullAccess && !(actor.isOwner || actor.fullAccess)) return 'not_held'
   if (permissions.some((p) => !can(actor, p))) return 'not_held'
   return undefined
-}
-
-/** Permissions page: Enable or Disable the chosen permissions. */
-export async function changePermissions (deps: Deps, actor: CurrentUser, id: string, permissions: string[], enable: boolean, client: Client): Promise<Outcome> {
-  const found = await targetFor(deps, actor, id)
-  if (!found.ok) return found
-  const refused = checkGrant(deps, actor, permissions, false)
-  if (refused !== undefined) return { ok: false, reason: refused }
-  if (found.target.full_access) return { ok: false, reason: 'full_access' }
-  const now = deps.clock.now()
-  await deps.db.transaction().execute(async (trx) => {
-    if (enable) {
-      await trx.insertInto('user_permissions').values(permissions.map((permission) => ({ user_id: found.target.id, permission })))
-        .onConflict((oc) => oc.doNothing()).execute()
-    } else {
-      await trx.deleteFrom('user_permissions').where('user_id', '=', found.target.id).where('permission', 'in', permissions).execute()
-    }
-    await rotateUserSessions(trx, found.target.id)
-    await audit(trx, actor, client, now, { type: 'permissions.changed', targetUserId: found.target.id, details: enable ? { enabled: permissions.join(' ') } : { disabled: permissions.join(' ') } })
-  })
-  return { ok: true }
-}
-
-/** Grant or remove Full access: only a user who has it. */
-export async function setFullAccess (deps: Deps, actor: CurrentUser, id: string, on: boolean, client: Client): Promise<Outcome> {
-  const found = await targetFor(deps, actor, id)
-  if (!found.ok) return found
-  if (!(actor.isOwner || actor.fullAccess)) return { ok: false, reason: 'not_held' }
-  const now = deps.clock.now()
-  await deps.db.transaction().execute(async (trx) => {
-    await trx.updateTable('users').set({ full_access: on, updated_at: now }).where('id', '=', found.target.id).execute()
-    await rotateUserSessions(trx, found.target.id)
-    await audit(trx, actor, client, now, { type: 'permissions.full_access', targetUserId: found.target.id, details: { fullAccess: on } })
-  })
-  return { ok: true }
-}
-
-/** A user's effective permissions (provider CLI and API). */
-export async function effectivePermissions (deps: Pick<Deps, 'db' | 'config'>, userId: string): Promise<{ fullAccess: boolean, permissions: string[] } | undefined> {
-  const user = await deps.db.selectFrom('users').select(['is_owner', 'full_access']).where('id', '=', userId).executeTakeFirst()
-  if (user === undefined) return undefined
-  const all = user.is_owner || user.full_access
-  const held = all ? [...deps.config.permissionCatalog.keys] : (await permissionsOf(deps.db, userId)).filter((p) => deps.config.permissionCatalog.keys.has(p))
-  return { fullAccess: all, permissions: held.sort() }
 }

@@ -1,0 +1,53 @@
+// A user's permissions and Full access (SPEC §5): nobody grants or takes
+// away a permission they do not hold; Full access is changed only by a user
+// who has it. Sessions of the changed user rotate in the same transaction.
+import type { CurrentUser } from '../../lib/current-user.ts'
+import { rotateUserSessions } from '../../lib/sessions.ts'
+import type { Deps } from '../../types.ts'
+import { permissionsOf } from './queries.ts'
+import { audit, checkGrant, type Client, type Outcome, targetFor } from './service.ts'
+
+
+/** Permissions page: Enable or Disable the chosen permissions. */
+export async function changePermissions (deps: Deps, actor: CurrentUser, id: string, permissions: string[], enable: boolean, client: Client): Promise<Outcome> {
+  const found = await targetFor(deps, actor, id)
+  if (!found.ok) return found
+  const refused = checkGrant(deps, actor, permissions, false)
+  if (refused !== undefined) return { ok: false, reason: refused }
+  if (found.target.full_access) return { ok: false, reason: 'full_access' }
+  const now = deps.clock.now()
+  await deps.db.transaction().execute(async (trx) => {
+    if (enable) {
+      await trx.insertInto('user_permissions').values(permissions.map((permission) => ({ user_id: found.target.id, permission })))
+        .onConflict((oc) => oc.doNothing()).execute()
+    } else {
+      await trx.deleteFrom('user_permissions').where('user_id', '=', found.target.id).where('permission', 'in', permissions).execute()
+    }
+    await rotateUserSessions(trx, found.target.id)
+    await audit(trx, actor, client, now, { type: 'permissions.changed', targetUserId: found.target.id, details: enable ? { enabled: permissions.join(' ') } : { disabled: permissions.join(' ') } })
+  })
+  return { ok: true }
+}
+
+/** Grant or remove Full access: only a user who has it. */
+export async function setFullAccess (deps: Deps, actor: CurrentUser, id: string, on: boolean, client: Client): Promise<Outcome> {
+  const found = await targetFor(deps, actor, id)
+  if (!found.ok) return found
+  if (!(actor.isOwner || actor.fullAccess)) return { ok: false, reason: 'not_held' }
+  const now = deps.clock.now()
+  await deps.db.transaction().execute(async (trx) => {
+    await trx.updateTable('users').set({ full_access: on, updated_at: now }).where('id', '=', found.target.id).execute()
+    await rotateUserSessions(trx, found.target.id)
+    await audit(trx, actor, client, now, { type: 'permissions.full_access', targetUserId: found.target.id, details: { fullAccess: on } })
+  })
+  return { ok: true }
+}
+
+/** A user's effective permissions (provider CLI and API). */
+export async function effectivePermissions (deps: Pick<Deps, 'db' | 'config'>, userId: string): Promise<{ fullAccess: boolean, permissions: string[] } | undefined> {
+  const user = await deps.db.selectFrom('users').select(['is_owner', 'full_access']).where('id', '=', userId).executeTakeFirst()
+  if (user === undefined) return undefined
+  const all = user.is_owner || user.full_access
+  const held = all ? [...deps.config.permissionCatalog.keys] : (await permissionsOf(deps.db, userId)).filter((p) => deps.config.permissionCatalog.keys.has(p))
+  return { fullAccess: all, permissions: held.sort() }
+}
