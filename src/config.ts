@@ -1,11 +1,12 @@
 // Reads the environment once (SPEC §7), validates every value and freezes the
 // result. A wrong value stops the service with a message naming the variable.
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import path from 'node:path'
 import { type Catalog, loadCatalog } from './lib/permissions.ts'
 import { isRegion } from './lib/phone.ts'
+import { readOrCreateSecret } from './lib/secret-file.ts'
 
 export interface Config {
   port: number
@@ -154,14 +155,7 @@ function sessionSecret (env: Env, dataDir: string): string {
     if (given.length < 32) throw new ConfigError('SESSION_SECRET', 'must be at least 32 characters long')
     return given
   }
-  const file = path.join(dataDir, 'session-secret')
-  try {
-    const stored = readFileSync(file, 'utf8').trim()
-    if (stored.length >= 32) return stored
-  } catch { /* first start: generate below */ }
-  const secret = randomBytes(32).toString('base64url')
-  writeFileSync(file, secret + '\n', { mode: 0o600 })
-  return secret
+  return readOrCreateSecret(path.join(dataDir, 'session-secret'), () => randomBytes(32).toString('base64url'), (v) => v.length >= 32)
 }
 
 export function loadConfig (env: Env = process.env): Readonly<Config> {

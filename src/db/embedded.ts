@@ -19,12 +19,13 @@
 // group, both of which would cut a graceful shutdown short.
 import { execFile as execFileCb } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
+import { readOrCreateSecret } from '../lib/secret-file.ts'
 
 const execFile = promisify(execFileCb)
 
@@ -112,16 +113,20 @@ async function freePort (): Promise<number> {
 }
 
 function readPassword (dataDir: string): string {
-  const file = path.join(dataDir, 'postgres-password')
-  if (!existsSync(file)) writeFileSync(file, randomBytes(24).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' })
-  return readFileSync(file, 'utf8').trim()
+  return readOrCreateSecret(path.join(dataDir, 'postgres-password'), () => randomBytes(24).toString('base64url'))
 }
 
 function urlFor (password: string, port: number): string {
   return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
 }
 
-async function initialise (bins: Binaries, pgdata: string, password: string, owner: Owner | undefined): Promise<void> {
+/**
+ * Creates the cluster aside and renames it into place: two processes
+ * starting on a new DATA_DIR at once (the service and a CLI command) both
+ * run initdb, and the first rename wins; the other's copy is dropped.
+ */
+async function initialise (bins: Binaries, target: string, password: string, owner: Owner | undefined): Promise<void> {
+  const pgdata = `${target}.init-${process.pid}-${randomBytes(4).toString('hex')}`
   mkdirSync(pgdata, { recursive: true, mode: 0o700 })
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'cp-initdb-'))
   const pwfile = path.join(tmp, 'pw')
@@ -144,6 +149,13 @@ async function initialise (bins: Binaries, pgdata: string, password: string, own
     throw new Error(`initdb failed${hint}: ${((err as { stderr?: string }).stderr ?? String(err)).trim()}`)
   } finally {
     rmSync(tmp, { recursive: true, force: true })
+  }
+  try {
+    renameSync(pgdata, target)
+  } catch (err) {
+    rmSync(pgdata, { recursive: true, force: true })
+    const code = (err as NodeJS.ErrnoException).code
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
   }
 }
 
@@ -229,7 +241,16 @@ export async function startEmbedded (dataDir: string, opts: EmbeddedOptions = {}
     port = await freePort()
     const settings: Record<string, string> = { listen_addresses: '127.0.0.1', unix_socket_directories: "''", ...opts.settings }
     const o = ['-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])].join(' ')
-    await pgCtl(bins, ['start', '-D', pgdata, '-l', path.join(pgdata, 'server.log'), '-w', '-t', '60', '-o', o], owner)
+    try {
+      await pgCtl(bins, ['start', '-D', pgdata, '-l', path.join(pgdata, 'server.log'), '-w', '-t', '60', '-o', o], owner)
+    } catch (err) {
+      // Another process started it at the same moment (PostgreSQL's own
+      // postmaster.pid lets one postmaster run): use theirs.
+      const theirs = await runningPort(pgdata)
+      if (theirs === undefined) throw err
+      opts.log?.(`Adopting the embedded PostgreSQL another process started on port ${theirs}`)
+      port = theirs
+    }
   } else {
     opts.log?.(`Adopting the embedded PostgreSQL already running on port ${port}`)
   }

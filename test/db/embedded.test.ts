@@ -2,7 +2,7 @@
 // from npm in DATA_DIR/postgres, found again after a crash, stopped with the
 // service. Each test uses a cluster of its own in a temporary DATA_DIR.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -147,4 +147,34 @@ t.test('npm start on the embedded database answers /healthz and stops PostgreSQL
   t.equal(await exited, 0, 'a clean exit on SIGTERM')
   t.notOk(existsSync(pidFile(dir)), 'PostgreSQL stopped with the service')
   t.notOk(await portOpen(Number(new URL(url!).port)))
+})
+
+t.test('two processes starting at once on a new DATA_DIR share one cluster and one password', async (t) => {
+  const dir = dataDir(t)
+  const [a, b] = await Promise.all([startEmbedded(dir), startEmbedded(dir)])
+  t.equal(a.url, b.url, 'the same server, found by both')
+  t.same(await query(a.url, 'select 1 as one'), [{ one: 1 }])
+  t.same(readdirSync(dir).filter((f) => f.startsWith('postgres')).sort(), ['postgres', 'postgres-password'], 'no cluster left aside')
+  await a.stop()
+})
+
+t.test('a secret file made by two processes at once ends the same for both', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cp-secret-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const file = path.join(dir, 'secret')
+  const script = `import { readOrCreateSecret } from ${JSON.stringify(path.resolve('src/lib/secret-file.ts'))}
+    process.stdout.write(readOrCreateSecret(${JSON.stringify(file)}, () => String(process.pid) + 'x'.repeat(40)))`
+  const run = async () => await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+    child.on('exit', (code) => code === 0 ? resolve(out) : reject(new Error(`exit ${code}`)))
+  })
+  for (let round = 0; round < 5; round++) {
+    rmSync(file, { force: true })
+    const seen = await Promise.all([run(), run(), run(), run()])
+    t.equal(new Set(seen).size, 1, `round ${round}: one secret for all`)
+    t.equal(readFileSync(file, 'utf8').trim(), seen[0])
+  }
+  t.same(readdirSync(dir), ['secret'], 'nothing left aside')
 })
