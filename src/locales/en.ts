@@ -30,6 +30,8 @@ export const en = {
   'login.forgot': 'Forgot your password?',
   'login.signedOut': 'You have been signed out.',
   'login.required': 'Please log in to continue.',
+  'login.sessionEnded': 'Your session ended; sign in again.',
+  'login.recoveryUsed': 'You signed in with a recovery code. Recovery codes left: {n}; make new ones in User settings → Two-factor authentication.',
   'forgot.title': 'Forgot password',
   'forgot.intro': 'Enter the email you log in with. We will send you a link to set a new password.',
   'forgot.submit': 'Send the link',

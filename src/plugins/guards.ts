@@ -16,6 +16,7 @@ import fp from 'fastify-plugin'
 import { can, type CurrentUser } from '../lib/current-user.ts'
 import { type MessageKey, translator } from '../lib/i18n.ts'
 import { loginPathFor } from '../lib/paths.ts'
+import { sessionWasEnded } from './session.ts'
 import type { Access, RouteKind } from '../types.ts'
 
 export const routeKinds: Record<RouteKind, { csrf: boolean, bodyLimit: number, answers: 'html' | 'json' }> = {
@@ -58,7 +59,9 @@ const signedIn: Guard = {
     if (access === 'public' || request.user !== null) return undefined
     if (routeKinds[kindOf(request)].answers === 'json') return refuse(request, reply, 401)
     const { basePath } = request.server.deps.config
-    return reply.redirect(request.method === 'GET' ? loginPathFor(basePath, request.url) : `${basePath}login`, 303)
+    const to = request.method === 'GET' ? loginPathFor(basePath, request.url) : `${basePath}login`
+    // Say why when the browser's session ended under it: it was signed in a moment ago.
+    return reply.redirect(sessionWasEnded(request) ? `${to}${to.includes('?') ? '&' : '?'}ended=1` : to, 303)
   }
 }
 

@@ -203,6 +203,18 @@ export default fp(async function sessionPlugin (app: FastifyInstance) {
   })
 }, { name: 'session' })
 
+/**
+ * Whether this request came with a session that has since ended (signed
+ * out elsewhere, timed out, ended from another device): a validly signed
+ * session cookie whose session is no longer stored.
+ */
+export function sessionWasEnded (request: FastifyRequest): boolean {
+  const raw = request.cookies[sessionCookieName(request.server.deps)]
+  if (raw === undefined) return false
+  const { valid, value } = request.unsignCookie(raw)
+  return valid && value !== null && value !== request.session.sessionId
+}
+
 /** A new, empty session id for this browser: the old id, its row and the CSRF secret are gone. */
 export async function newSessionId (request: FastifyRequest, reply: FastifyReply): Promise<void> {
   await request.session.regenerate()

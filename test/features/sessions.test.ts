@@ -64,7 +64,7 @@ t.test('ending this session signs out', async (t) => {
   const a = await signIn(ta, u.email, u.password)
   const [mine] = publicIds((await a.get(S)).body)
   const res = await a.post(`${S}/${mine}/end`, {})
-  t.equal(res.headers.location, `${base}login`)
+  t.equal(res.headers.location, `${base}login?signed_out=1`)
   t.equal((await a.get(S)).statusCode, 303)
 })
 
@@ -78,4 +78,21 @@ t.test("nobody ends another user's session", async (t) => {
     t.equal((await attacker.post(`${S}/${id}/end`, {})).statusCode, 404, id)
   }
   t.equal((await v.get(S)).statusCode, 200, 'the victim is still signed in')
+})
+
+t.test('a session ended from another device: the next page says so, and only then', async (t) => {
+  const u = await createUser(ta, owner.accountId, 'ended-elsewhere@example.com')
+  const phone = await signIn(ta, u.email, u.password)
+  const laptop = await signIn(ta, u.email, u.password)
+  await laptop.post(`${S}/end-others`, {})
+  const res = await phone.get(S)
+  t.equal(res.statusCode, 303)
+  t.equal(res.headers.location, `${base}login?return_to=${encodeURIComponent(S)}&ended=1`)
+  t.match((await phone.get(res.headers.location as string)).body, 'Your session ended; sign in again.')
+  const stranger = await new Agent(app).get(S)
+  t.equal(stranger.headers.location, `${base}login?return_to=${encodeURIComponent(S)}`, 'a browser that was never signed in is just asked to sign in')
+  const forged = new Agent(app)
+  forged.cookies.set('sid', 'made-up-value')
+  t.equal((await forged.get(S)).headers.location, `${base}login?return_to=${encodeURIComponent(S)}`, 'nor is one with a cookie we never signed')
+  t.equal((await new Agent(app).get(`${base}login?ended=<script>`)).body.includes('<script>'), false, 'only the fixed messages are shown')
 })

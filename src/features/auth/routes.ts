@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import { asFormBody, field } from '../../lib/forms.ts'
 import { safeReturnTo } from '../../lib/paths.ts'
 import { sessionCookieName } from '../../plugins/session.ts'
-import { otpError, verifySecondFactor } from '../two-factor/index.ts'
+import { countLiveRecoveryCodes, otpError, verifySecondFactor } from '../two-factor/index.ts'
 import { findUserById } from './queries.ts'
 import { checkPasswordLink, logIn, requestPasswordReset, setPasswordFromLink } from './service.ts'
 import { clientOf as client, completeSignIn, pendingSecondStep } from './sign-in.ts'
@@ -17,9 +17,12 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     return reply.redirect(request.user === null ? `${base}login` : home, 303)
   })
 
-  app.get<{ Querystring: { return_to?: string } }>('/login', { config: { access: 'public' } }, async (request, reply) => {
+  // ?signed_out=1 and ?ended=1 say why the login page is shown: fixed
+  // messages only (the session that would carry a flash is gone by then).
+  app.get<{ Querystring: { return_to?: string, signed_out?: string, ended?: string } }>('/login', { config: { access: 'public' } }, async (request, reply) => {
     if (request.user !== null) return reply.redirect(home, 303)
-    return reply.render('auth/login', { email: '', returnTo: safeReturnTo(base, request.query.return_to) ?? '' })
+    const notice = request.query.signed_out === '1' ? 'login.signedOut' : request.query.ended === '1' ? 'login.sessionEnded' : undefined
+    return reply.render('auth/login', { email: '', returnTo: safeReturnTo(base, request.query.return_to) ?? '', notice })
   })
 
   app.post('/login', { config: { access: 'public' } }, async (request, reply) => {
@@ -50,14 +53,16 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     if (!result.ok) return reply.render('auth/two-factor', { error: otpError(result.reason) }, 422)
     const user = await findUserById(deps.db, p.userId)
     if (user === undefined || user.status !== 'active') return reply.redirect(`${base}login`, 303)
-    return await completeSignIn(request, reply, user, result.method, { returnTo: p.returnTo })
+    // A recovery code signs in once: say how many are left and where to make new ones.
+    const flash = result.method === 'recovery' ? { type: 'info' as const, text: 'login.recoveryUsed' as const, params: { n: String(await countLiveRecoveryCodes(deps.db, user.id)) } } : undefined
+    return await completeSignIn(request, reply, user, result.method, { returnTo: p.returnTo, flash })
   })
 
   app.post('/logout', { config: { access: 'public' } }, async (request, reply) => {
     await request.session.destroy()
     reply.clearCookie(sessionCookieName(deps), { path: base })
     reply.clearCookie(csrfCookieName(deps.config), { path: base })
-    return reply.redirect(`${base}login`, 303)
+    return reply.redirect(`${base}login?signed_out=1`, 303)
   })
 
   app.get('/password/forgot', { config: { access: 'public' } }, async (request, reply) => {

@@ -10,6 +10,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { safeReturnTo } from '../../lib/paths.ts'
 import { newSessionId, renewSession } from '../../plugins/session.ts'
+import type { Flash } from '../../types.ts'
 import { recordSignIn, type Client, type SignInMethod } from './service.ts'
 
 /** How long the second step may wait after the first. */
@@ -26,7 +27,7 @@ export function clientOf (request: FastifyRequest): Client {
 }
 
 /** Signs the user in (or starts the second step) and answers with the redirect. */
-export async function completeSignIn (request: FastifyRequest, reply: FastifyReply, user: SignInUser, method: SignInMethod, opts: { returnTo?: string } = {}): Promise<FastifyReply> {
+export async function completeSignIn (request: FastifyRequest, reply: FastifyReply, user: SignInUser, method: SignInMethod, opts: { returnTo?: string, flash?: Flash } = {}): Promise<FastifyReply> {
   const { deps } = request.server
   const base = deps.config.basePath
   const returnTo = safeReturnTo(base, opts.returnTo)
@@ -39,6 +40,7 @@ export async function completeSignIn (request: FastifyRequest, reply: FastifyRep
   await recordSignIn(deps, user, clientOf(request), method)
   // A new session id at every sign-in: the session before it and its CSRF secret die here.
   await renewSession(request, reply, user.id)
+  if (opts.flash !== undefined) request.session.flash = opts.flash
   return reply.redirect(returnTo ?? `${base}client/profile`, 303)
 }
 

@@ -18,7 +18,7 @@ export default async function phoneRoutes (app: FastifyInstance): Promise<void> 
   async function answer (request: FastifyRequest, reply: FastifyReply, user: CurrentUser, result: PhoneResult, success: Flash['text'], values: Record<string, string> = {}): Promise<FastifyReply> {
     if (!result.ok) return await renderProfile(request, reply, user, { errors: { [result.field]: result.error }, values }, 422)
     request.session.flash = { type: success === 'profile.phoneCodeSent' || success === 'profile.phoneEditCodeSent' ? 'info' : 'success', text: success, params: result.phone === undefined ? undefined : { phone: formatPhone(result.phone) } }
-    return reply.redirect(`${home}#phone`, 303)
+    return reply.redirect(home, 303) // no anchor: the page would jump past the message
   }
 
   app.post('/client/profile/phone', confirmed, signedInHandler(async (request, reply, user) => {

@@ -28,7 +28,7 @@ export default async function sessionsRoutes (app: FastifyInstance): Promise<voi
       // Ending this very session is a logout.
       await request.session.destroy()
       reply.clearCookie(sessionCookieName(deps), { path: base })
-      return reply.redirect(`${base}login`, 303)
+      return reply.redirect(`${base}login?signed_out=1`, 303)
     }
     request.session.flash = { type: 'success', text: 'sessions.ended' }
     return reply.redirect(page, 303)

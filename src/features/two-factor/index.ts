@@ -8,6 +8,7 @@ import twoFactorRoutes from './routes.ts'
 export { codeField, onSelf, requireConfirmation, type Resolve } from './confirm.ts'
 export { resetTwoFactorByProvider } from './service.ts'
 export { otpError, verifySecondFactor } from './otp.ts'
+export { countLiveRecoveryCodes } from './queries.ts'
 
 export const twoFactor: Feature = {
   name: 'two-factor',
