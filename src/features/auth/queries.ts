@@ -31,6 +31,10 @@ export async function setPasswordHash (db: Kysely<DB>, userId: string, hash: str
   await db.updateTable('users').set({ password_hash: hash, updated_at: now }).where('id', '=', userId).execute()
 }
 
+export async function setLastLogin (db: Kysely<DB>, userId: string, now: Date): Promise<void> {
+  await db.updateTable('users').set({ last_login_at: now }).where('id', '=', userId).execute()
+}
+
 
 export async function countRecentTokens (db: Kysely<DB>, userId: string, purpose: string, since: Date): Promise<number> {
   const r = await db.selectFrom('tokens').select((eb) => eb.fn.countAll<string>().as('n'))

@@ -12,7 +12,7 @@ import type { MessageKey } from '../../lib/i18n.ts'
 import { checkNewPassword, hashPassword, needsRehash, verifyPassword } from '../../lib/passwords.ts'
 import { consumeToken, issueToken, peekToken, revokeTokens, type TokenPurpose } from '../../lib/tokens.ts'
 import { endUserSessions } from '../../lib/sessions.ts'
-import { countRecentTokens, findUserByEmail, findUserById, recordAttempt, setPasswordHash } from './queries.ts'
+import { countRecentTokens, findUserByEmail, findUserById, recordAttempt, setLastLogin, setPasswordHash } from './queries.ts'
 import { emailRule, ipRule } from './throttle.ts'
 
 export const RESET_TTL_SECONDS = 3600
@@ -66,7 +66,7 @@ export async function recordSignIn (deps: Deps, user: { id: string, account_id: 
     // (With the password alone, logIn has already started the count again.)
     await resetCounter(deps.db, emailRule, user.email.toLowerCase(), now)
   }
-  await deps.db.updateTable('users').set({ last_login_at: now }).where('id', '=', user.id).execute()
+  await setLastLogin(deps.db, user.id, now)
   await recordEvent(deps.db, { accountId: user.account_id, actorUserId: user.id, type: 'login.success', ip: client.ip, details: { method }, at: now })
 }
 

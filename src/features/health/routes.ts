@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify'
-import { sql } from 'kysely'
+import { pingDatabase } from './queries.ts'
 
 export default async function healthRoutes (app: FastifyInstance): Promise<void> {
   app.get('/healthz', { config: { access: 'public' } }, async (request, reply) => {
     try {
-      await sql`select 1`.execute(app.deps.db)
+      await pingDatabase(app.deps.db)
       return reply.type('application/json').send({ status: 'ok' })
     } catch (err) {
       request.log.error({ err }, 'health check: database unreachable')

@@ -4,6 +4,7 @@
 import { addSeconds } from '../../lib/clock.ts'
 import { deleteStaleCounters } from '../../lib/limits.ts'
 import type { Deps } from '../../types.ts'
+import { deleteEndedDeliveries, deleteEndedSessions, deleteExpiredTokens, deleteOldCodeSends, deleteOldLoginAttempts } from './queries.ts'
 
 export const ATTEMPTS_KEPT_DAYS = 90
 /** Sent and failed deliveries stay this long (their messages are already gone): long enough to look into a failure. */
@@ -12,16 +13,11 @@ export const DELIVERIES_KEPT_DAYS = 7
 export async function cleanUp (deps: Pick<Deps, 'db' | 'clock' | 'config'>): Promise<void> {
   const { db, config } = deps
   const now = deps.clock.now()
-  await db.deleteFrom('sessions').where((eb) => eb.or([
-    eb('last_seen_at', '<', addSeconds(now, -config.sessionIdleMinutes * 60)),
-    eb('created_at', '<', addSeconds(now, -config.sessionAbsoluteHours * 3600)),
-    eb('ends_at', '<', now)
-  ])).execute()
-  await db.deleteFrom('tokens').where('expires_at', '<', addSeconds(now, -24 * 3600)).execute()
-  await db.deleteFrom('login_attempts').where('created_at', '<', addSeconds(now, -ATTEMPTS_KEPT_DAYS * 24 * 3600)).execute()
+  await deleteEndedSessions(db, addSeconds(now, -config.sessionIdleMinutes * 60), addSeconds(now, -config.sessionAbsoluteHours * 3600), now)
+  await deleteExpiredTokens(db, addSeconds(now, -24 * 3600))
+  await deleteOldLoginAttempts(db, addSeconds(now, -ATTEMPTS_KEPT_DAYS * 24 * 3600))
   await deleteStaleCounters(db, now)
   // Resend limits look back one hour at most.
-  await db.deleteFrom('code_sends').where('created_at', '<', addSeconds(now, -24 * 3600)).execute()
-  await db.deleteFrom('deliveries').where('status', '<>', 'queued')
-    .where('created_at', '<', addSeconds(now, -DELIVERIES_KEPT_DAYS * 24 * 3600)).execute()
+  await deleteOldCodeSends(db, addSeconds(now, -24 * 3600))
+  await deleteEndedDeliveries(db, addSeconds(now, -DELIVERIES_KEPT_DAYS * 24 * 3600))
 }

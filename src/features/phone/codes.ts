@@ -17,12 +17,13 @@
 //   its row, the job carries only a reference; an SMS still unsent when the
 //   code expires is not sent.
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto'
-import { type Kysely, sql } from 'kysely'
+import type { Kysely } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import { addSeconds } from '../../lib/clock.ts'
 import { notifyAddress } from '../../lib/deliveries/index.ts'
 import type { Language } from '../../lib/i18n.ts'
 import type { Deps } from '../../types.ts'
+import { countCodeAttempt, countCodeSends, findCode, findLiveCode, findRecentSend, insertCodeSend, lockCodeIssuer, markCodeUsed, upsertCode } from './queries.ts'
 
 export const CODE_TTL_SECONDS = 300
 export const MAX_ATTEMPTS = 5
@@ -40,27 +41,16 @@ function codeHmac (key: Buffer, userId: string, purpose: CodePurpose, destinatio
   return createHmac('sha256', key).update(`${userId}\n${purpose}\n${destination}\n${code}`).digest('hex')
 }
 
-async function countSends (db: Kysely<DB>, column: 'user_id' | 'destination', value: string, since: Date) {
-  return await db.selectFrom('code_sends')
-    .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.max('created_at').as('last')])
-    .where(column, '=', value).where('created_at', '>', since)
-    .executeTakeFirstOrThrow()
-}
-
 /** Sends a new code for the purpose to the number, within the resend limits. */
 export async function issueCode (deps: Deps, userId: string, purpose: CodePurpose, destination: string, lang: Language): Promise<IssueResult> {
   const now = deps.clock.now()
   const hourAgo = addSeconds(now, -3600)
   return await deps.db.transaction().execute(async (trx) => {
     // One issuer at a time per user and per number, so parallel requests cannot both pass the limits.
-    await sql`select pg_advisory_xact_lock(hashtext(${`code-user:${userId}`}))`.execute(trx)
-    await sql`select pg_advisory_xact_lock(hashtext(${`code-dest:${destination}`}))`.execute(trx)
-    const samePurpose = await trx.selectFrom('code_sends').select('id')
-      .where('user_id', '=', userId).where('purpose', '=', purpose).where('destination', '=', destination)
-      .where('created_at', '>', hourAgo)
-      .executeTakeFirst()
-    const byUser = await countSends(trx, 'user_id', userId, hourAgo)
-    const byNumber = await countSends(trx, 'destination', destination, hourAgo)
+    await lockCodeIssuer(trx, userId, destination)
+    const samePurpose = await findRecentSend(trx, userId, purpose, destination, hourAgo)
+    const byUser = await countCodeSends(trx, 'user_id', userId, hourAgo)
+    const byNumber = await countCodeSends(trx, 'destination', destination, hourAgo)
     const isResend = samePurpose !== undefined
     const recent = (last: Date | string | null) => last !== null && now.getTime() - new Date(last).getTime() < RESEND_INTERVAL_SECONDS * 1000
     // A resend waits a minute and counts against both hourly caps; the first
@@ -79,9 +69,8 @@ export async function issueCode (deps: Deps, userId: string, purpose: CodePurpos
       expires_at: addSeconds(now, CODE_TTL_SECONDS),
       used_at: null
     }
-    await trx.insertInto('verification_codes').values({ user_id: userId, purpose, ...row })
-      .onConflict((oc) => oc.columns(['user_id', 'purpose']).doUpdateSet(row)).execute()
-    await trx.insertInto('code_sends').values({ user_id: userId, purpose, destination, created_at: now }).execute()
+    await upsertCode(trx, userId, purpose, row)
+    await insertCodeSend(trx, userId, purpose, destination, now)
     await notifyAddress(deps, trx, { channel: 'sms', address: destination, userId, language: lang }, 'phone_code',
       { code, minutes: CODE_TTL_SECONDS / 60 }, { expiresAt: row.expires_at })
     return { ok: true as const }
@@ -99,34 +88,26 @@ export async function useCode (deps: Pick<Deps, 'clock' | 'keys'>, trx: Kysely<D
   const code = input.replace(/\s/g, '')
   if (!/^\d{6}$/.test(code)) return { ok: false, reason: 'format' }
   const now = deps.clock.now()
-  const reserved = await trx.updateTable('verification_codes').set((eb) => ({ attempts: eb('attempts', '+', 1) }))
-    .where('user_id', '=', userId).where('purpose', '=', purpose).where('destination', '=', destination)
-    .where('used_at', 'is', null).where('attempts', '<', MAX_ATTEMPTS).where('expires_at', '>', now)
-    .returning(['code_hmac', 'attempts']).executeTakeFirst()
+  const reserved = await countCodeAttempt(trx, userId, purpose, destination, now, MAX_ATTEMPTS)
   if (reserved === undefined) return { ok: false, reason: await whyRefused(trx, userId, purpose, destination, now) }
   const expected = Buffer.from(reserved.code_hmac, 'hex')
   const given = Buffer.from(codeHmac(deps.keys.codes, userId, purpose, destination, code), 'hex')
   if (!timingSafeEqual(expected, given)) return { ok: false, reason: reserved.attempts >= MAX_ATTEMPTS ? 'burned' : 'wrong' }
   // The right code: used once, even by two tries that both compared it.
-  const used = await trx.updateTable('verification_codes').set({ used_at: now })
-    .where('user_id', '=', userId).where('purpose', '=', purpose).where('code_hmac', '=', reserved.code_hmac)
-    .where('used_at', 'is', null)
-    .returning('user_id').executeTakeFirst()
+  const used = await markCodeUsed(trx, userId, purpose, reserved.code_hmac, now)
   return used === undefined ? { ok: false, reason: 'no_code' } : { ok: true }
 }
 
 /** Why no try could be counted on the code, for the message. */
 async function whyRefused (trx: Kysely<DB>, userId: string, purpose: CodePurpose, destination: string, now: Date): Promise<Exclude<CheckResult, { ok: true }>['reason']> {
-  const row = await trx.selectFrom('verification_codes').select(['destination', 'attempts', 'expires_at', 'used_at'])
-    .where('user_id', '=', userId).where('purpose', '=', purpose)
-    .executeTakeFirst()
+  const row = await findCode(trx, userId, purpose)
   if (row === undefined || row.used_at !== null || row.destination !== destination) return 'no_code'
   if (row.attempts >= MAX_ATTEMPTS) return 'burned'
   if (new Date(row.expires_at).getTime() <= now.getTime()) return 'expired'
   return 'no_code'
 }
 
-/** Ends every live code of the user (the number changed or was removed). */
-export async function dropCodes (db: Kysely<DB>, userId: string): Promise<void> {
-  await db.deleteFrom('verification_codes').where('user_id', '=', userId).execute()
+/** Whether a code for this purpose and number is still live: unused, unexpired and not burned by wrong tries. */
+export async function hasLiveCode (db: Kysely<DB>, userId: string, purpose: CodePurpose, phone: string, now: Date): Promise<boolean> {
+  return await findLiveCode(db, userId, purpose, phone, now, MAX_ATTEMPTS) !== undefined
 }

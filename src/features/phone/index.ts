@@ -4,8 +4,8 @@ import './events.ts'
 import phoneRoutes from './routes.ts'
 
 export { removePhoneByProvider } from './service.ts'
-export { hasLiveCode } from './queries.ts'
-export { dropCodes } from './codes.ts'
+export { hasLiveCode } from './codes.ts'
+export { dropCodes } from './queries.ts'
 
 export const phone: Feature = {
   name: 'phone',

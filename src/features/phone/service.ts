@@ -7,7 +7,8 @@ import type { CurrentUser } from '../../lib/current-user.ts'
 import type { MessageKey } from '../../lib/i18n.ts'
 import { normalizePhone } from '../../lib/phone.ts'
 import type { Deps } from '../../types.ts'
-import { dropCodes, issueCode, useCode, type CheckResult, type CodePurpose, type IssueResult } from './codes.ts'
+import { issueCode, useCode, type CheckResult, type CodePurpose, type IssueResult } from './codes.ts'
+import { clearPhone, dropCodes, findPhone, markPhoneVerified, removePhone, setPhone } from './queries.ts'
 
 export interface Client { ip: string }
 
@@ -29,7 +30,7 @@ const issueErrors: Record<Exclude<IssueResult, { ok: true }>['reason'], MessageK
 }
 
 async function currentPhone (deps: Deps, userId: string): Promise<{ phone: string | null, verified: boolean }> {
-  const row = await deps.db.selectFrom('users').select(['phone', 'phone_verified']).where('id', '=', userId).executeTakeFirstOrThrow()
+  const row = await findPhone(deps.db, userId)
   return { phone: row.phone, verified: row.phone_verified }
 }
 
@@ -39,10 +40,7 @@ export async function savePhone (deps: Deps, user: CurrentUser, raw: string, cli
   if (phone === undefined) return { ok: false, field: 'phone', error: raw.trim() === '' ? 'error.required' : 'error.phone' }
   const now = deps.clock.now()
   const changed = await deps.db.transaction().execute(async (trx) => {
-    const updated = await trx.updateTable('users').set({ phone, phone_verified: false, updated_at: now })
-      .where('id', '=', user.id).where('phone_verified', '=', false)
-      .where((eb) => eb.or([eb('phone', 'is', null), eb('phone', '!=', phone)]))
-      .returning('id').executeTakeFirst()
+    const updated = await setPhone(trx, user.id, phone, now)
     if (updated === undefined) return false
     await dropCodes(trx, user.id)
     await recordEvent(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'phone.set', ip: client.ip, personal: { phone }, at: now })
@@ -76,7 +74,7 @@ export function sendEditCode (deps: Deps, user: CurrentUser, client: Client): Pr
 async function confirm (deps: Deps, user: CurrentUser, purpose: CodePurpose, code: string, client: Client): Promise<PhoneResult> {
   const now = deps.clock.now()
   return await deps.db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('users').select(['phone', 'phone_verified']).where('id', '=', user.id).forUpdate().executeTakeFirstOrThrow()
+    const row = await findPhone(trx, user.id, { lock: true })
     const expectVerified = purpose === 'phone_change'
     if (row.phone === null || row.phone_verified !== expectVerified) return { ok: false as const, field: 'code' as const, error: 'error.codeMissing' as const }
     const used = await useCode(deps, trx, user.id, purpose, row.phone, code)
@@ -85,9 +83,9 @@ async function confirm (deps: Deps, user: CurrentUser, purpose: CodePurpose, cod
       return { ok: false as const, field: 'code' as const, error: checkErrors[used.reason] }
     }
     if (purpose === 'phone_verify') {
-      await trx.updateTable('users').set({ phone_verified: true, updated_at: now }).where('id', '=', user.id).where('phone', '=', row.phone).execute()
+      await markPhoneVerified(trx, user.id, row.phone, now)
     } else {
-      await trx.updateTable('users').set({ phone: null, phone_verified: false, updated_at: now }).where('id', '=', user.id).where('phone', '=', row.phone).execute()
+      await clearPhone(trx, user.id, row.phone, now)
       await dropCodes(trx, user.id)
     }
     await recordEvent(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: purpose === 'phone_verify' ? 'phone.verified' : 'phone.cleared', ip: client.ip, personal: { phone: row.phone }, at: now })
@@ -107,8 +105,7 @@ export function confirmEdit (deps: Deps, user: CurrentUser, code: string, client
 export async function removePhoneByProvider (deps: Pick<Deps, 'db' | 'clock'>, userId: string): Promise<boolean> {
   const now = deps.clock.now()
   return await deps.db.transaction().execute(async (trx) => {
-    const row = await trx.updateTable('users').set({ phone: null, phone_verified: false, updated_at: now })
-      .where('id', '=', userId).returning(['account_id', 'phone']).executeTakeFirst()
+    const row = await removePhone(trx, userId, now)
     if (row === undefined) return false
     await dropCodes(trx, userId)
     await recordEvent(trx, { accountId: row.account_id, actorUserId: null, targetUserId: userId, type: 'phone.removed_by_provider', ip: null, at: now })

@@ -9,6 +9,7 @@ import { checkNewPassword, hashPassword, verifyPassword } from '../../lib/passwo
 import { endUserSessions } from '../../lib/sessions.ts'
 import type { Deps } from '../../types.ts'
 import { otpError, verifySecondFactor } from '../two-factor/index.ts'
+import { findPasswordHash, setFullName, setPasswordHash, usePasswordResetLinks } from './queries.ts'
 
 export interface Client { ip: string }
 export type FormOutcome = { ok: true } | { ok: false, errors: FieldErrors }
@@ -33,7 +34,7 @@ export async function changeName (deps: Deps, user: CurrentUser, raw: string, cl
   if (name === user.fullName) return { ok: true }
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
-    await trx.updateTable('users').set({ full_name: name, updated_at: now }).where('id', '=', user.id).execute()
+    await setFullName(trx, user.id, name, now)
     await recordEvent(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'profile.name_changed', ip: client.ip, at: now })
   })
   return { ok: true }
@@ -55,8 +56,7 @@ export async function changePassword (deps: Deps, user: CurrentUser, input: { cu
     // Counted before the check, so that parallel guesses cannot all be checked.
     const reserved = await reserveAttempt(db, [{ rule: currentPasswordRule, key: user.id }], now)
     if (!reserved.ok) return { ok: false, errors: { current_password: 'error.tooManyTries' } }
-    const row = await db.selectFrom('users').select('password_hash').where('id', '=', user.id).executeTakeFirstOrThrow()
-    if (await verifyPassword(row.password_hash, input.current)) {
+    if (await verifyPassword(await findPasswordHash(db, user.id), input.current)) {
       await recordSuccess(db, reserved, clock.now())
     } else {
       errors.current_password = 'error.currentPassword'
@@ -74,9 +74,9 @@ export async function changePassword (deps: Deps, user: CurrentUser, input: { cu
 
   const hash = await hashPassword(input.next)
   await db.transaction().execute(async (trx) => {
-    await trx.updateTable('users').set({ password_hash: hash, updated_at: now }).where('id', '=', user.id).execute()
+    await setPasswordHash(trx, user.id, hash, now)
     await endUserSessions(trx, user.id, { except: currentSessionId })
-    await trx.updateTable('tokens').set({ used_at: now }).where('user_id', '=', user.id).where('purpose', '=', 'password_reset').where('used_at', 'is', null).execute()
+    await usePasswordResetLinks(trx, user.id, now)
     await recordEvent(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'password.changed', ip: client.ip, at: now })
     await notify(deps, trx, user.id, 'password_changed', { at: now, ip: client.ip })
   })

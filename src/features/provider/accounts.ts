@@ -4,7 +4,7 @@ import { normalizeEmail, normalizeName } from '../../lib/forms.ts'
 import type { MessageKey } from '../../lib/i18n.ts'
 import { checkNewPassword, hashPassword } from '../../lib/passwords.ts'
 import { issueInviteLink } from '../auth/index.ts'
-import { emailTaken, isEmailTakenError } from './queries.ts'
+import { emailTaken, insertAccount, insertOwner, isEmailTakenError } from './queries.ts'
 import type { CreateAccountResult, PasswordRule, ProviderDeps } from './results.ts'
 
 const passwordRules: Partial<Record<MessageKey, PasswordRule>> = {
@@ -40,9 +40,8 @@ export async function createAccount (deps: ProviderDeps, input: { email: string,
   const now = deps.clock.now()
   try {
     return await deps.db.transaction().execute(async (trx) => {
-      const account = await trx.insertInto('accounts').defaultValues().returning('id').executeTakeFirstOrThrow()
-      const user = await trx.insertInto('users').values({ account_id: account.id, email, full_name: name, password_hash: hash, is_owner: true })
-        .returning('id').executeTakeFirstOrThrow()
+      const account = await insertAccount(trx)
+      const user = await insertOwner(trx, account.id, email, name, hash)
       await recordEvent(trx, { accountId: account.id, actorUserId: null, targetUserId: user.id, type: 'account.created', ip: null, details: { by: 'provider' }, at: now })
       const created = { ok: true as const, accountId: account.id, userId: user.id }
       return hash !== null ? created : { ...created, inviteUrl: await issueInviteLink({ ...deps, db: trx }, user.id) }

@@ -62,6 +62,28 @@ export async function emailTaken (db: Kysely<DB>, email: string, exceptId?: stri
   return await q.executeTakeFirst() !== undefined
 }
 
+export interface UserFields { email?: string, fullName?: string, status?: 'active' | 'disabled' }
+
+/** Sets the fields given; those left undefined are not touched. */
+export async function updateUserFields (db: Kysely<DB>, userId: string, fields: UserFields, now: Date): Promise<void> {
+  await db.updateTable('users').set({ email: fields.email, full_name: fields.fullName, status: fields.status, updated_at: now }).where('id', '=', userId).execute()
+}
+
+/** Marks every unused link of the user used (invitation, password reset, email change). */
+export async function revokePendingLinks (db: Kysely<DB>, userId: string, now: Date): Promise<void> {
+  await db.updateTable('tokens').set({ used_at: now }).where('user_id', '=', userId).where('used_at', 'is', null).execute()
+}
+
+export async function insertAccount (db: Kysely<DB>): Promise<{ id: string }> {
+  return await db.insertInto('accounts').defaultValues().returning('id').executeTakeFirstOrThrow()
+}
+
+/** The first user of a new account: the owner. */
+export async function insertOwner (db: Kysely<DB>, accountId: string, email: string, fullName: string, passwordHash: string | null): Promise<{ id: string }> {
+  return await db.insertInto('users').values({ account_id: accountId, email, full_name: fullName, password_hash: passwordHash, is_owner: true })
+    .returning('id').executeTakeFirstOrThrow()
+}
+
 /** A unique violation of the login address index: another user took the address first. */
 export function isEmailTakenError (err: unknown): boolean {
   const e = err as { code?: string, constraint?: string }

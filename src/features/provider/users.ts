@@ -2,15 +2,13 @@
 // account rules apply: the provider is trusted. Each change and its event
 // are one transaction; an id that is not a user's (another number, text)
 // is not_found.
-import type { Kysely } from 'kysely'
-import type { DB } from '../../db/schema.ts'
 import { recordEvent } from '../../lib/events.ts'
 import { normalizeEmail, normalizeName } from '../../lib/forms.ts'
 import { endUserSessions } from '../../lib/sessions.ts'
 import { removePhoneByProvider } from '../phone/index.ts'
 import { resetTwoFactorByProvider } from '../two-factor/index.ts'
 import { deleteUserRow, effectivePermissions } from '../users/index.ts'
-import { emailTaken, isEmailTakenError, selectUser, selectUsersByEmail, toProviderUser, userIdOf } from './queries.ts'
+import { emailTaken, isEmailTakenError, revokePendingLinks, selectUser, selectUsersByEmail, toProviderUser, updateUserFields, userIdOf } from './queries.ts'
 import type { FindUserResult, PermissionsResult, ProviderDeps, ProviderUser, UpdateUserResult, UserChanges, UserOperationResult } from './results.ts'
 
 const notFound = { ok: false, reason: 'not_found' } as const
@@ -60,7 +58,7 @@ export async function updateUser (deps: ProviderDeps, id: string, changes: UserC
       const newName = name !== undefined && name !== user.full_name ? name : undefined
       const newStatus = status !== undefined && status !== user.status ? status : undefined
       if (newEmail !== undefined || newName !== undefined || newStatus !== undefined) {
-        await trx.updateTable('users').set({ email: newEmail, full_name: newName, status: newStatus, updated_at: now }).where('id', '=', user.id).execute()
+        await updateUserFields(trx, user.id, { email: newEmail, fullName: newName, status: newStatus }, now)
       }
       const event = { accountId: user.account_id, actorUserId: null, targetUserId: user.id, ip: null, at: now }
       if (newEmail !== undefined) {
@@ -80,10 +78,6 @@ export async function updateUser (deps: ProviderDeps, id: string, changes: UserC
     if (isEmailTakenError(err)) return { ok: false, reason: 'email_taken' }
     throw err
   }
-}
-
-async function revokePendingLinks (trx: Kysely<DB>, userId: string, now: Date): Promise<void> {
-  await trx.updateTable('tokens').set({ used_at: now }).where('user_id', '=', userId).where('used_at', 'is', null).execute()
 }
 
 /** Deletes any user, the first user included; the account's other users stay. */

@@ -7,6 +7,7 @@ import type { CurrentUser } from '../../lib/current-user.ts'
 import { sha256 } from '../../lib/tokens.ts'
 import { endUserSessions } from '../../lib/sessions.ts'
 import type { Deps } from '../../types.ts'
+import { deleteSession, findLiveSessions, findSignIns } from './queries.ts'
 
 export const SIGN_INS_SHOWN = 20
 
@@ -25,25 +26,14 @@ export function describeBrowser (userAgent: string | null): string | null {
 export async function listSessions (deps: Deps, user: CurrentUser, currentSessionId: string): Promise<SessionView[]> {
   const now = deps.clock.now()
   const current = sha256(currentSessionId)
-  const rows = await deps.db.selectFrom('sessions')
-    .select(['id', 'public_id', 'ip', 'user_agent', 'last_seen_at', 'created_at'])
-    .where('user_id', '=', user.id)
-    .where('last_seen_at', '>', addSeconds(now, -deps.config.sessionIdleMinutes * 60))
-    .where('created_at', '>', addSeconds(now, -deps.config.sessionAbsoluteHours * 3600))
-    .orderBy('last_seen_at', 'desc')
-    .execute()
+  const rows = await findLiveSessions(deps.db, user.id, addSeconds(now, -deps.config.sessionIdleMinutes * 60), addSeconds(now, -deps.config.sessionAbsoluteHours * 3600))
   return rows
     .map((r) => ({ publicId: r.public_id, browser: describeBrowser(r.user_agent), ip: r.ip, lastSeen: new Date(r.last_seen_at), started: new Date(r.created_at), current: r.id === current }))
     .sort((a, b) => Number(b.current) - Number(a.current))
 }
 
 export async function listSignIns (deps: Deps, user: CurrentUser): Promise<SignInView[]> {
-  const rows = await deps.db.selectFrom('login_attempts')
-    .select(['created_at', 'ip', 'user_agent', 'success'])
-    .where('user_id', '=', user.id)
-    .orderBy('created_at', 'desc').orderBy('id', 'desc')
-    .limit(SIGN_INS_SHOWN)
-    .execute()
+  const rows = await findSignIns(deps.db, user.id, SIGN_INS_SHOWN)
   return rows.map((r) => ({ at: new Date(r.created_at), ip: r.ip, browser: describeBrowser(r.user_agent), success: r.success }))
 }
 
@@ -52,7 +42,7 @@ export async function endSession (deps: Deps, user: CurrentUser, publicId: strin
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(publicId)) return false
   const now = deps.clock.now()
   return await deps.db.transaction().execute(async (trx) => {
-    const ended = await trx.deleteFrom('sessions').where('public_id', '=', publicId).where('user_id', '=', user.id).returning('id').executeTakeFirst()
+    const ended = await deleteSession(trx, user.id, publicId)
     if (ended === undefined) return false
     await recordEvent(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'session.ended', ip: client.ip, at: now })
     return ended.id === sha256(currentSessionId) ? 'current' : 'other'

@@ -24,6 +24,7 @@ import { verifyPassword } from '../../lib/passwords.ts'
 import { CONFIRMS } from '../../plugins/guards.ts'
 import type { Deps } from '../../types.ts'
 import { otpError, verifySecondFactor } from './otp.ts'
+import { findPasswordHash } from './queries.ts'
 
 export const CONFIRM_SECONDS = 5 * 60
 export const PASSWORD_TRIES = 5
@@ -135,8 +136,7 @@ export async function checkPasswordCounted (deps: Deps, userId: string, proof: s
   if (proof === '') return 'wrong'
   const reserved = await reserveAttempt(deps.db, [{ rule: confirmPasswordRule, key: userId }], deps.clock.now())
   if (!reserved.ok) return 'refused'
-  const row = await deps.db.selectFrom('users').select('password_hash').where('id', '=', userId).executeTakeFirstOrThrow()
-  const right = await verifyPassword(row.password_hash, proof)
+  const right = await verifyPassword(await findPasswordHash(deps.db, userId), proof)
   if (right) await recordSuccess(deps.db, reserved, deps.clock.now())
   else await recordFailure(deps.db, reserved, deps.clock.now())
   return right ? 'right' : 'wrong'

@@ -22,6 +22,7 @@ import { deleteCounters, type LimitRule, recordFailure, recordSuccess, releaseAt
 import { seal, unseal } from '../../lib/sealed.ts'
 import { sha256 } from '../../lib/tokens.ts'
 import type { Deps } from '../../types.ts'
+import { acceptTotpStep, deleteRecoveryCodes, insertRecoveryCodes, lockTotpUser, useRecoveryCode } from './queries.ts'
 
 export const STEP_SECONDS = 30
 export const WINDOW = 1
@@ -86,8 +87,8 @@ export function newRecoveryCodes (): string[] {
 }
 
 export async function storeRecoveryCodes (trx: Kysely<DB>, userId: string, codes: string[], now: Date): Promise<void> {
-  await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute()
-  await trx.insertInto('recovery_codes').values(codes.map((c) => ({ user_id: userId, code_hash: sha256(c), created_at: now }))).execute()
+  await deleteRecoveryCodes(trx, userId)
+  await insertRecoveryCodes(trx, userId, codes.map(sha256), now)
 }
 
 /** "ABCD EFGH IJKL MNOP", for reading. */
@@ -125,9 +126,7 @@ export async function verifySecondFactor (deps: Deps, userId: string, input: str
   return await deps.db.transaction().execute(async (trx): Promise<OtpResult> => {
     // The user's row lock puts the checks of one user in a line; the attempt is
     // reserved on the counters before the code is looked at.
-    const user = await trx.selectFrom('users')
-      .select(['id', 'account_id', 'totp_secret', 'two_factor_enabled'])
-      .where('id', '=', userId).forUpdate().executeTakeFirst()
+    const user = await lockTotpUser(trx, userId)
     if (user === undefined || !user.two_factor_enabled || user.totp_secret === null) return { ok: false, reason: 'not_enabled' }
     const reserved = await reserveAttempt(trx, otpRules.map((rule) => ({ rule, key: user.id })), now)
     if (!reserved.ok) {
@@ -137,10 +136,7 @@ export async function verifySecondFactor (deps: Deps, userId: string, input: str
     if (isTotp) {
       const step = matchStep(openSecret(deps, user.totp_secret), code, now)
       if (step !== undefined) {
-        const accepted = await trx.updateTable('users').set({ totp_last_step: String(step) })
-          .where('id', '=', user.id)
-          .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', String(step))]))
-          .returning('id').executeTakeFirst()
+        const accepted = await acceptTotpStep(trx, user.id, step)
         if (accepted !== undefined) {
           await recordSuccess(trx, reserved, now)
           return { ok: true, method: 'totp' }
@@ -153,9 +149,7 @@ export async function verifySecondFactor (deps: Deps, userId: string, input: str
         return { ok: false, reason: 'replay' }
       }
     } else {
-      const used = await trx.updateTable('recovery_codes').set({ used_at: now })
-        .where('user_id', '=', user.id).where('code_hash', '=', sha256(code)).where('used_at', 'is', null)
-        .returning('user_id').executeTakeFirst()
+      const used = await useRecoveryCode(trx, user.id, sha256(code), now)
       if (used !== undefined) {
         await recordSuccess(trx, reserved, now)
         await recordEvent(trx, { accountId: user.account_id, actorUserId: user.id, targetUserId: user.id, type: 'totp.recovery_code_used', ip: opts.ip, at: now })

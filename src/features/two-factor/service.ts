@@ -7,6 +7,7 @@ import { sha256 } from '../../lib/tokens.ts'
 import type { Deps } from '../../types.ts'
 import { checkPasswordCounted } from './confirm.ts'
 import { clearOtpLimits, matchStep, newRecoveryCodes, openSecret, otpError, storeRecoveryCodes, verifySecondFactor } from './otp.ts'
+import { deleteRecoveryCodes, disableTotp, enableTotp, findAccountId, findLiveRecoveryCodeHashes } from './queries.ts'
 
 interface Client { ip: string }
 
@@ -19,9 +20,7 @@ export async function enableTwoFactor (deps: Deps, user: CurrentUser, sealedSecr
   if (step === undefined) return { ok: false, error: 'error.otpWrong' }
   const codes = newRecoveryCodes()
   const done = await deps.db.transaction().execute(async (trx) => {
-    const updated = await trx.updateTable('users')
-      .set({ totp_secret: sealedSecret, two_factor_enabled: true, totp_last_step: String(step), updated_at: now })
-      .where('id', '=', user.id).where('two_factor_enabled', '=', false).returning('id').executeTakeFirst()
+    const updated = await enableTotp(trx, user.id, sealedSecret, step, now)
     if (updated === undefined) return false
     await storeRecoveryCodes(trx, user.id, codes, now)
     await recordEvent(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'totp.enabled', ip: client.ip, at: now })
@@ -50,9 +49,8 @@ export async function disableTwoFactor (deps: Deps, user: CurrentUser, password:
 async function turnOff (deps: Pick<Deps, 'db' | 'clock'>, userId: string, accountId: string, actorId: string | null, ip: string | null, type: 'totp.disabled' | 'totp.reset_by_provider', endSessions = false): Promise<void> {
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
-    await trx.updateTable('users').set({ totp_secret: null, two_factor_enabled: false, totp_last_step: null, updated_at: now })
-      .where('id', '=', userId).execute()
-    await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute()
+    await disableTotp(trx, userId, now)
+    await deleteRecoveryCodes(trx, userId)
     await clearOtpLimits(trx, userId) // a lock running at a reset does not outlast it
     if (endSessions) await endUserSessions(trx, userId) // half-finished sign-ins too
     await recordEvent(trx, { accountId, actorUserId: actorId, targetUserId: userId, type, ip, at: now })
@@ -74,16 +72,14 @@ export async function regenerateRecoveryCodes (deps: Deps, user: CurrentUser, cl
 export async function liveRecoveryCodes (deps: Deps, userId: string, codes: string[]): Promise<string[]> {
   const normalized = codes.map((c) => c.replace(/[\s-]/g, '').toUpperCase()).filter((c) => /^[A-Z2-7]{16}$/.test(c))
   if (normalized.length === 0) return []
-  const rows = await deps.db.selectFrom('recovery_codes').select('code_hash').where('user_id', '=', userId).where('used_at', 'is', null)
-    .where('code_hash', 'in', normalized.map(sha256)).execute()
-  const live = new Set(rows.map((r) => r.code_hash))
+  const live = new Set(await findLiveRecoveryCodeHashes(deps.db, userId, normalized.map(sha256)))
   return normalized.filter((c) => live.has(sha256(c)))
 }
 
 /** Provider operation: a user who lost their authenticator and recovery codes. False: no such user. */
 export async function resetTwoFactorByProvider (deps: Pick<Deps, 'db' | 'clock'>, userId: string): Promise<boolean> {
-  const user = await deps.db.selectFrom('users').select('account_id').where('id', '=', userId).executeTakeFirst()
-  if (user === undefined) return false
-  await turnOff(deps, userId, user.account_id, null, null, 'totp.reset_by_provider', true)
+  const accountId = await findAccountId(deps.db, userId)
+  if (accountId === undefined) return false
+  await turnOff(deps, userId, accountId, null, null, 'totp.reset_by_provider', true)
   return true
 }

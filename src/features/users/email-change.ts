@@ -6,6 +6,7 @@ import type { DB } from '../../db/schema.ts'
 import { recordEvent } from '../../lib/events.ts'
 import { consumeTokenWithData, peekTokenWithData } from '../../lib/tokens.ts'
 import type { Deps } from '../../types.ts'
+import { findEmailChangeAsker, setUserEmail } from './queries.ts'
 import type { Client } from './service.ts'
 
 export async function checkEmailLink (deps: Deps, token: string): Promise<string | undefined> {
@@ -23,9 +24,7 @@ export async function confirmEmailChange (deps: Deps, token: string, client: Cli
       const email = used?.data.email
       if (used === undefined || email === undefined) return { ok: false as const, reason: 'invalid_link' as const }
       if (!await mayStillChangeEmail(trx, used.data.by, used.userId)) return { ok: false as const, reason: 'invalid_link' as const }
-      const user = await trx.updateTable('users').set({ email, updated_at: now })
-        .where('id', '=', used.userId).where('is_owner', '=', false).where('status', '=', 'active')
-        .returning(['account_id', 'email']).executeTakeFirst()
+      const user = await setUserEmail(trx, used.userId, email, now)
       if (user === undefined) return { ok: false as const, reason: 'invalid_link' as const }
       await recordEvent(trx, { accountId: user.account_id, actorUserId: null, targetUserId: used.userId, type: 'user.email_changed', ip: client.ip, details: {}, personal: { to: email }, at: now })
       return { ok: true as const }
@@ -42,9 +41,6 @@ export async function confirmEmailChange (deps: Deps, token: string, client: Cli
  */
 async function mayStillChangeEmail (trx: Kysely<DB>, askedBy: string | undefined, targetId: string): Promise<boolean> {
   if (askedBy === undefined || !/^\d{1,18}$/.test(askedBy)) return false
-  const asker = await trx.selectFrom('users as a').innerJoin('users as t', 't.account_id', 'a.account_id')
-    .select(['a.is_owner', 'a.full_access', 'a.status'])
-    .select((eb) => eb.exists(eb.selectFrom('user_permissions').select('permission').whereRef('user_id', '=', 'a.id').where('permission', '=', 'users.manage')).as('manage'))
-    .where('a.id', '=', askedBy).where('t.id', '=', targetId).executeTakeFirst()
+  const asker = await findEmailChangeAsker(trx, askedBy, targetId)
   return asker !== undefined && asker.status === 'active' && (asker.is_owner || asker.full_access || Boolean(asker.manage))
 }

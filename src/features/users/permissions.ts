@@ -4,7 +4,7 @@
 import type { CurrentUser } from '../../lib/current-user.ts'
 import { rotateUserSessions } from '../../lib/sessions.ts'
 import type { Deps } from '../../types.ts'
-import { permissionsOf } from './queries.ts'
+import { findAccessFlags, grantPermissions, permissionsOf, revokePermissions, updateFullAccess } from './queries.ts'
 import { audit, checkGrant, type Client, type Outcome, targetFor } from './service.ts'
 
 
@@ -17,12 +17,8 @@ export async function changePermissions (deps: Deps, actor: CurrentUser, id: str
   if (found.target.full_access) return { ok: false, reason: 'full_access' }
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
-    if (enable) {
-      await trx.insertInto('user_permissions').values(permissions.map((permission) => ({ user_id: found.target.id, permission })))
-        .onConflict((oc) => oc.doNothing()).execute()
-    } else {
-      await trx.deleteFrom('user_permissions').where('user_id', '=', found.target.id).where('permission', 'in', permissions).execute()
-    }
+    if (enable) await grantPermissions(trx, found.target.id, permissions)
+    else await revokePermissions(trx, found.target.id, permissions)
     await rotateUserSessions(trx, found.target.id)
     await audit(trx, actor, client, now, { type: 'permissions.changed', targetUserId: found.target.id, details: enable ? { enabled: permissions.join(' ') } : { disabled: permissions.join(' ') } })
   })
@@ -36,7 +32,7 @@ export async function setFullAccess (deps: Deps, actor: CurrentUser, id: string,
   if (!(actor.isOwner || actor.fullAccess)) return { ok: false, reason: 'not_held' }
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
-    await trx.updateTable('users').set({ full_access: on, updated_at: now }).where('id', '=', found.target.id).execute()
+    await updateFullAccess(trx, found.target.id, on, now)
     await rotateUserSessions(trx, found.target.id)
     await audit(trx, actor, client, now, { type: 'permissions.full_access', targetUserId: found.target.id, details: { fullAccess: on } })
   })
@@ -45,7 +41,7 @@ export async function setFullAccess (deps: Deps, actor: CurrentUser, id: string,
 
 /** A user's effective permissions (provider CLI and API). */
 export async function effectivePermissions (deps: Pick<Deps, 'db' | 'config'>, userId: string): Promise<{ fullAccess: boolean, permissions: string[] } | undefined> {
-  const user = await deps.db.selectFrom('users').select(['is_owner', 'full_access']).where('id', '=', userId).executeTakeFirst()
+  const user = await findAccessFlags(deps.db, userId)
   if (user === undefined) return undefined
   const all = user.is_owner || user.full_access
   const held = all ? [...deps.config.permissionCatalog.keys] : (await permissionsOf(deps.db, userId)).filter((p) => deps.config.permissionCatalog.keys.has(p))

@@ -79,3 +79,74 @@ export async function pendingEmailChange (db: Kysely<DB>, userId: string, now: D
     .where('used_at', 'is', null).where('expires_at', '>', now).orderBy('created_at', 'desc').executeTakeFirst()
   return row?.data.email
 }
+
+export interface NewUserRow { accountId: string, email: string, fullName: string, phone: string | null, passwordHash: string | null, fullAccess: boolean, language: string }
+
+export async function insertUser (db: Kysely<DB>, user: NewUserRow): Promise<{ id: string }> {
+  return await db.insertInto('users').values({
+    account_id: user.accountId,
+    email: user.email,
+    full_name: user.fullName,
+    phone: user.phone,
+    password_hash: user.passwordHash,
+    full_access: user.fullAccess,
+    language: user.language
+  }).returning('id').executeTakeFirstOrThrow()
+}
+
+/** The permissions of a new user (none may exist yet). */
+export async function insertPermissions (db: Kysely<DB>, userId: string, permissions: string[]): Promise<void> {
+  await db.insertInto('user_permissions').values(permissions.map((permission) => ({ user_id: userId, permission }))).execute()
+}
+
+/** Adds these permissions; those already held stay as they are. */
+export async function grantPermissions (db: Kysely<DB>, userId: string, permissions: string[]): Promise<void> {
+  await db.insertInto('user_permissions').values(permissions.map((permission) => ({ user_id: userId, permission })))
+    .onConflict((oc) => oc.doNothing()).execute()
+}
+
+export async function revokePermissions (db: Kysely<DB>, userId: string, permissions: string[]): Promise<void> {
+  await db.deleteFrom('user_permissions').where('user_id', '=', userId).where('permission', 'in', permissions).execute()
+}
+
+/** The full name, and the phone when `phone` is given (it is then Not verified). */
+export async function updateNameAndPhone (db: Kysely<DB>, userId: string, changes: { fullName: string, phone?: string | null }, now: Date): Promise<void> {
+  await db.updateTable('users').set({
+    full_name: changes.fullName,
+    ...(changes.phone !== undefined ? { phone: changes.phone, phone_verified: false } : {}),
+    updated_at: now
+  }).where('id', '=', userId).execute()
+}
+
+export async function setUserStatus (db: Kysely<DB>, userId: string, status: 'active' | 'disabled', now: Date): Promise<void> {
+  await db.updateTable('users').set({ status, updated_at: now }).where('id', '=', userId).execute()
+}
+
+export async function updateFullAccess (db: Kysely<DB>, userId: string, on: boolean, now: Date): Promise<void> {
+  await db.updateTable('users').set({ full_access: on, updated_at: now }).where('id', '=', userId).execute()
+}
+
+/** Deletes the user (their sessions, links and permissions go by cascade): who it was, or undefined if already gone. */
+export async function deleteUserById (db: Kysely<DB>, userId: string): Promise<{ email: string, full_name: string } | undefined> {
+  return await db.deleteFrom('users').where('id', '=', userId).returning(['email', 'full_name']).executeTakeFirst()
+}
+
+/** Whether the user is the owner or has Full access; undefined for no such user. */
+export async function findAccessFlags (db: Kysely<DB>, userId: string): Promise<{ is_owner: boolean, full_access: boolean } | undefined> {
+  return await db.selectFrom('users').select(['is_owner', 'full_access']).where('id', '=', userId).executeTakeFirst()
+}
+
+/** Sets the login address of an active user other than the owner: the account and new address, or undefined. */
+export async function setUserEmail (db: Kysely<DB>, userId: string, email: string, now: Date): Promise<{ account_id: string, email: string } | undefined> {
+  return await db.updateTable('users').set({ email, updated_at: now })
+    .where('id', '=', userId).where('is_owner', '=', false).where('status', '=', 'active')
+    .returning(['account_id', 'email']).executeTakeFirst()
+}
+
+/** The asker of an email change, if of the target's account: status, owner, Full access and whether they hold users.manage. */
+export async function findEmailChangeAsker (db: Kysely<DB>, askerId: string, targetId: string) {
+  return await db.selectFrom('users as a').innerJoin('users as t', 't.account_id', 'a.account_id')
+    .select(['a.is_owner', 'a.full_access', 'a.status'])
+    .select((eb) => eb.exists(eb.selectFrom('user_permissions').select('permission').whereRef('user_id', '=', 'a.id').where('permission', '=', 'users.manage')).as('manage'))
+    .where('a.id', '=', askerId).where('t.id', '=', targetId).executeTakeFirst()
+}

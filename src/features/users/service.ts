@@ -25,7 +25,7 @@ import { endUserSessions } from '../../lib/sessions.ts'
 import type { Deps } from '../../types.ts'
 import { INVITE_TTL_SECONDS } from '../auth/index.ts'
 import { dropCodes } from '../phone/index.ts'
-import { emailHolder, findAccountUser, permissionsOf, type UserRow } from './queries.ts'
+import { deleteUserById, emailHolder, findAccountUser, insertPermissions, insertUser, permissionsOf, setUserStatus, updateNameAndPhone, type UserRow } from './queries.ts'
 
 export const EMAIL_CHANGE_TTL_SECONDS = 24 * 3600
 
@@ -71,18 +71,8 @@ export async function addUser (deps: Deps, actor: CurrentUser, input: NewUser, c
   const now = deps.clock.now()
   try {
     return await deps.db.transaction().execute(async (trx) => {
-      const user = await trx.insertInto('users').values({
-        account_id: actor.accountId,
-        email: input.email,
-        full_name: input.fullName,
-        phone: input.phone,
-        password_hash: hash,
-        full_access: input.fullAccess,
-        language: actor.language
-      }).returning('id').executeTakeFirstOrThrow()
-      if (!input.fullAccess && input.permissions.length > 0) {
-        await trx.insertInto('user_permissions').values(input.permissions.map((permission) => ({ user_id: user.id, permission }))).execute()
-      }
+      const user = await insertUser(trx, { accountId: actor.accountId, email: input.email, fullName: input.fullName, phone: input.phone, passwordHash: hash, fullAccess: input.fullAccess, language: actor.language })
+      if (!input.fullAccess && input.permissions.length > 0) await insertPermissions(trx, user.id, input.permissions)
       await audit(trx, actor, client, now, { type: 'user.created', targetUserId: user.id, details: { invited: hash === null, fullAccess: input.fullAccess, permissions: input.permissions.join(' ') }, personal: { email: input.email } })
       // In the new user's language, which is the inviter's.
       if (hash === null) {
@@ -116,11 +106,7 @@ export async function updateUser (deps: Deps, actor: CurrentUser, id: string, in
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
     const phoneChanges = input.phone !== target.phone
-    await trx.updateTable('users').set({
-      full_name: input.fullName,
-      ...(phoneChanges ? { phone: input.phone, phone_verified: false } : {}),
-      updated_at: now
-    }).where('id', '=', target.id).execute()
+    await updateNameAndPhone(trx, target.id, { fullName: input.fullName, ...(phoneChanges ? { phone: input.phone } : {}) }, now)
     if (phoneChanges) await dropCodes(trx, target.id)
     await audit(trx, actor, client, now, { type: 'user.updated', targetUserId: target.id, details: { nameChanged: input.fullName !== target.full_name, phoneChanged: phoneChanges } })
     if (!emailChanges) return
@@ -160,7 +146,7 @@ export async function setStatus (deps: Deps, actor: CurrentUser, id: string, sta
   if (!found.ok) return found
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
-    await trx.updateTable('users').set({ status, updated_at: now }).where('id', '=', found.target.id).execute()
+    await setUserStatus(trx, found.target.id, status, now)
     if (status === 'disabled') await endUserSessions(trx, found.target.id)
     await audit(trx, actor, client, now, { type: status === 'disabled' ? 'user.disabled' : 'user.enabled', targetUserId: found.target.id, details: {}, personal: { email: found.target.email } })
   })
@@ -178,7 +164,7 @@ export async function deleteUser (deps: Deps, actor: CurrentUser, id: string, cl
 export async function deleteUserRow (deps: Pick<Deps, 'db' | 'clock'>, userId: string, by: { accountId: string, actorUserId: string | null, ip: string | null }): Promise<void> {
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
-    const row = await trx.deleteFrom('users').where('id', '=', userId).returning(['email', 'full_name']).executeTakeFirst()
+    const row = await deleteUserById(trx, userId)
     if (row === undefined) return
     await recordEvent(trx, { accountId: by.accountId, actorUserId: by.actorUserId, targetUserId: null, type: 'user.deleted', ip: by.ip, personalOf: userId, details: { userId }, personal: { email: row.email, name: row.full_name }, at: now })
   })
