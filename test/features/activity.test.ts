@@ -226,3 +226,95 @@ t.test('times are shown in the user\'s time zone, to the minute', async (t) => {
   t.match(page.body, `<td class="date">${expected}</td>`)
   t.match(expected, /6:44/, 'UTC 00:59:59.999 is 6:44 in Kathmandu (+5:45)')
 })
+
+t.test('each event reads as a sentence: who did what to whom, facts in words, in the viewer\'s language', async (t) => {
+  await db.updateTable('users').set({ rows_per_page: 25, time_zone: 'UTC' }).where('id', '=', owner.userId).execute()
+  const boris = await createUser(ta, owner.accountId, 'boris@example.com', 'a long enough passphrase', 'Boris Ivanov')
+  const at = ta.clock.now()
+  const base = { accountId: owner.accountId, actorUserId: owner.userId, targetUserId: boris.userId, ip: '198.51.100.7', at }
+  await recordEvent(db, { ...base, type: 'user.disabled', details: {}, personal: { email: boris.email } })
+  await recordEvent(db, { ...base, type: 'permissions.changed', details: { enabled: 'finance.pay' } })
+  await recordEvent(db, { ...base, type: 'permissions.changed', details: { disabled: 'users.view' } })
+  await recordEvent(db, { ...base, actorUserId: null, type: 'totp.reset_by_provider' })
+  await recordEvent(db, { ...base, actorUserId: boris.userId, targetUserId: boris.userId, type: 'phone.set', personal: { phone: '+79990001122' } })
+  const b = await signIn(ta, owner.email, owner.password)
+  const page = (await b.get(`${A}?user=boris@example.com`)).body
+  t.match(page, 'Olga Owner (owner@example.com) disabled Boris Ivanov (boris@example.com)')
+  t.match(page, 'Olga Owner (owner@example.com) changed the permissions of Boris Ivanov (boris@example.com): Finance: Pay enabled')
+  t.match(page, 'Users: View disabled')
+  t.match(page, 'The provider turned off two-factor authentication of Boris Ivanov (boris@example.com)')
+  t.match(page, 'Boris Ivanov (boris@example.com) set the phone number +79990001122')
+  t.notMatch(page, /user\.disabled|permissions\.changed|finance\.pay|users\.view|phone: /, 'no codes, no key: value')
+
+  await db.updateTable('users').set({ language: 'ru' }).where('id', '=', owner.userId).execute()
+  try {
+    const ru = (await (await signIn(ta, owner.email, owner.password)).get(`${A}?user=boris@example.com`)).body
+    t.match(ru, 'Olga Owner (owner@example.com): отключён пользователь Boris Ivanov (boris@example.com)')
+    t.match(ru, 'Финансы: Оплата — включено', 'permission labels in the viewer\'s language')
+    t.match(ru, 'Пользователи: Просмотр — отключено')
+    const csv = Papa.parse<string[]>((await (await signIn(ta, owner.email, owner.password)).get(`${A}.csv?user=boris@example.com`)).body.replace(/^\ufeff/, ''), { skipEmptyLines: true }).data
+    t.ok(csv.some((r) => r[2] === 'user.disabled' && r[3] === 'Olga Owner (owner@example.com): отключён пользователь Boris Ivanov (boris@example.com)'), 'the CSV sentence in the viewer\'s language too')
+  } finally {
+    await db.updateTable('users').set({ language: 'en' }).where('id', '=', owner.userId).execute()
+  }
+})
+
+t.test('the User filter matches the user as the actor or as the target', async (t) => {
+  const cleo = await createUser(ta, owner.accountId, 'cleo@example.com', 'a long enough passphrase', 'Cleo Target')
+  const at = ta.clock.now()
+  const done = await logRow({ accountId: owner.accountId, actorUserId: owner.userId, targetUserId: cleo.userId, action: 'user.enabled', ip: null, details: {}, at })
+  const did = await logRow({ accountId: owner.accountId, actorUserId: cleo.userId, targetUserId: cleo.userId, action: 'password.changed', ip: null, details: {}, at })
+  const b = await signIn(ta, owner.email, owner.password)
+  const byCleo = (await b.get(`${A}?user=cleo@example.com`)).body
+  const ids = [...byCleo.matchAll(/<tr data-event="(\d+)">/g)].map((m) => m[1])
+  t.same(ids, [did, done], 'what was done to her and what she did, once each, newest first')
+  t.match(byCleo, 'Olga Owner (owner@example.com) enabled Cleo Target (cleo@example.com)')
+  const byOwner = (await b.get(`${A}?user=${owner.userId}&type=users`)).body
+  t.match(byOwner, `data-event="${done}"`, 'the actor finds it too')
+  const csv = Papa.parse<string[]>((await b.get(`${A}.csv?user=${cleo.userId}`)).body.replace(/^\ufeff/, ''), { skipEmptyLines: true }).data
+  t.same(csv.slice(1).map((r) => r[2]), ['password.changed', 'user.enabled'], 'the CSV has the same rows')
+})
+
+t.test('events of a user since deleted show who they were', async (t) => {
+  const { deleteUserRow } = await import('../../src/features/users/service.ts')
+  const dora = await createUser(ta, owner.accountId, 'dora@example.com', 'a long enough passphrase', 'Dora Gone')
+  await signIn(ta, dora.email, dora.password)
+  await deleteUserRow(app.deps, dora.userId, { accountId: owner.accountId, actorUserId: owner.userId, ip: '192.0.2.1' })
+  t.equal((await db.selectFrom('audit_log').select('id').where('actor_user_id', '=', dora.userId).execute()).length, 1, 'her rows keep her id')
+  const b = await signIn(ta, owner.email, owner.password)
+  const page = (await b.get(`${A}?user=${owner.userId}&type=users`)).body
+  t.match(page, 'Olga Owner (owner@example.com) deleted Dora Gone (dora@example.com)')
+  const csv = Papa.parse<string[]>((await b.get(`${A}.csv?type=signin`)).body.replace(/^\ufeff/, ''), { skipEmptyLines: true }).data
+  const row = csv.find((r) => r[1]?.startsWith('Dora'))
+  t.same(row?.slice(1, 5), ['Dora Gone (dora@example.com), since deleted', 'login.success', 'Dora Gone (dora@example.com), since deleted signed in with a password', ''], 'her sign-in names her')
+  // Once her personal values are scrubbed, only the fact that she was a user remains.
+  const { scrubPersonal } = await import('../../src/lib/events.ts')
+  await scrubPersonal(db, dora.userId)
+  const after = Papa.parse<string[]>((await b.get(`${A}.csv?type=signin`)).body.replace(/^\ufeff/, ''), { skipEmptyLines: true }).data
+  t.ok(after.some((r) => r[3] === 'A deleted user signed in with a password'), 'a deleted user, not the provider')
+  t.notOk(after.some((r) => r.join().includes('dora@example.com')))
+})
+
+t.test('an empty log says nothing has happened; a filter matching nothing says so', async (t) => {
+  const quiet = await createOwner(ta, 'empty@example.com', 'empty owner passphrase', 'Emma Empty')
+  const b = await signIn(ta, quiet.email, quiet.password)
+  await db.deleteFrom('audit_log').where('account_id', '=', quiet.accountId).execute()
+  const empty = (await b.get(A)).body
+  t.match(empty, 'Nothing has happened yet.')
+  t.notMatch(empty, 'No events match these filters.')
+  for (const q of ['type=permissions', `user=${quiet.userId}`, 'user=nobody@example.com']) {
+    const filtered = (await b.get(`${A}?${q}`)).body
+    t.match(filtered, 'No events match these filters.', q)
+    t.notMatch(filtered, 'Nothing has happened yet.', q)
+  }
+})
+
+t.test('CSV columns: time, user, the raw code, the sentence, target, IP and the raw details', async (t) => {
+  const b = await signIn(ta, owner.email, owner.password)
+  const csv = Papa.parse<string[]>((await b.get(`${A}.csv?user=boris@example.com&type=users`)).body.replace(/^\ufeff/, ''), { skipEmptyLines: true }).data
+  t.same(csv[0], ['time_utc', 'user', 'action', 'event', 'target', 'ip', 'details'])
+  const row = csv.find((r) => r[2] === 'user.disabled')!
+  t.match(row[0], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+  t.same(row.slice(1), ['Olga Owner (owner@example.com)', 'user.disabled', 'Olga Owner (owner@example.com) disabled Boris Ivanov (boris@example.com)',
+    'Boris Ivanov (boris@example.com)', '198.51.100.7', '{"email":"boris@example.com"}'])
+})
