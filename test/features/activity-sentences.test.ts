@@ -95,6 +95,8 @@ t.test('who did it to whom', async (t) => {
   const gone = { ...boris, gone: true }
   t.equal(eventSentence(row('session.ended', {}, gone), en), 'Boris Ivanov (boris@example.com), since deleted ended a session')
   t.equal(eventSentence(row('session.ended', {}, { id: '9', email: null, name: null, gone: true }), en), 'A deleted user ended a session')
+  t.equal(eventSentence(row('session.ended', {}, nobody), en), 'A deleted user ended a session', 'no actor id (a row older than the ids kept): not the provider')
+  t.equal(eventSentence(row('user.deleted', { userId: '2', email: 'boris@example.com', name: 'Boris Ivanov' }, nobody, nobody), en), 'The provider deleted Boris Ivanov (boris@example.com)')
   t.equal(eventSentence(row('user.disabled', { email: 'boris@example.com' }, anna, { id: '2', email: null, name: null, gone: true }), en),
     'Anna Petrova (anna@example.com) disabled boris@example.com, since deleted', 'the address the row recorded')
 })

@@ -80,11 +80,17 @@ function operation (ctx: SentenceContext, op: unknown): string {
   return label === undefined ? ctx.t('activity.word.operation') : ctx.t(label, { target: '' }).replace(/\s+/g, ' ').trim()
 }
 
+// Events whose {actor} may be the provider (deleteUserRow without a user).
+const PROVIDER_ACTS = new Set(['user.deleted'])
+
 /** The facts of a row as the words its sentence takes. */
 function paramsOf (ctx: SentenceContext, row: SentenceRow): Params {
   const { t } = ctx
   const d = row.details
-  const p: Params = { actor: personText(t, row.actor), target: personText(t, row.target) }
+  // No actor: the provider where it may act in a user's place; elsewhere a
+  // user deleted before the log kept their id (activity-target migration).
+  const actor = row.actor.id === null && row.actor.email === null && !PROVIDER_ACTS.has(row.action) ? t('activity.person.unknown') : personText(t, row.actor)
+  const p: Params = { actor, target: personText(t, row.target) }
   switch (row.action) {
     case 'login.success': p.method = t(method(d.method)); break
     case 'login.failed': p.reason = t(loginReason(d.reason)); break
