@@ -91,8 +91,8 @@ try {
   const pages = [
     { name: 'Profile (signed in)', path: '/client/profile', marker: SCALE_OWNER_EMAIL },
     { name: 'Users, last page', path: '/client/users?last=1', marker: '@scale.example.com' },
-    { name: 'Activity, last page', path: '/client/activity?last=1', marker: '<code>' },
-    { name: `Activity, owner + type ${type}`, path: `/client/activity?user=${owner.id}&type=${type}`, marker: '<code>login.' }
+    { name: 'Activity, last page', path: '/client/activity?last=1', marker: '<tr data-event=' },
+    { name: `Activity, owner + type ${type}`, path: `/client/activity?user=${owner.id}&type=${type}`, marker: '<tr data-event=' }
   ]
   for (const p of pages) {
     const res = await fetch(app + p.path, { headers: { cookie }, redirect: 'manual' })

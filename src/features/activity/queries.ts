@@ -6,11 +6,14 @@
 // scale-indexes migration: all rows (account_id, created_at, id); a user
 // (account_id, actor_user_id, …); a type (account_id, split_part(action, '.',
 // 1), …); both (account_id, actor_user_id, split_part(action, '.', 1), …).
+// A user is matched as the actor or as the target: the actor's range and
+// the range of rows done to them by others (activity-target migration:
+// (account_id, target_user_id, …) where the actor is someone else), merged.
 import type { Pool } from 'pg'
 import { isBackward, type PageRequest, type Statement } from '../../lib/keyset.ts'
 
 /**
- * user: rows done by this user of the account, named by id or by email
+ * user: rows done by or to this user of the account, named by id or by email
  * (case-insensitive); domains: first segments of the action ("login" of
  * "login.failed").
  */
@@ -23,8 +26,15 @@ export interface ActivityRecord {
   action: string
   ip: string | null
   details: Record<string, unknown>
-  actor: string | null
-  target: string | null
+  actor_user_id: string | null
+  target_user_id: string | null
+  /** The actor and target as they are now, or as the user.deleted row recorded them (null: unknown). */
+  actor_email: string | null
+  actor_name: string | null
+  actor_gone: boolean
+  target_email: string | null
+  target_name: string | null
+  target_gone: boolean
 }
 
 export interface ActivityResult {
@@ -70,26 +80,30 @@ function activitySql (by: 'all' | 'id' | 'email', domainCount: number, page: Pag
   const cursor = cursorParam === ''
     ? ''
     : ` and (a.created_at, a.id) ${page.from === 'after' ? '<' : '>'} (select k.created_at, k.id from cursor_row k where k.account_id = $1)`
-  const actor = by === 'all' ? '' : ' and a.actor_user_id = f.id'
-  // One ordered index range per domain (each at most a page), merged: no filter sorts more than a page.
-  const range = (domain?: string) => `select a.id, a.created_at, a.action, a.ip, a.details, a.actor_user_id, a.target_user_id
-      from audit_log a where a.account_id = $1${actor}${domain === undefined ? '' : ` and split_part(a.action, '.', 1) = ${domain}`}${cursor}
+  // One ordered index range per domain and, filtered by user, per role (each
+  // at most a page), merged: no filter sorts more than a page.
+  const roles = by === 'all' ? [''] : [' and a.actor_user_id = f.id', ' and a.target_user_id = f.id and a.target_user_id is not null and a.actor_user_id is distinct from a.target_user_id']
+  const range = (role: string, domain?: string) => `select a.id, a.created_at, a.action, a.ip, a.details, a.actor_user_id, a.target_user_id
+      from audit_log a where a.account_id = $1${role}${domain === undefined ? '' : ` and split_part(a.action, '.', 1) = ${domain}`}${cursor}
       order by a.created_at ${dir}, a.id ${dir} limit ${limitParam}`
-  const ranges = domainParams.length === 0 ? [range()] : domainParams.map(range)
-  // Filtered by user, every row's actor is that user: its email comes with it, no join.
-  const pageSql = `select r.id, (extract(epoch from r.created_at) * 1000)::float8 as at_ms, r.action, r.ip, r.details,${by === 'all' ? ' actor.email as actor,' : ''}
-      target.email as target
-    from (${ranges.length === 1 ? ranges[0] : ranges.map((r) => `(${r})`).join(' union all ')}) r${by === 'all' ? `
-    left join users actor on actor.id = r.actor_user_id` : ''}
-    left join users target on target.id = r.target_user_id
+  const ranges = roles.flatMap((role) => domainParams.length === 0 ? [range(role)] : domainParams.map((d) => range(role, d)))
+  // A user since deleted is named by the user.deleted row that recorded them
+  // (read only when the join finds nobody).
+  const person = (role: 'actor' | 'target') => `
+    left join users ${role} on ${role}.id = r.${role}_user_id
+    left join lateral (select d.details->>'email' as email, d.details->>'name' as name from audit_log d
+      where r.${role}_user_id is not null and ${role}.id is null and d.personal_of = r.${role}_user_id and d.action = 'user.deleted' limit 1) ${role}_was on true`
+  const pageSql = `select r.id, (extract(epoch from r.created_at) * 1000)::float8 as at_ms, r.action, r.ip, r.details, r.actor_user_id, r.target_user_id,
+      coalesce(actor.email, actor_was.email) as actor_email, coalesce(actor.full_name, actor_was.name) as actor_name, (r.actor_user_id is not null and actor.id is null) as actor_gone,
+      coalesce(target.email, target_was.email) as target_email, coalesce(target.full_name, target_was.name) as target_name, (r.target_user_id is not null and target.id is null) as target_gone
+    from (${ranges.length === 1 ? ranges[0] : ranges.map((r) => `(${r})`).join(' union all ')}) r${person('actor')}${person('target')}
     order by r.created_at ${dir}, r.id ${dir} limit ${limitParam}`
   if (by === 'all') return head + pageSql
   // The user of the account first (no row: not in the account, so no rows at
-  // all) as every row's actor; its page joined to it, or one row with nulls
-  // when the page is empty.
+  // all); its page joined to it, or one row with nulls when the page is empty.
   // The lateral subquery runs once for the one user row, so its order stands.
   const user = by === 'id' ? `u.id = ${userParam}` : `lower(u.email) = lower(${userParam})`
-  return `${head}select f.id as filter_id, f.email as actor, p.*
+  return `${head}select f.id as filter_id, f.email as filter_email, p.*
   from (select u.id, u.email from users u where u.account_id = $1 and ${user}) f
   left join lateral (${pageSql}) p on true`
 }
@@ -99,10 +113,10 @@ function activitySql (by: 'all' | 'id' | 'email', domainCount: number, page: Pag
  * reversed for a backward one, and the filter's user.
  */
 export async function findActivityPage (pool: Pool, accountId: string, filter: ActivityQueryFilter, page: PageRequest, limit: number): Promise<ActivityResult> {
-  const { rows } = await pool.query<ActivityRecord & { filter_id?: string }>(activityPageStatement(accountId, filter, page, limit))
+  const { rows } = await pool.query<ActivityRecord & { filter_id?: string, filter_email?: string }>(activityPageStatement(accountId, filter, page, limit))
   if (filter.user === undefined) return { rows }
   const first = rows[0]
   if (first === undefined) return { rows: [], user: null }
-  const user = { id: first.filter_id!, email: first.actor! }
+  const user = { id: first.filter_id!, email: first.filter_email! }
   return { rows: (first.id as string | null) === null ? [] : rows, user }
 }

@@ -3,7 +3,8 @@ import { signedInHandler } from '../../plugins/guards.ts'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { formatDateTime } from '../../lib/format.ts'
 import { pagerLinks, pageSize, parsePageRequest } from '../../lib/keyset.ts'
-import { activityCsv, activityTypes, type ActivityFilter, isActivityType, listActivity } from './service.ts'
+import { activityCsv, activityTypes, type ActivityFilter, isActivityType, isFiltered, listActivity } from './service.ts'
+import { eventSentence, permissionLabeler, type SentenceContext } from './sentences.ts'
 
 type Query = { Querystring: Record<string, unknown> }
 const VIEW = { config: { access: { permission: 'activity.view' } } }
@@ -20,6 +21,13 @@ function filterOf (request: FastifyRequest<Query>): ActivityFilter {
 export default async function activityRoutes (app: FastifyInstance): Promise<void> {
   const { deps } = app
   const path = `${deps.config.basePath}client/activity`
+  // What a sentence needs, in the viewer's language.
+  const sentenceContext = (request: FastifyRequest): SentenceContext => ({
+    t: request.t,
+    sentences: app.eventSentences,
+    operations: app.operations,
+    permissionLabel: permissionLabeler(deps.config.permissionCatalog, request.lang)
+  })
 
   app.get<Query>('/client/activity', VIEW, signedInHandler(async (request, reply, actor) => {
     const filter = filterOf(request)
@@ -29,13 +37,18 @@ export default async function activityRoutes (app: FastifyInstance): Promise<voi
     if (page.user != null) query.set('user', page.user.id)
     if (filter.type !== undefined) query.set('type', filter.type)
     const qs = query.toString()
+    const ctx = sentenceContext(request)
     return reply.render('activity/index', {
-      rows: page.rows.map((r) => {
-        const sentence = app.eventSentences[r.action]
-        return { ...r, sentence: sentence === undefined ? null : request.t(sentence), at: formatDateTime(r.at, request.lang, actor.timeZone), details: detailsText(r.details) }
-      }),
+      rows: page.rows.map((r) => ({
+        id: r.id,
+        at: formatDateTime(r.at, request.lang, actor.timeZone),
+        sentence: eventSentence(r, ctx),
+        ip: r.ip
+      })),
       types: TYPES,
       filter: { type: filter.type },
+      // An empty page of a filtered log: nothing matches, which is not an empty log.
+      empty: isFiltered(filter) ? 'activity.noMatch' : 'activity.none',
       // What the User field shows: the user's email, or the text typed when it names nobody in the account.
       userText: page.user?.email ?? filter.user ?? '',
       unknownUser: page.user === null,
@@ -46,16 +59,10 @@ export default async function activityRoutes (app: FastifyInstance): Promise<voi
   }))
 
   app.get<Query>('/client/activity.csv', VIEW, signedInHandler(async (request, reply, user) => {
-    const rows = activityCsv(deps.pool, user.accountId, filterOf(request))
+    const rows = activityCsv(deps.pool, user.accountId, filterOf(request), sentenceContext(request))
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', 'attachment; filename="account-activity.csv"')
       .send(Readable.from(rows))
   }))
-}
-
-function detailsText (details: Record<string, unknown>): string {
-  let out = ''
-  for (const k in details) out += `${out === '' ? '' : ', '}${k}: ${String(details[k])}`
-  return out
 }

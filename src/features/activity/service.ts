@@ -4,6 +4,7 @@ import Papa from 'papaparse'
 import type { Pool } from 'pg'
 import { fetchPage, FIRST_PAGE, type Page, type PageRequest } from '../../lib/keyset.ts'
 import { type ActivityQueryFilter, type ActivityRecord, findActivityPage } from './queries.ts'
+import { eventSentence, type Person, personText, type SentenceContext } from './sentences.ts'
 
 /**
  * Types the page filters by, each a set of action domains (the first segment
@@ -26,7 +27,7 @@ export function isActivityType (value: unknown): value is ActivityType {
 /** user: a user of the account by id or by email (as typed); type: a key of activityTypes. */
 export interface ActivityFilter { user?: string, type?: ActivityType }
 /** at: epoch milliseconds. */
-export interface ActivityRow { id: string, at: number, actor: string | null, action: string, target: string | null, ip: string | null, details: Record<string, unknown> }
+export interface ActivityRow { id: string, at: number, actor: Person, action: string, target: Person, ip: string | null, details: Record<string, unknown> }
 
 // An id is all digits (18 at most, so it fits a bigint); anything else is an email.
 const ID = /^[1-9]\d{0,17}$/
@@ -38,7 +39,20 @@ function queryFilter (filter: ActivityFilter): ActivityQueryFilter {
 }
 
 function toRow (r: ActivityRecord): ActivityRow {
-  return { id: r.id, at: r.at_ms, actor: r.actor, action: r.action, target: r.target, ip: r.ip, details: r.details }
+  return {
+    id: r.id,
+    at: r.at_ms,
+    action: r.action,
+    ip: r.ip,
+    details: r.details,
+    actor: { id: r.actor_user_id, email: r.actor_email, name: r.actor_name, gone: r.actor_gone },
+    target: { id: r.target_user_id, email: r.target_email, name: r.target_name, gone: r.target_gone }
+  }
+}
+
+/** Whether the filter narrows the log: then an empty page is "nothing matches", not "nothing happened". */
+export function isFiltered (filter: ActivityFilter): boolean {
+  return filter.user !== undefined || filter.type !== undefined
 }
 
 export interface ActivityPage extends Page<ActivityRow> {
@@ -77,18 +91,26 @@ export function toCsv (fields: string[], data: string[][]): string {
   return Papa.unparse({ fields, data: data.map((row) => row.map(neutraliseCell)) }, CSV_OPTIONS)
 }
 
+const CSV_FIELDS = ['time_utc', 'user', 'action', 'event', 'target', 'ip', 'details']
+
+/** One CSV record: the people and the sentence in the viewer's language, beside the raw code and details. */
+function csvRecord (r: ActivityRow, ctx: SentenceContext): string[] {
+  const who = (p: Person) => p.id === null && p.email === null ? '' : personText(ctx.t, p)
+  return [new Date(r.at).toISOString(), who(r.actor), r.action, eventSentence(r, ctx), who(r.target), r.ip ?? '', JSON.stringify(r.details)].map(neutraliseCell)
+}
+
 /**
  * The CSV of everything matching the filter, streamed in batches read by
  * keyset, so memory stays flat whatever the size of the log. A user not in
  * the account matches nothing: the header only.
  */
-export async function * activityCsv (pool: Pool, accountId: string, filter: ActivityFilter): AsyncGenerator<string> {
-  yield '\ufeff' + Papa.unparse([['time_utc', 'user', 'action', 'target', 'ip', 'details']], CSV_OPTIONS)
+export async function * activityCsv (pool: Pool, accountId: string, filter: ActivityFilter, ctx: SentenceContext): AsyncGenerator<string> {
+  yield '\ufeff' + Papa.unparse([CSV_FIELDS], CSV_OPTIONS)
   let page: PageRequest = FIRST_PAGE
   for (;;) {
     const rows = (await findActivityPage(pool, accountId, queryFilter(filter), page, CSV_BATCH)).rows.map(toRow)
     if (rows.length > 0) {
-      yield '\r\n' + Papa.unparse(rows.map((r) => [new Date(r.at).toISOString(), r.actor ?? '', r.action, r.target ?? '', r.ip ?? '', JSON.stringify(r.details)].map(neutraliseCell)), CSV_OPTIONS)
+      yield '\r\n' + Papa.unparse(rows.map((r) => csvRecord(r, ctx)), CSV_OPTIONS)
     }
     if (rows.length < CSV_BATCH) return
     page = { from: 'after', id: rows.at(-1)!.id }
