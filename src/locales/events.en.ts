@@ -37,6 +37,7 @@ export const enEvents = {
   'event.user.email_changed': '{target} confirmed the new email {to}',
   'event.user.email_changed.provider': 'The provider changed the email of {target} from {from} to {to}',
   'event.user.address_use_refused': 'An address of {target} was refused to another account ({kind})',
+  'event.user.invitation_resent': '{actor} sent {target} a new invitation',
   'event.user.disabled': '{actor} disabled {target}',
   'event.user.disabled.provider': 'The provider disabled {target}',
   'event.user.enabled': '{actor} enabled {target}',

@@ -38,6 +38,7 @@ export const ruEvents: Record<keyof typeof enEvents, string> = {
   'event.user.email_changed': '{target}: подтверждён новый email {to}',
   'event.user.email_changed.provider': 'Провайдер сменил email пользователя {target} с {from} на {to}',
   'event.user.address_use_refused': 'Адрес пользователя {target} не принят в другой учётной записи ({kind})',
+  'event.user.invitation_resent': '{actor}: пользователю {target} отправлено новое приглашение',
   'event.user.disabled': '{actor}: отключён пользователь {target}',
   'event.user.disabled.provider': 'Провайдер отключил пользователя {target}',
   'event.user.enabled': '{actor}: включён пользователь {target}',

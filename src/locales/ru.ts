@@ -5,6 +5,12 @@ import { ruEvents } from './events.ru.ts'
 
 export const ru: Record<MessageKey, string> = {
   ...ruEvents,
+  'users.invitedUntil': 'Приглашён, до {date}',
+  'users.invitationExpired': 'Приглашение истекло',
+  'users.resendInvitation': 'Отправить приглашение снова',
+  'users.invitationResent': 'Новое приглашение отправлено на {email}. Ссылки, отправленные раньше, больше не действуют.',
+  'users.invitationTooMany': 'За последний час этому пользователю уже отправлено три приглашения. Попробуйте позже.',
+  'users.invitationNotNeeded': 'Этот пользователь уже задал пароль: приглашение не нужно.',
   'lang.name': 'Русский',
   'nav.client': 'Клиент',
   'nav.tools': 'Инструменты',

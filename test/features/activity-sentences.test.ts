@@ -53,6 +53,7 @@ const samples: Record<EventType, Record<string, unknown>> = {
   'totp.refused_locked': {},
   'totp.replay': {},
   'account.created': { by: 'provider' },
+  'user.invitation_resent': {},
   'user.created': { invited: true, fullAccess: false, permissions: 'finance.pay users.view', email: 'boris@example.com' },
   'user.updated': { nameChanged: true, phoneChanged: true },
   'user.email_change_requested': { from: 'boris@example.com', to: 'b.ivanov@example.com' },

@@ -59,6 +59,7 @@ const holderCase: Record<string, { query?: string, form?: Record<string, string>
   'POST /client/users': { form: { email: '' }, ok: 422 },
   'POST /client/users/:id': { form: { email: '' }, ok: 422 },
   'POST /client/users/:id/enable': { form: {}, ok: 303 },
+  'POST /client/users/:id/invitation': { form: {}, ok: 303 },
   'POST /client/users/:id/disable': { form: {}, ok: 303 },
   'POST /client/users/:id/delete': { form: {}, ok: 303 },
   'POST /client/users/:id/permissions/confirm': { form: { action: 'enable' }, ok: 422 },

@@ -47,7 +47,8 @@ const notReconfirmed: Record<string, string> = {
   '/client/profile/sessions/end-others': 'only ends the user\'s other sessions',
   '/client/settings/two-factor/disable': 'asks for the password and a One-time password on its own form',
   '/client/settings/two-factor/recovery-codes.txt': 'only echoes the codes just shown, the user\'s own unused ones',
-  '/client/users/:id/permissions/confirm': 'only shows the confirmation page of a change'
+  '/client/users/:id/permissions/confirm': 'only shows the confirmation page of a change',
+  '/client/users/:id/invitation': 'sends the invited user\'s own address a new link: the actor gets nothing from it, and it is limited per user'
 }
 
 const reconfirmed = app.routeTable.filter((r) => r.operation !== undefined)

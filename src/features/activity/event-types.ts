@@ -34,6 +34,7 @@ const declared = {
   'totp.replay': true,
   'account.created': true,
   'user.created': true,
+  'user.invitation_resent': true,
   'user.updated': true,
   'user.email_change_requested': true,
   'user.email_changed': true,

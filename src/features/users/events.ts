@@ -1,8 +1,11 @@
 // Users, permissions and account events (src/lib/events.ts). Addresses and
 // names are personal: scrubbed with the user they belong to.
+import type { Bare } from '../../lib/events.ts'
+
 declare module '../../lib/events.ts' {
   interface EventCatalog {
     'account.created': { details: { by: 'provider' } }
+    'user.invitation_resent': Bare
     'user.created': { details: { invited: boolean, fullAccess: boolean, permissions: string }, personal: { email: string } }
     'user.updated': { details: { by?: 'provider', nameChanged: boolean, phoneChanged?: boolean } }
     'user.email_change_requested': { personal: { from: string, to: string } }

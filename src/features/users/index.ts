@@ -33,6 +33,7 @@ export const users: Feature = {
   events: {
     'account.created': 'event.account.created',
     'user.created': 'event.user.created',
+    'user.invitation_resent': 'event.user.invitation_resent',
     'user.updated': 'event.user.updated',
     'user.email_change_requested': 'event.user.email_change_requested',
     'user.email_changed': 'event.user.email_changed',

@@ -34,6 +34,10 @@ export interface UserListRow {
   two_factor_enabled: boolean
   /** last_login_at in epoch milliseconds (a number parses faster than a timestamp). */
   last_login_ms: number | null
+  /** No password set yet: the user was invited. */
+  invited: boolean
+  /** When the newest live invitation link expires (epoch ms), for an invited user. */
+  invite_expires_ms: number | null
 }
 
 // One page of the account's users, owner first, then by email (unique, so a
@@ -50,7 +54,10 @@ const usersPageSql = Object.fromEntries((['first', 'last', 'after', 'before'] as
     ? ` and (not u.is_owner, lower(u.email)) ${from === 'after' ? '>' : '<'} (select k.not_owner, k.email from cursor_row k where k.account_id = $1)`
     : ''
   return [from, `${head}select u.id, u.email, u.full_name, u.status, u.is_owner, u.two_factor_enabled,
-    (extract(epoch from u.last_login_at) * 1000)::float8 as last_login_ms
+    (extract(epoch from u.last_login_at) * 1000)::float8 as last_login_ms,
+    u.password_hash is null as invited,
+    case when u.password_hash is null then (select (extract(epoch from max(t.expires_at)) * 1000)::float8 from tokens t
+      where t.user_id = u.id and t.purpose = 'invite' and t.used_at is null) end as invite_expires_ms
   from users u where u.account_id = $1${after}
   order by not u.is_owner ${dir}, lower(u.email) ${dir} limit $${cursor ? 3 : 2}`]
 })) as Record<PageRequest['from'], string>
@@ -149,4 +156,11 @@ export async function findEmailChangeAsker (db: Kysely<DB>, askerId: string, tar
     .select(['a.is_owner', 'a.full_access', 'a.status'])
     .select((eb) => eb.exists(eb.selectFrom('user_permissions').select('permission').whereRef('user_id', '=', 'a.id').where('permission', '=', 'users.manage')).as('manage'))
     .where('a.id', '=', askerId).where('t.id', '=', targetId).executeTakeFirst()
+}
+
+/** Locks the user's row for the transaction and says whether they are still invited (no password set yet). */
+export async function lockInvitedUser (db: Kysely<DB>, userId: string): Promise<boolean | undefined> {
+  const row = await db.selectFrom('users').select(sql<boolean>`password_hash is null`.as('invited'))
+    .where('id', '=', userId).where('status', '=', 'active').forUpdate().executeTakeFirst()
+  return row?.invited
 }

@@ -11,6 +11,7 @@ import type { Resolve } from '../two-factor/index.ts'
 import { parseNewUser, parseUserEdit } from './forms.ts'
 import { asStrings, catalogView, confirmed, done, type Id, MANAGE, mayGrantFull, onUser, refuseFor, VIEW } from './pages.ts'
 import { listAccountUsers, pendingEmailChange } from './queries.ts'
+import { resendInvitation } from './invitation.ts'
 import { addUser, deleteUser, setStatus, targetFor, updateUser } from './service.ts'
 
 export default async function usersRoutes (app: FastifyInstance): Promise<void> {
@@ -22,12 +23,15 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
   app.get<{ Querystring: Record<string, unknown> }>('/client/users', VIEW, signedInHandler(async (request, reply, actor) => {
     const page = await listAccountUsers(deps.pool, actor.accountId, parsePageRequest(request.query), pageSize(actor.rowsPerPage))
     const manage = can(actor, 'users.manage')
+    const now = deps.clock.now().getTime()
     return reply.render('users/index', {
       users: page.rows.map((u) => ({
         id: u.id,
         email: u.email,
         fullName: u.full_name,
         active: u.status === 'active',
+        invited: u.invited && u.status === 'active',
+        inviteExpires: u.invite_expires_ms === null || u.invite_expires_ms <= now ? null : formatDateTime(u.invite_expires_ms, request.lang, actor.timeZone),
         twoFactor: u.two_factor_enabled,
         lastLogin: u.last_login_ms === null ? null : formatDateTime(u.last_login_ms, request.lang, actor.timeZone),
         owner: u.is_owner,
@@ -80,6 +84,20 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
     const result = await updateUser(deps, actor, request.params.id, parsed.values, { ip: request.ip })
     if (result.ok) return done(request, reply, result.emailPending ? 'users.savedEmailPending' : 'users.saved', list)
     if (result.reason === 'email_taken') return await editForm(reply, actor, request.params.id, asStrings(request.body), { email: 'error.emailTaken' }, 422)
+    return refuseFor(reply, result.reason)
+  }))
+
+  // Not re-confirmed: it sends the invited user's own address a link, and gives the actor nothing.
+  app.post<Id>('/client/users/:id/invitation', MANAGE, signedInHandler(async (request, reply, actor) => {
+    const result = await resendInvitation(deps, actor, request.params.id, { ip: request.ip })
+    if (result.ok) {
+      request.session.flash = { type: 'success', text: 'users.invitationResent', params: { email: result.email } }
+      return reply.redirect(list, 303)
+    }
+    if (result.reason === 'not_invited' || result.reason === 'too_many') {
+      request.session.flash = { type: 'error', text: result.reason === 'too_many' ? 'users.invitationTooMany' : 'users.invitationNotNeeded' }
+      return reply.redirect(list, 303)
+    }
     return refuseFor(reply, result.reason)
   }))
 
