@@ -46,6 +46,7 @@ export default async function permissionRoutes (app: FastifyInstance): Promise<v
       action: `client/users/${found.target.id}/permissions`,
       back: pageOf(found.target.id),
       button: choice.enable ? 'button.enable' : 'button.disable',
+      danger: !choice.enable,
       fields: { action: choice.enable ? 'enable' : 'disable', permission: choice.permissions }
     })
   }))
@@ -73,6 +74,7 @@ export default async function permissionRoutes (app: FastifyInstance): Promise<v
       action: `client/users/${found.target.id}/full-access`,
       back: pageOf(found.target.id),
       button: on ? 'button.enable' : 'button.disable',
+      danger: !on,
       fields: { on: on ? '1' : '0' }
     })
   }))
