@@ -171,6 +171,8 @@ export const en = {
   'users.backToList': "Back to the users",
   'users.permissionList': "Permissions by section",
   'users.permissionsHint': "Select one or more permissions, then press Enable or Disable.",
+  'users.alreadyOn': "The selected permissions are already on: nothing to enable.",
+  'users.alreadyOff': "The selected permissions are already off: nothing to disable.",
   'users.permissionNow': "Now",
   'users.permissionSelect': "Select",
   'users.permissionName': "Permission",

@@ -173,6 +173,8 @@ export const ru: Record<MessageKey, string> = {
   'users.backToList': "К списку пользователей",
   'users.permissionList': "Права по разделам",
   'users.permissionsHint': "Выберите одно или несколько прав и нажмите «Включить» или «Выключить».",
+  'users.alreadyOn': "Выбранные права уже включены: включать нечего.",
+  'users.alreadyOff': "Выбранные права уже выключены: выключать нечего.",
   'users.permissionNow': "Сейчас",
   'users.permissionSelect': "Выбрать",
   'users.permissionName': "Право",
