@@ -3,7 +3,7 @@
 // 390 px, in English and Russian, into screenshots/ (not committed), for
 // people to look at. The app runs on a throw-away database: on DATABASE_URL's
 // server when set, else on an embedded PostgreSQL in a temporary folder.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { startEmbedded } from '../src/db/embedded.ts'
@@ -13,6 +13,8 @@ import { tour } from '../test/helpers/tour.ts'
 
 const out = path.resolve(process.argv[2] ?? 'screenshots')
 mkdirSync(out, { recursive: true })
+// Last run's pictures go first, so that a page no longer in the tour leaves none behind.
+for (const f of readdirSync(out)) if (f.endsWith('.png')) rmSync(path.join(out, f))
 const teardowns: Array<() => unknown> = []
 const t = { teardown: (fn: () => unknown) => { teardowns.unshift(fn) } }
 
