@@ -26,7 +26,7 @@ if (missing !== undefined) {
     t.equal(await page.locator('h1').textContent(), 'Profile')
     t.match(await page.locator('main').textContent(), 'e2e@example.com')
     t.match(await page.locator('.topbar').textContent(), 'Signed in as Erika Endtoend')
-    t.equal(await page.locator('nav a[aria-current="page"]').textContent(), 'Profile')
+    t.equal(await page.locator('nav.sidebar a[aria-current="page"]').textContent(), 'Profile')
     await page.screenshot({ path: path.join(shots, 'profile.png'), fullPage: true })
 
     await page.getByRole('button', { name: 'Log out' }).click()

@@ -67,6 +67,10 @@ t.test('enable: QR code rendered on the server, key and account name as text, th
   t.notMatch(page.body, '<script')
   const key = page.body.match(/<code id="totp-key">([^<]+)<\/code>/)![1]!.replace(/\s/g, '')
   t.match(key, /^[A-Z2-7]{32}$/, '20 random bytes')
+  t.match(page.body, /<path stroke="#000000" d="M4 4\.5h/, 'the QR code has the 4-module quiet zone the standard asks for')
+  const uri = page.body.match(/<a href="(otpauth:\/\/totp\/[^"]+)">/)?.[1]?.replaceAll('&amp;', '&')
+  t.equal(uri === undefined ? undefined : new URL(uri).searchParams.get('secret'), key, 'an otpauth:// link with the same key opens the authenticator on this phone')
+  t.match(page.body, '<a href="/client/settings">Back to User settings</a>')
   for (const [i, bad] of ['', '12345', '1234567', 'abcdef'].entries()) {
     // Turning 2FA on is re-confirmed with the password before the code is checked: the first try is prompted.
     const res = i === 0 ? await a.postConfirmed(S, { code: bad }, u.password) : await a.postStillConfirmed(S, { code: bad })
@@ -96,7 +100,7 @@ t.test('enable: QR code rendered on the server, key and account name as text, th
   t.equal((await a.post(`${S}/recovery-codes.txt`, { code: 'AAAAAAAAAAAAAAAA' })).statusCode, 404, 'only the user\'s own codes')
   t.notMatch((await a.get(S)).body, codes[0]!, 'never shown again')
   const list = await signIn(ta, owner.email, owner.password)
-  t.match((await list.get(`${base}client/users`)).body, /enable@example.com<\/td>\s*<td>Uma User<\/td>\s*<td><span class="status status-ok">Active<\/span><\/td>\s*<td>On<\/td>/)
+  t.match((await list.get(`${base}client/users`)).body, /enable@example.com<\/td>\s*<td[^>]*>Uma User<\/td>\s*<td[^>]*><span class="status status-ok">Active<\/span><\/td>\s*<td[^>]*>On<\/td>/)
 })
 
 t.test('sign-in: a second step; nothing is reachable in between; the id changes after it', async (t) => {

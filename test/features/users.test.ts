@@ -109,6 +109,13 @@ t.test('permissions: confirm page, enable, disable, Full access first removed; a
   t.equal((await tb.get(U)).statusCode, 200, 'the very next request has it')
   t.match((await tb.get(`${base}client/profile`)).body, 'href="/client/users"')
   await a.get(`${U}/${target.userId}/permissions`)
+  const mixed = await a.post(`${U}/${target.userId}/permissions/confirm`, { action: 'enable', permission: ['users.view', 'finance.view'] })
+  t.match(mixed.body, '<li>Finance: View</li>', 'the confirmation lists what changes')
+  t.notMatch(mixed.body, '<li>Users: View</li>', 'and leaves out a permission already on')
+  const none = await a.post(`${U}/${target.userId}/permissions/confirm`, { action: 'enable', permission: 'users.view' })
+  t.equal(none.statusCode, 422)
+  t.match(none.body, 'already on: nothing to enable')
+  await a.get(`${U}/${target.userId}/permissions`)
   // One confirmation covers this user's permissions (both forms) for CONFIRM_SECONDS: no prompt from here on.
   t.equal((await a.postStillConfirmed(`${U}/${target.userId}/permissions`, { action: 'disable', permission: 'users.view' })).statusCode, 303)
   t.equal((await tb.get(U)).statusCode, 403)
@@ -197,7 +204,7 @@ t.test('edit: name and phone at once; a new email only after the new address con
 })
 
 // Keyset paging (?after / ?before / ?last): the rows of each page and the links between them.
-const emailsOn = (html: string) => [...html.matchAll(/<tr>\s*<td>([^<\s]+)/g)].map((m) => m[1]!)
+const emailsOn = (html: string) => [...html.matchAll(/<tr>\s*<td[^>]*>([^<\s]+)/g)].map((m) => m[1]!)
 const linkOn = (html: string, rel: string) => html.match(new RegExp(`<a href="([^"]+)" rel="${rel}">`))?.[1]?.replaceAll('&amp;', '&')
 const listOrder = async (accountId: string) => (await db.selectFrom('users').select('email').where('account_id', '=', accountId)
   .orderBy(sql`not is_owner`).orderBy(sql`lower(email)`).execute()).map((r) => r.email)

@@ -40,3 +40,20 @@ export async function serveToBrowser (t: { teardown: (fn: () => unknown) => void
 export async function showsPrompt (page: Page): Promise<boolean> {
   return await page.locator('form[data-reconfirm]').count() === 1
 }
+
+/**
+ * Opens, in `context`, the page `page` shows, as it was served: the same URL
+ * answered with the same HTML (its stylesheet and images still come from the
+ * app). A POST answer or a one-time page can so be shown again at another
+ * width, audited with JavaScript on, or photographed.
+ */
+export async function reopen (context: BrowserContext, page: Page): Promise<Page> {
+  const html = await page.content()
+  const url = page.url().split('#')[0]!
+  const copy = await context.newPage()
+  await copy.route((u) => u.href.split('#')[0] === url, async (route) => {
+    await route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html })
+  })
+  await copy.goto(url)
+  return copy
+}

@@ -18,8 +18,10 @@ export default async function twoFactorRoutes (app: FastifyInstance): Promise<vo
     request.session.totpSetup ??= sealSecret(deps, newSecret())
     const secret = openSecret(deps, request.session.totpSetup)
     const totp = totpFor(secret, user.email, deps.config.appName)
-    const qr = await QRCode.toString(totp.toString(), { type: 'svg', errorCorrectionLevel: 'M', margin: 1 })
-    return reply.render('settings/two-factor-setup', { qr, key: secret.replace(/(.{4})(?=.)/g, '$1 '), account: user.email, issuer: deps.config.appName, error }, status)
+    const uri = totp.toString()
+    // margin 4: the quiet zone of 4 modules the QR standard asks for (with 1, some phone cameras miss the code).
+    const qr = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 })
+    return reply.render('settings/two-factor-setup', { qr, uri, key: secret.replace(/(.{4})(?=.)/g, '$1 '), account: user.email, issuer: deps.config.appName, error }, status)
   }
 
   async function managePage (reply: FastifyReply, user: CurrentUser, errors: Record<string, string> = {}, status = 200): Promise<FastifyReply> {

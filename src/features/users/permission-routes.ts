@@ -37,15 +37,20 @@ export default async function permissionRoutes (app: FastifyInstance): Promise<v
     if (!choice.ok) return await permissionsPage(request, reply, actor, request.params.id, choice.error, 422)
     const found = await targetFor(deps, actor, request.params.id)
     if (!found.ok) return refuseFor(reply, found.reason)
+    // The page lists only what would change: a permission already in the chosen state is left out.
+    const held = new Set(await permissionsOf(deps.db, found.target.id))
+    const changes = found.target.full_access ? choice.permissions : choice.permissions.filter((p) => held.has(p) !== choice.enable)
+    if (changes.length === 0) return await permissionsPage(request, reply, actor, request.params.id, choice.enable ? 'users.alreadyOn' : 'users.alreadyOff', 422)
     const labels = new Map(catalogView(deps.config, request, actor, () => false).flatMap((s) => s.actions.map((a) => [a.key, `${s.label}: ${a.label}`] as const)))
     return reply.render('users/confirm', {
       title: choice.enable ? 'users.confirm.enable.title' : 'users.confirm.revoke.title',
       text: choice.enable ? 'users.confirm.enable.text' : 'users.confirm.revoke.text',
       params: { name: found.target.full_name, email: found.target.email },
-      items: choice.permissions.map((p) => labels.get(p) ?? p),
+      items: changes.map((p) => labels.get(p) ?? p),
       action: `client/users/${found.target.id}/permissions`,
       back: pageOf(found.target.id),
       button: choice.enable ? 'button.enable' : 'button.disable',
+      danger: !choice.enable,
       fields: { action: choice.enable ? 'enable' : 'disable', permission: choice.permissions }
     })
   }))
@@ -73,6 +78,7 @@ export default async function permissionRoutes (app: FastifyInstance): Promise<v
       action: `client/users/${found.target.id}/full-access`,
       back: pageOf(found.target.id),
       button: on ? 'button.enable' : 'button.disable',
+      danger: !on,
       fields: { on: on ? '1' : '0' }
     })
   }))

@@ -118,6 +118,7 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
         params: { name: found.target.full_name, email: found.target.email },
         action: `client/users/${found.target.id}/${action}`,
         button: action === 'disable' ? 'button.disable' : 'button.delete',
+        danger: true,
         fields: {}
       })
     }))

@@ -1,0 +1,189 @@
+// Every page a user can reach, in one language, in a real browser with
+// JavaScript off: signed out, as the owner (with its lists empty, then
+// full), as a member without permissions (403), two-factor setup and the
+// sign-in step. Each page is handed to `visit` as it is shown; the browser
+// suite audits them (test/e2e/pages.test.ts) and `npm run screenshots`
+// photographs them (scripts/screenshots.ts). Selectors use names, not
+// labels, so that the same tour runs in English and in Russian.
+import * as OTPAuth from 'otpauth'
+import type { Browser, Page } from 'playwright-core'
+import { createAccount } from '../../src/features/provider/index.ts'
+import { hashPassword } from '../../src/lib/passwords.ts'
+import { issueToken } from '../../src/lib/tokens.ts'
+import type { TestApp } from './app.ts'
+
+export type Visit = (name: string, page: Page) => Promise<void>
+
+const MEMBER_PASSWORD = 'member passphrase here'
+
+async function submit (page: Page, form = 'main form'): Promise<void> {
+  await page.locator(`${form} button[type="submit"]`).first().click()
+}
+
+async function logIn (page: Page, origin: string, email: string, password: string): Promise<void> {
+  await page.goto(`${origin}/login`)
+  await page.locator('input[name="email"]').fill(email)
+  await page.locator('input[name="password"]').fill(password)
+  await submit(page)
+}
+
+/** Adds users to the owner's account straight in the database: a list to show, not a flow to test. */
+async function addMembers (ta: TestApp, accountId: string, lang: string): Promise<string[]> {
+  const hash = await hashPassword(MEMBER_PASSWORD)
+  const ids: string[] = []
+  const people = lang === 'ru'
+    ? [['Мария Иванова', '+79161234567', true], ['Пётр Смирнов', null, false], ['Анна Кузнецова', '+79031112233', false]] as const
+    : [['Mark Member', '+14155550123', true], ['Paula Payer', null, false], ['Dmitri Longname-Verylongsurname', '+442071838750', false]] as const
+  for (const [i, [name, phone, verified]] of people.entries()) {
+    const row = await ta.app.deps.db.insertInto('users').values({
+      account_id: accountId,
+      email: `member${i}-${lang}@example.com`,
+      full_name: name,
+      password_hash: hash,
+      phone,
+      phone_verified: verified,
+      language: lang,
+      status: i === 2 ? 'disabled' : 'active'
+    }).returning('id').executeTakeFirstOrThrow()
+    ids.push(row.id)
+  }
+  await ta.app.deps.db.insertInto('user_permissions').values([{ user_id: ids[0]!, permission: 'users.view' }, { user_id: ids[0]!, permission: 'activity.view' }]).execute()
+  return ids
+}
+
+export async function tour (ta: TestApp, browser: Browser, origin: string, lang: 'en' | 'ru', visit: Visit): Promise<void> {
+  const email = `owner-${lang}@example.com`
+  const password = 'owner passphrase here'
+  const created = await createAccount(ta.app.deps, { email, name: lang === 'ru' ? 'Ольга Владелец' : 'Olga Owner', password })
+  if (!created.ok) throw new Error(`createAccount: ${created.reason}`)
+  await ta.app.deps.db.updateTable('users').set({ language: lang }).where('id', '=', created.userId).execute()
+  // A user invited and not signed in yet: the link to set a password.
+  const invited = await createAccount(ta.app.deps, { email: `invited-${lang}@example.com`, name: 'Ivan Invited' })
+  if (!invited.ok || invited.inviteUrl === undefined) throw new Error('createAccount: no invitation')
+  await ta.app.deps.db.updateTable('users').set({ language: lang }).where('id', '=', invited.userId).execute()
+
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 800 }, locale: lang === 'ru' ? 'ru-RU' : 'en-US', extraHTTPHeaders: { 'Accept-Language': lang } })
+  try {
+    const page = await context.newPage()
+    // Signed out.
+    await page.goto(`${origin}/login`)
+    await visit('login', page)
+    await page.locator('input[name="email"]').fill(email)
+    await page.locator('input[name="password"]').fill('not the password at all')
+    await submit(page)
+    await visit('login-error', page)
+    await page.goto(`${origin}/password/forgot`)
+    await visit('forgot', page)
+    await page.locator('input[name="email"]').fill(email)
+    await submit(page)
+    await visit('forgot-sent', page)
+    await page.goto(origin + new URL(invited.inviteUrl).pathname)
+    await visit('reset', page)
+    await submit(page)
+    await visit('reset-errors', page)
+    await page.goto(`${origin}/password/reset/not-a-valid-token`)
+    await visit('reset-invalid', page)
+    await page.goto(`${origin}/no-such-page`)
+    await visit('not-found-signed-out', page)
+
+    // The owner, lists empty.
+    await logIn(page, origin, email, password)
+    await visit('profile-owner', page)
+    // The phone's menu opens with JavaScript off: it is a <details>.
+    await page.setViewportSize({ width: 390, height: 844 })
+    await page.locator('details.menu > summary').click()
+    if (await page.locator('details.menu[open] nav a').first().isVisible() !== true) throw new Error('the Menu button does not open the menu')
+    await visit('menu-open', page)
+    await page.setViewportSize({ width: 1280, height: 800 })
+    await page.goto(`${origin}/client/profile/sessions`)
+    await visit('sessions', page)
+    await page.goto(`${origin}/client/settings`)
+    await visit('settings', page)
+    await page.goto(`${origin}/client/users`)
+    await visit('users-empty', page)
+    await page.goto(`${origin}/client/activity`)
+    await visit('activity-new', page)
+    await page.goto(`${origin}/client/users/new`)
+    await visit('users-new', page)
+    await page.locator('input[name="email"]').fill(`new-${lang}@example.com`)
+    await page.locator('input[name="full_name"]').fill('Nina New')
+    await submit(page)
+    await visit('reconfirm', page)
+    await page.locator('input[name="proof"]').fill('wrong password for the prompt')
+    await submit(page)
+    await visit('reconfirm-error', page)
+
+    // The owner with a phone, then with other users.
+    await page.goto(`${origin}/client/profile`)
+    await page.locator('input[name="phone"]').fill(lang === 'ru' ? '+7 916 555-01-23' : '+1 415 555 0199')
+    await page.locator('#phone button[type="submit"]').first().click()
+    if (await page.locator('form[data-reconfirm]').count() === 1) {
+      await page.locator('input[name="proof"]').fill(password)
+      await submit(page)
+    }
+    await visit('profile-phone', page)
+    const [member, payer] = await addMembers(ta, created.accountId, lang)
+    await page.goto(`${origin}/client/users`)
+    await visit('users', page)
+    await page.goto(`${origin}/client/users/${member}/edit`)
+    await visit('users-edit', page)
+    await page.goto(`${origin}/client/users/${member}/disable`)
+    await visit('users-disable', page)
+    await page.goto(`${origin}/client/users/${payer}/delete`)
+    await visit('users-delete', page)
+    await page.goto(`${origin}/client/users/${member}/permissions`)
+    await visit('users-permissions', page)
+    await page.locator('input[name="permission"]:not([disabled])').nth(1).check()
+    await page.locator('main form button[value="enable"]').click()
+    await visit('users-permissions-confirm', page)
+    await page.goto(`${origin}/client/users/${member}/full-access?on=1`)
+    await visit('users-full-access', page)
+    await page.goto(`${origin}/client/activity`)
+    await visit('activity', page)
+    await page.goto(`${origin}/client/users/00000000-0000-4000-8000-000000000000/edit`)
+    await visit('not-found', page)
+    const token = await issueToken(ta.app.deps.db, payer!, 'email_change', ta.clock.now(), 3600, { email: `changed-${lang}@example.com`, by: created.userId })
+    await page.goto(`${origin}/email/confirm/${token}`)
+    await visit('email-confirm', page)
+
+    // Two-factor: setup, the prompt, the recovery codes, the manage page, the sign-in step.
+    await page.goto(`${origin}/client/settings/two-factor`)
+    await visit('two-factor-setup', page)
+    const key = (await page.locator('#totp-key').textContent())!.replace(/\s/g, '')
+    const code = (): string => {
+      ta.clock.advance(30)
+      return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(key) }).generate({ timestamp: ta.clock.now().getTime() })
+    }
+    await page.locator('input[name="code"]').fill(code())
+    await submit(page)
+    await visit('two-factor-reconfirm', page)
+    await page.locator('input[name="code"]').fill(code())
+    await page.locator('input[name="proof"]').fill(password)
+    await submit(page)
+    await visit('recovery-codes', page)
+    await page.goto(`${origin}/client/settings/two-factor`)
+    await visit('two-factor-manage', page)
+    await page.locator('header form button[type="submit"]').click()
+    await page.locator('input[name="email"]').fill(email)
+    await page.locator('input[name="password"]').fill(password)
+    await submit(page)
+    await visit('login-two-factor', page)
+    await page.locator('input[name="code"]').first().fill('000000')
+    await submit(page)
+    await visit('login-two-factor-error', page)
+
+    // A member without the Users permission.
+    const other = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 800 }, extraHTTPHeaders: { 'Accept-Language': lang } })
+    try {
+      const mp = await other.newPage()
+      await logIn(mp, origin, `member1-${lang}@example.com`, MEMBER_PASSWORD)
+      await visit('profile-member', mp)
+      await mp.goto(`${origin}/client/users`)
+      await visit('forbidden', mp)
+    } finally {
+      await other.close()
+    }
+  } finally {
+    await context.close()
+  }
+}
