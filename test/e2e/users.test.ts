@@ -11,9 +11,7 @@ const missing = browserMissing()
 if (missing !== undefined) {
   t.plan(0, missing)
 } else {
-  const smtp = new TestSmtp()
-  await smtp.start()
-  t.teardown(() => smtp.stop())
+  const smtp = await TestSmtp.started(t)
   const ta = await startTestApp(t, { env: { SMTP_URL: smtp.url } })
   const owner = await createOwner(ta)
   const { origin, browser, shots } = await serveToBrowser(t, ta.app)

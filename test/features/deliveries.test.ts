@@ -14,9 +14,7 @@ import { TestSmsGateway } from '../helpers/sms-gateway.ts'
 import { linkIn, TestSmtp } from '../helpers/smtp.ts'
 import { eventually } from '../helpers/wait.ts'
 
-const smtp = new TestSmtp()
-await smtp.start()
-t.teardown(() => smtp.stop())
+const smtp = await TestSmtp.started(t)
 const gateway = new TestSmsGateway()
 await gateway.start()
 t.teardown(() => gateway.stop())

@@ -5,9 +5,7 @@ import { addresses, linkIn, TestSmtp } from '../helpers/smtp.ts'
 import { jobsSettled } from '../helpers/wait.ts'
 import { Agent, createOwner, createUser, flashOf, signIn, startTestApp } from '../helpers/app.ts'
 
-const smtp = new TestSmtp()
-await smtp.start()
-t.teardown(() => smtp.stop())
+const smtp = await TestSmtp.started(t)
 const ta = await startTestApp(t, { env: { SMTP_URL: smtp.url, PUBLIC_URL: 'http://panel.test' } })
 const { app, base } = ta
 const db = app.deps.db

@@ -7,9 +7,7 @@ import { translator } from '../../src/lib/i18n.ts'
 import { Agent, createOwner, createUser, signIn, startTestApp } from '../helpers/app.ts'
 import { TestSmtp } from '../helpers/smtp.ts'
 
-const smtp = new TestSmtp()
-await smtp.start()
-t.teardown(() => smtp.stop())
+const smtp = await TestSmtp.started(t)
 const ta = await startTestApp(t, { env: { SMTP_URL: smtp.url, PUBLIC_URL: 'http://panel.test' } })
 const { app, base, clock } = ta
 const db = app.deps.db

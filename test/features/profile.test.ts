@@ -3,9 +3,7 @@ import { PASSWORD_CHECKS_PER_WINDOW } from '../../src/features/profile/service.t
 import { Agent, createOwner, createUser, fieldError, flashOf, signIn, startTestApp } from '../helpers/app.ts'
 import { TestSmtp } from '../helpers/smtp.ts'
 
-const smtp = new TestSmtp()
-await smtp.start()
-t.teardown(() => smtp.stop())
+const smtp = await TestSmtp.started(t)
 const ta = await startTestApp(t, { env: { SMTP_URL: smtp.url } })
 const { app, base } = ta
 const db = app.deps.db

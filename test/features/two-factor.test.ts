@@ -4,9 +4,7 @@ import { verifySecondFactor } from '../../src/features/two-factor/otp.ts'
 import { Agent, createOwner, createUser, fieldError, flashOf, signIn, startTestApp, type TestApp } from '../helpers/app.ts'
 import { TestSmtp } from '../helpers/smtp.ts'
 
-const smtp = new TestSmtp()
-await smtp.start()
-t.teardown(() => smtp.stop())
+const smtp = await TestSmtp.started(t)
 const ta = await startTestApp(t, { env: { SMTP_URL: smtp.url } })
 const { app, base, clock } = ta
 const db = app.deps.db

@@ -5,9 +5,7 @@ import t from 'tap'
 import { Agent, createOwner, createUser, grantPermissions, signIn, startTestApp } from '../helpers/app.ts'
 import { linkIn, TestSmtp } from '../helpers/smtp.ts'
 
-const smtp = new TestSmtp()
-await smtp.start()
-t.teardown(() => smtp.stop())
+const smtp = await TestSmtp.started(t)
 const ta = await startTestApp(t, { env: { SMTP_URL: smtp.url, PUBLIC_URL: 'http://panel.test' } })
 const { app, base } = ta
 const db = app.deps.db

@@ -3,6 +3,14 @@ import { simpleParser, type ParsedMail } from 'mailparser'
 import { SMTPServer } from 'smtp-server'
 
 export class TestSmtp {
+  /** A server started for this test, stopped at its end. */
+  static async started (t: { teardown: (fn: () => unknown) => void }): Promise<TestSmtp> {
+    const smtp = new TestSmtp()
+    await smtp.start()
+    t.teardown(() => smtp.stop())
+    return smtp
+  }
+
   readonly messages: ParsedMail[] = []
   private server: SMTPServer | undefined
   port = 0

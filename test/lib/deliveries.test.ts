@@ -99,9 +99,7 @@ t.test('last_error is short and carries no URL credentials', async (t) => {
 })
 
 t.test('the mail sender passes headers, the HTML part and attachments to SMTP, and refuses addressing headers', async (t) => {
-  const smtp = new TestSmtp()
-  await smtp.start()
-  t.teardown(() => smtp.stop())
+  const smtp = await TestSmtp.started(t)
   const dataDir = mkdtempSync(path.join(tmpdir(), 'cp-mail-'))
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
   const send = createMailSender({ smtpUrl: smtp.url, mailFrom: 'panel@provider.test', dataDir, appName: 'Panel' })

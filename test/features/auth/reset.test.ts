@@ -3,9 +3,7 @@ import { Agent, createOwner, flashOf, startTestApp } from '../../helpers/app.ts'
 import { linkIn, TestSmtp } from '../../helpers/smtp.ts'
 import { deliveryFailed, jobsSettled } from '../../helpers/wait.ts'
 
-const smtp = new TestSmtp()
-await smtp.start()
-t.teardown(() => smtp.stop())
+const smtp = await TestSmtp.started(t)
 const ta = await startTestApp(t, { env: { SMTP_URL: smtp.url, MAIL_FROM: 'panel@provider.test' } })
 const { app, base, clock } = ta
 const db = app.deps.db
