@@ -84,7 +84,7 @@ t.test('filters by user and by type', async (t) => {
 t.test('paged by Rows per page, by key: Next, Last and Previous keep the filters', async (t) => {
   await db.updateTable('users').set({ rows_per_page: 4 }).where('id', '=', owner.userId).execute()
   const b = await signIn(ta, owner.email, owner.password)
-  t.equal((await b.get(A)).body.match(/<tr data-event="\d+"><td class="date">/g)?.length, 4, 'Rows per page')
+  t.equal((await b.get(A)).body.match(/<tr data-event="\d+"><td class="date"/g)?.length, 4, 'Rows per page')
   const expected = newestFirst(veraEvents.filter((e) => !e.action.startsWith('login.')))
   t.equal(expected.length, 16)
   const start = `${A}?user=${v.userId}&type=profile`
@@ -223,7 +223,7 @@ t.test('times are shown in the user\'s time zone, to the minute', async (t) => {
   const b = await signIn(ta, owner.email, owner.password)
   const page = await b.get(`${A}?user=zoned@example.com&type=profile`)
   const expected = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Asia/Kathmandu' }).format(at)
-  t.match(page.body, `<td class="date">${expected}</td>`)
+  t.match(page.body, `<td class="date" data-label="Time">${expected}</td>`)
   t.match(expected, /6:44/, 'UTC 00:59:59.999 is 6:44 in Kathmandu (+5:45)')
 })
 
