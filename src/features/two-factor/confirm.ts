@@ -48,8 +48,13 @@ export interface Challenge {
 /** A form field that is a secret: not carried, asked again on the prompt when it was filled in. */
 export interface SecretField { name: string, label: MessageKey, type?: 'password' | 'text', autocomplete?: string, inputmode?: string }
 
-/** Answers the request itself (a 404, a 403) and returns undefined, or says what is to be confirmed. */
-export type Resolve = (request: FastifyRequest, reply: FastifyReply, user: CurrentUser) => Promise<Challenge | undefined>
+/**
+ * Answers the request itself (a 404, a 403, the form again with a 422 for bad
+ * input) and returns undefined; or says what is to be confirmed; or returns
+ * null when this request needs no confirmation (a form that only sometimes
+ * does, e.g. Main settings when it does not narrow access).
+ */
+export type Resolve = (request: FastifyRequest, reply: FastifyReply, user: CurrentUser) => Promise<Challenge | null | undefined>
 
 /** An operation on the user's own account: nothing to look up; Cancel leads to `back`. */
 export function onSelf (back: string): Resolve {
@@ -83,7 +88,9 @@ export function requireConfirmation (op: Operation, resolve: Resolve, secrets: S
     const user = request.user
     if (user === null) return undefined
     const challenge = await resolve(request, reply, user)
-    if (challenge === undefined || reply.sent) return reply
+    if (reply.sent) return reply
+    if (challenge === null) return undefined
+    if (challenge === undefined) throw new Error(`the resolve of ${op} neither answered nor said what to confirm`)
     const { deps } = request.server
     if (isConfirmed(request, op, challenge.target, deps.clock.now())) return undefined
     const body = asFormBody(request.body)
