@@ -93,6 +93,17 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
     throw err
   }
 
+  try {
+    await registerEverything(app, config)
+  } catch (err) {
+    // The queue and the database are open: a startup that fails stops them too.
+    await app.close()
+    throw err
+  }
+  return app
+}
+
+async function registerEverything (app: FastifyInstance, config: Readonly<Config>): Promise<void> {
   await app.register(formbody)
   await app.register(securityPlugin)
   await app.register(sessionPlugin)
@@ -117,7 +128,6 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
       throw new Error(`${route.method} ${route.url} re-confirms "${route.operation}", which no feature declares`)
     }
   }
-  return app
 }
 
 /** What the features declare beside their routes: menu, settings blocks, guards, operations, event sentences. */
