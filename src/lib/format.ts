@@ -19,6 +19,22 @@ const MINUTES_KEPT = 10_000
 // offset with it; earlier dates are formatted every time.
 const WHOLE_MINUTE_OFFSETS_FROM = Date.UTC(1980, 0, 1)
 
+/**
+ * The zone to format in. A stored zone this runtime's ICU does not know
+ * (newer than its tz data, or a value written by hand) would make Intl
+ * throw on every page: it is shown as UTC, and the page then says UTC.
+ * A known zone keeps the name it was stored under (Europe/Kyiv, which ICU
+ * would call Europe/Kiev).
+ */
+function usableZone (timeZone: string): string {
+  try {
+    Intl.DateTimeFormat('en', { timeZone })
+    return timeZone
+  } catch {
+    return 'UTC'
+  }
+}
+
 /** The options of every date and time shown: dateStyle 'medium' + timeStyle 'short', spelt out, since those styles cannot carry timeZoneName. */
 const DATE_TIME: Intl.DateTimeFormatOptions = { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'shortOffset' }
 
@@ -27,7 +43,7 @@ export function formatDateTime (date: Date | number, lang: string, timeZone: str
   const key = `${lang}|${timeZone}`
   let f = formatters.get(key)
   if (f === undefined) {
-    f = { format: new Intl.DateTimeFormat(lang, { ...DATE_TIME, timeZone }), byMinute: new Map() }
+    f = { format: new Intl.DateTimeFormat(lang, { ...DATE_TIME, timeZone: usableZone(timeZone) }), byMinute: new Map() }
     formatters.set(key, f)
   }
   const ms = typeof date === 'number' ? date : date.getTime()
@@ -42,6 +58,12 @@ export function formatDateTime (date: Date | number, lang: string, timeZone: str
   return text
 }
 
+/** The zone's name in the language, today's: a zone's metazone can change over its history (Europe/Kaliningrad was on Moscow time in 1970). */
+function zoneName (lang: string, timeZone: string, style: 'longGeneric' | 'long'): string {
+  const parts = new Intl.DateTimeFormat(lang, { timeZone, timeZoneName: style }).formatToParts(Date.now())
+  return parts.find((p) => p.type === 'timeZoneName')?.value ?? timeZone
+}
+
 /** How a page names its time zone: the IANA id and the zone's generic name in the language. */
 export interface TimeZoneCaption { zone: string, name: string }
 
@@ -50,16 +72,17 @@ const captions = new Map<string, TimeZoneCaption>()
 /**
  * The IANA zone and its generic name in the language ("Central European
  * Time", "Центральная Европа"): the same in summer and winter, so it is
- * right for a whole page whatever the times on it. Zones Intl has no name
- * for get their offset (UTC: "GMT+00:00").
+ * right for a whole page whatever the times on it.
  */
 export function timeZoneCaption (lang: string, timeZone: string): TimeZoneCaption {
   const key = `${lang}|${timeZone}`
   let caption = captions.get(key)
   if (caption === undefined) {
-    // Today's name: a zone's metazone can change over its history (Europe/Kaliningrad was on Moscow time in 1970).
-    const parts = new Intl.DateTimeFormat(lang, { timeZone, timeZoneName: 'longGeneric' }).formatToParts(Date.now())
-    caption = { zone: timeZone, name: parts.find((p) => p.type === 'timeZoneName')?.value ?? timeZone }
+    const zone = usableZone(timeZone)
+    let name = zoneName(lang, zone, 'longGeneric')
+    // No generic name (UTC, Etc/GMT+5: fixed offsets, so no DST): the long one ("Coordinated Universal Time").
+    if (/^(GMT|UTC)/.test(name)) name = zoneName(lang, zone, 'long')
+    caption = { zone, name }
     captions.set(key, caption)
   }
   return caption

@@ -105,3 +105,18 @@ t.test('the password-changed mail: the time in the recipient\'s zone and languag
   t.match(after.text, 'изменён 8 мар. 2026 г., 03:10 GMT-4 (America/New_York) с IP-адреса', 'after the change, in Russian')
   t.notMatch(after.text, '(UTC)')
 })
+
+t.test('UTC is named as such; a stored zone Intl does not know is shown as UTC, and every page still answers', async (t) => {
+  const u = await createUser(ta, owner.accountId, 'utc@example.com')
+  setClock('2026-07-01T12:00:00Z')
+  const a = await signIn(ta, u.email, u.password)
+  let page = (await a.get(`${base}client/profile`)).body
+  t.match(page, '<dd>Jul 1, 2026, 12:00 PM GMT+0</dd>', 'the default zone, UTC')
+  t.match(page, 'Times are in the UTC time zone (Coordinated Universal Time)')
+  await setUser(u.userId, { time_zone: 'Mars/Olympus_Mons' })
+  const res = await a.get(SESSIONS)
+  t.equal(res.statusCode, 200)
+  page = res.body
+  t.same(cells(page, 'Signed in'), ['Jul 1, 2026, 12:00 PM GMT+0'])
+  t.match(page, 'Times are in the UTC time zone (Coordinated Universal Time)', 'the page says what the times are in')
+})
