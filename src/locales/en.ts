@@ -122,7 +122,6 @@ export const en = {
   'sessions.noSignIns': "No sign-ins yet.",
   'sessions.unknownBrowser': "Unknown browser",
   'sessions.back': "Back to the profile",
-  'sessions.timesIn': "Times are shown in {zone}.",
   'error.phone': "Enter a valid phone number with its country code, such as +44 20 7946 0958.",
   'error.phoneEditFirst': "Your number is verified: press Edit and confirm with the code sent to it before you enter a new one.",
   'error.codeFormat': "Enter the 6-digit code from the SMS.",
@@ -293,7 +292,9 @@ export const en = {
   'mail.reset.subject': 'Set a new password',
   'mail.reset.body': 'Hello, {name}.\n\nSomebody (we hope you) asked to set a new password for {email} at {app}.\nOpen this link within one hour to choose a new password:\n\n{link}\n\nIf you did not ask for this, ignore this email: your password stays as it is.',
   'mail.passwordChanged.subject': 'Your password was changed',
-  'mail.passwordChanged.body': 'Hello, {name}.\n\nThe password for {email} at {app} was changed on {time} (UTC) from the IP address {ip}. Every other session was signed out.\n\nIf this was not you, set a new password at once: {link}'
+  'mail.passwordChanged.body': 'Hello, {name}.\n\nThe password for {email} at {app} was changed on {time} ({zone}) from the IP address {ip}. Every other session was signed out.\n\nIf this was not you, set a new password at once: {link}',
+  // Time zones
+  'time.caption': "Times are in the {zone} time zone ({name}), each with its offset from GMT at that moment."
 } as const
 
 export type MessageKey = keyof typeof en

@@ -1,12 +1,14 @@
 // Eta views. reply.render() hands a template its view-model plus the locals
 // every page needs: t (translations), lang, csrf() (the token, made only when a
-// template asks for it), currentUser, nav, flash (read once) and paths.
+// template asks for it), currentUser, zoneCaption (the user's time zone, named),
+// nav, flash (read once) and paths.
 import path from 'node:path'
 import { Eta } from 'eta'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { appRoot } from '../lib/app-root.ts'
 import { can } from '../lib/current-user.ts'
+import { timeZoneCaption } from '../lib/format.ts'
 import { csrfSecretOf } from './csrf.ts'
 import { negotiateLanguage, translator } from '../lib/i18n.ts'
 import type { NavItem } from '../types.ts'
@@ -111,6 +113,8 @@ export default fp(async function viewPlugin (app: FastifyInstance) {
       appName: config.appName,
       base: config.basePath,
       currentUser: user === null ? null : { fullName: user.fullName, email: user.email },
+      // The zone every time on the page is in, for partials/time-zone (src/lib/format.ts).
+      zoneCaption: user === null ? null : timeZoneCaption(request.lang, user.timeZone),
       nav: user === null ? [] : currentNav(app.nav.filter((item) => item.permission === undefined || can(user, item.permission)), config.basePath, request.url.split('?')[0] ?? ''),
       currentPath: request.url.split('?')[0],
       flash,

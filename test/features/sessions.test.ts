@@ -35,9 +35,10 @@ t.test('times are in the user\'s time zone', async (t) => {
   await db.updateTable('users').set({ time_zone: 'Asia/Tokyo' }).where('id', '=', u.userId).execute()
   const a = await signIn(ta, u.email, u.password)
   const page = await a.get(S)
-  const expected = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Asia/Tokyo' }).format(ta.clock.now())
+  const expected = new Intl.DateTimeFormat('en', { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'shortOffset', timeZone: 'Asia/Tokyo' }).format(ta.clock.now())
+  t.match(expected, /GMT\+9$/, 'each time names its offset')
   t.match(page.body, expected)
-  t.match(page.body, 'Times are shown in Asia/Tokyo.')
+  t.match(page.body, 'Times are in the Asia/Tokyo time zone (Japan Standard Time), each with its offset from GMT at that moment.')
 })
 
 t.test('End session ends that one; End all other sessions the rest', async (t) => {

@@ -80,6 +80,15 @@ t.test('every notification type is written in both languages, every placeholder 
   t.throws(() => render(config, 'en', 'password_reset', { link: 'http://evil.test/x' }, {}), /PUBLIC_URL/, 'a link from anywhere else is a bug')
 })
 
+t.test('a time in a mail is in the recipient\'s zone and language, the zone named; UTC for an address with no user', async (t) => {
+  const at = samples.password_changed
+  t.match(render(config, 'en', 'password_changed', at, {}).mail!.text, 'on Nov 25, 2026, 6:07 AM GMT+0 (UTC) from')
+  t.match(render(config, 'ru', 'password_changed', at, { timeZone: 'Europe/Berlin' }).mail!.text, 'изменён 25 нояб. 2026 г., 07:07 GMT+1 (Europe/Berlin) с')
+  const summer = render(config, 'en', 'password_changed', { at: new Date('2026-07-01T12:00:00Z'), ip: at.ip }, { timeZone: 'Europe/Berlin' }).mail!
+  t.match(summer.text, 'on Jul 1, 2026, 2:00 PM GMT+2 (Europe/Berlin) from', 'the offset of that instant: CEST')
+  t.match(summer.html, 'Jul 1, 2026, 2:00 PM GMT+2 (Europe/Berlin)')
+})
+
 t.test('a typed name is neither a link nor markup in the subject, text or HTML', async (t) => {
   const mail = render(config, 'en', 'invite', { inviter: '=HYPERLINK("http://evil.test")', link: 'http://panel.test/password/reset/TOKEN' }, { name: 'visit www.evil.test now <b>' }).mail!
   for (const part of [mail.subject, mail.text, mail.html!]) {

@@ -53,8 +53,7 @@ export default async function activityRoutes (app: FastifyInstance): Promise<voi
       userText: page.user?.email ?? filter.user ?? '',
       unknownUser: page.user === null,
       pager: pagerLinks(path, query, page),
-      csvHref: `${path}.csv${qs === '' ? '' : '?' + qs}`,
-      timeZone: actor.timeZone
+      csvHref: `${path}.csv${qs === '' ? '' : '?' + qs}`
     })
   }))
 

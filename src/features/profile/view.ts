@@ -25,6 +25,7 @@ export function profileViewModel (user: ProfileUser, t: Translate, lang: string,
       fullName: values.full_name ?? user.fullName,
       isOwner: user.isOwner,
       twoFactor: user.twoFactor,
+      hasLastLogin: user.lastLoginAt !== null,
       lastLogin: user.lastLoginAt === null ? t('profile.never') : formatDateTime(user.lastLoginAt, lang, user.timeZone)
     },
     phone: {

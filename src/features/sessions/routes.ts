@@ -14,7 +14,6 @@ export default async function sessionsRoutes (app: FastifyInstance): Promise<voi
     const sessions = await listSessions(deps, user, request.session.sessionId)
     const signIns = await listSignIns(deps, user)
     return reply.render('sessions/index', {
-      timeZone: user.timeZone,
       sessions: sessions.map((s) => ({ ...s, lastSeen: when(s.lastSeen), started: when(s.started) })),
       hasOthers: sessions.some((s) => !s.current),
       signIns: signIns.map((s) => ({ ...s, at: when(s.at) }))

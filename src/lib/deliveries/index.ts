@@ -34,7 +34,7 @@ export interface NotifyOptions {
 }
 
 /** What a channel needs to know of a user to reach them. */
-interface Recipient { id: string, email: string, full_name: string, language: string, phone: string | null, phone_verified: boolean }
+interface Recipient { id: string, email: string, full_name: string, language: string, time_zone: string, phone: string | null, phone_verified: boolean }
 
 /**
  * The channels a user gets this type of notification on. Today: mail, for
@@ -52,7 +52,7 @@ function addressOf (channel: Channel, user: Recipient): string | undefined {
 }
 
 async function findRecipient (trx: Kysely<DB>, userId: string): Promise<Recipient | undefined> {
-  return await trx.selectFrom('users').select(['id', 'email', 'full_name', 'language', 'phone', 'phone_verified'])
+  return await trx.selectFrom('users').select(['id', 'email', 'full_name', 'language', 'time_zone', 'phone', 'phone_verified'])
     .where('id', '=', userId).executeTakeFirst()
 }
 
@@ -67,7 +67,7 @@ export async function notify<T extends NotificationType> (deps: NotifyDeps, trx:
   for (const channel of channelsFor(type, user)) {
     const address = addressOf(channel, user)
     if (address === undefined) continue
-    await queueDelivery(deps, trx, { channel, address, userId: user.id, language: user.language, name: user.full_name, email: user.email }, type, params, opts)
+    await queueDelivery(deps, trx, { channel, address, userId: user.id, language: user.language, timeZone: user.time_zone, name: user.full_name, email: user.email }, type, params, opts)
     queued++
   }
   return queued
@@ -91,16 +91,18 @@ export async function notifyAddress<T extends NotificationType> (deps: NotifyDep
     address: to.address,
     userId: user?.id ?? null,
     language: to.language ?? user?.language ?? 'en',
+    // An address with no user has no zone of its own: UTC, named as such.
+    timeZone: user?.time_zone ?? 'UTC',
     name: user?.full_name,
     email: user?.email
   }, type, params, opts)
 }
 
-interface Target { channel: Channel, address: string, userId: string | null, language: string, name?: string, email?: string }
+interface Target { channel: Channel, address: string, userId: string | null, language: string, timeZone: string, name?: string, email?: string }
 
 async function queueDelivery<T extends NotificationType> (deps: NotifyDeps, trx: Kysely<DB>, to: Target, type: T, params: NotificationParams[T], opts: NotifyOptions): Promise<void> {
   const lang = isLanguage(to.language) ? to.language : 'en'
-  const rendered = render(deps.config, lang, type, params, { name: to.name, email: to.email })
+  const rendered = render(deps.config, lang, type, params, { name: to.name, email: to.email, timeZone: to.timeZone })
   let message: ChannelMessages[Channel]
   if (to.channel === 'mail' && rendered.mail !== undefined) message = { to: to.address, ...rendered.mail }
   else if (to.channel === 'sms' && rendered.text !== undefined) message = { to: to.address, text: rendered.text }

@@ -6,8 +6,12 @@
 //   addresses, numbers, times) is treated as text a user typed and passes
 //   through neutraliseUserText, in the subject, the text and the HTML;
 // - in the HTML part every value is escaped and only the `link` value
-//   becomes an anchor, and only when it starts with PUBLIC_URL's root.
+//   becomes an anchor, and only when it starts with PUBLIC_URL's root;
+// - every time is written by Intl in the recipient's language and time zone
+//   (UTC for an address with no user), with its offset at that instant and
+//   the zone named (`{time} ({zone})`), as on the pages (src/lib/format.ts).
 import type { Config } from '../../config.ts'
+import { formatDateTime } from '../format.ts'
 import { type Language, type MessageKey, translator } from '../i18n.ts'
 import type { MailMessage } from '../mail.ts'
 import { neutraliseUserText } from './user-text.ts'
@@ -38,16 +42,19 @@ interface Template<P> {
   mail?: MailKey
   /** Written as a short text. */
   text?: MessageKey
-  vars: (params: P, config: LinkConfig) => Vars
+  vars: (params: P, config: LinkConfig, to: Reader) => Vars
 }
 
+/** What a template needs to know of its reader to write a time. */
+interface Reader { lang: Language, timeZone: string }
+
 const forgotLink = (c: LinkConfig): string => `${c.linkBase}password/forgot`
-/** "2026-11-25 06:00", UTC (the mail says so). */
-const utcMinute = (at: Date): string => at.toISOString().slice(0, 16).replace('T', ' ')
+/** A time as the reader reads it, and the zone it is in: for `{time} ({zone})`. */
+const when = (at: Date, r: Reader): Vars => ({ time: formatDateTime(at, r.lang, r.timeZone), zone: r.timeZone })
 
 export const templates: { readonly [T in NotificationType]: Template<NotificationParams[T]> } = {
   password_reset: { mail: 'mail.reset', vars: (p) => p },
-  password_changed: { mail: 'mail.passwordChanged', vars: (p, c) => ({ time: utcMinute(p.at), ip: p.ip, link: forgotLink(c) }) },
+  password_changed: { mail: 'mail.passwordChanged', vars: (p, c, r) => ({ ...when(p.at, r), ip: p.ip, link: forgotLink(c) }) },
   invite: { mail: 'mail.invite', vars: (p) => p },
   welcome: { mail: 'mail.welcome', vars: (p, c) => ({ inviter: p.inviter, link: `${c.linkBase}login` }) },
   email_change_confirm: { mail: 'mail.emailConfirm', vars: (p) => p },
@@ -60,19 +67,25 @@ export const templates: { readonly [T in NotificationType]: Template<Notificatio
 }
 
 /** Values that are ours, not typed text: left as they are. Anything else is neutralised. */
-const TRUSTED = new Set(['link', 'email', 'old', 'new', 'app', 'time', 'ip', 'minutes', 'code'])
+const TRUSTED = new Set(['link', 'email', 'old', 'new', 'app', 'time', 'zone', 'ip', 'minutes', 'code'])
 
 /** Who the message is for, as the templates greet them. */
-export interface Addressee { name?: string, email?: string }
+export interface Addressee {
+  name?: string
+  email?: string
+  /** The IANA zone every time is written in; UTC when there is no user to ask. */
+  timeZone?: string
+}
 
 export interface Rendered {
   mail?: Omit<MailMessage, 'to'>
   text?: string
 }
 
-function varsFor<T extends NotificationType> (config: Pick<Config, 'linkBase' | 'appName'>, type: T, params: NotificationParams[T], to: Addressee): Vars {
+function varsFor<T extends NotificationType> (config: Pick<Config, 'linkBase' | 'appName'>, lang: Language, type: T, params: NotificationParams[T], to: Addressee): Vars {
   const template = templates[type] as Template<NotificationParams[T]>
-  const all: Vars = { name: to.name ?? '', email: to.email ?? '', app: config.appName, ...template.vars(params, config) }
+  const reader: Reader = { lang, timeZone: to.timeZone ?? 'UTC' }
+  const all: Vars = { name: to.name ?? '', email: to.email ?? '', app: config.appName, ...template.vars(params, config, reader) }
   const link = all.link
   if (link !== undefined && !String(link).startsWith(config.linkBase)) throw new Error(`a ${type} link must start with PUBLIC_URL's root`)
   return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, TRUSTED.has(k) || typeof v === 'number' ? v : neutraliseUserText(v)]))
@@ -96,7 +109,7 @@ function htmlBody (lang: Language, key: MessageKey, vars: Vars): string {
 /** The notification written in the language, for the channels it has a form for. */
 export function render<T extends NotificationType> (config: Pick<Config, 'linkBase' | 'appName'>, lang: Language, type: T, params: NotificationParams[T], to: Addressee): Rendered {
   const template = templates[type] as Template<NotificationParams[T]>
-  const vars = varsFor(config, type, params, to)
+  const vars = varsFor(config, lang, type, params, to)
   const t = translator(lang)
   const out: Rendered = {}
   if (template.mail !== undefined) {
