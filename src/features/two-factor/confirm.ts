@@ -88,9 +88,10 @@ export function requireConfirmation (op: Operation, resolve: Resolve, secrets: S
     const user = request.user
     if (user === null) return undefined
     const challenge = await resolve(request, reply, user)
-    if (reply.sent) return reply
+    // undefined: the resolve answered (its reply may still be on its way out,
+    // e.g. while a read flash is saved, so reply.sent is not the test).
+    if (challenge === undefined) return reply
     if (challenge === null) return undefined
-    if (challenge === undefined) throw new Error(`the resolve of ${op} neither answered nor said what to confirm`)
     const { deps } = request.server
     if (isConfirmed(request, op, challenge.target, deps.clock.now())) return undefined
     const body = asFormBody(request.body)
