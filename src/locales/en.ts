@@ -1,5 +1,6 @@
 // English catalog: the source of every user-facing string.
 import { enEvents } from './events.en.ts'
+import type { EnMessage, RuPlural } from './plural.ts'
 
 export const en = {
   ...enEvents,
@@ -38,7 +39,10 @@ export const en = {
   'login.signedOut': 'You have been signed out.',
   'login.required': 'Please log in to continue.',
   'login.sessionEnded': 'Your session ended; sign in again.',
-  'login.recoveryUsed': 'You signed in with a recovery code. Recovery codes left: {n}; make new ones in User settings → Two-factor authentication.',
+  'login.recoveryUsed': {
+    one: 'You signed in with a recovery code. Recovery codes left: {count}; make new ones in User settings → Two-factor authentication.',
+    other: 'You signed in with a recovery code. Recovery codes left: {count}; make new ones in User settings → Two-factor authentication.'
+  },
   'forgot.title': 'Forgot password',
   'forgot.intro': 'Enter the email you log in with. We will send you a link to set a new password.',
   'forgot.submit': 'Send the link',
@@ -77,7 +81,10 @@ export const en = {
   'error.title500': 'Error',
   'error.tooLarge': 'The form is too large.',
   'error.back': 'Go to the start page',
-  'sms.code': "{app}: your verification code is {code}. It is valid for {minutes} minutes. Do not share it with anyone.",
+  'sms.code': {
+    one: '{app}: your verification code is {code}. It is valid for {count} minute. Do not share it with anyone.',
+    other: '{app}: your verification code is {code}. It is valid for {count} minutes. Do not share it with anyone.'
+  },
   'field.code': "Verification code",
   'button.verify': "Verify",
   'button.edit': "Edit",
@@ -150,6 +157,7 @@ export const en = {
   'pager.first': "« First",
   'pager.last': "Last »",
   'users.title': "Users",
+  'users.count': { one: '{count} user', other: '{count} users' },
   'users.status': "Status",
   'users.twoFactor': "2FA",
   'users.actions': "Actions",
@@ -256,7 +264,7 @@ export const en = {
   'twoFactor.backToSettings': "Back to User settings",
   'twoFactor.recoveryTitle': "Recovery codes",
   'twoFactor.codesIntro': "Keep these 10 recovery codes somewhere safe. Each one signs you in once when you cannot use your authenticator app. They are shown only now.",
-  'twoFactor.codesLeft': "Unused recovery codes: {n}.",
+  'twoFactor.codesLeft': { one: 'Unused recovery codes: {count}.', other: 'Unused recovery codes: {count}.' },
   'twoFactor.regenerate': "Make new recovery codes",
   'twoFactor.download': "Download as text",
   'twoFactor.done': "Done",
@@ -287,13 +295,23 @@ export const en = {
   'error.otpLocked': "Too many wrong codes: two-factor checks are locked for a while. Try again later.",
   'error.otpAlreadyOn': "Two-factor authentication is already on.",
   'mail.totpLocked.subject': "Too many wrong one-time passwords at {app}",
-  'mail.totpLocked.body': "Hello, {name}.\n\nThere were too many wrong one-time passwords for your user at {app}, so two-factor checks are locked for {minutes} minutes.\nIf this was not you, somebody may know your password: change it at once: {link}",
+  'mail.totpLocked.body': {
+    one: 'Hello, {name}.\n\nThere were too many wrong one-time passwords for your user at {app}, so two-factor checks are locked for {count} minute.\nIf this was not you, somebody may know your password: change it at once: {link}',
+    other: 'Hello, {name}.\n\nThere were too many wrong one-time passwords for your user at {app}, so two-factor checks are locked for {count} minutes.\nIf this was not you, somebody may know your password: change it at once: {link}'
+  },
   'mail.totpReplay.subject': "A used one-time password was tried at {app}",
   'mail.totpReplay.body': "Hello, {name}.\n\nSomebody tried a one-time password for your user at {app} that had already been used.\nIf this was not you, change your password: {link}",
   'mail.reset.subject': 'Set a new password',
   'mail.reset.body': 'Hello, {name}.\n\nSomebody (we hope you) asked to set a new password for {email} at {app}.\nOpen this link within one hour to choose a new password:\n\n{link}\n\nIf you did not ask for this, ignore this email: your password stays as it is.',
   'mail.passwordChanged.subject': 'Your password was changed',
   'mail.passwordChanged.body': 'Hello, {name}.\n\nThe password for {email} at {app} was changed on {time} (UTC) from the IP address {ip}. Every other session was signed out.\n\nIf this was not you, set a new password at once: {link}'
-} as const
+} as const satisfies Record<string, EnMessage>
 
 export type MessageKey = keyof typeof en
+
+/**
+ * What another language's catalog must hold: every key, a text for each
+ * text and, for each plural message, the forms that language needs.
+ */
+export type CatalogWith<Plural> = { readonly [K in MessageKey]: (typeof en)[K] extends string ? string : Plural }
+export type RuCatalog = CatalogWith<RuPlural>

@@ -8,7 +8,7 @@
 // - in the HTML part every value is escaped and only the `link` value
 //   becomes an anchor, and only when it starts with PUBLIC_URL's root.
 import type { Config } from '../../config.ts'
-import { type Language, type MessageKey, translator } from '../i18n.ts'
+import { type Language, type MessageKey, messageTemplate, translator } from '../i18n.ts'
 import type { MailMessage } from '../mail.ts'
 import { neutraliseUserText } from './user-text.ts'
 
@@ -54,13 +54,13 @@ export const templates: { readonly [T in NotificationType]: Template<Notificatio
   email_change_notice: { mail: 'mail.emailNotice', vars: (p) => p },
   address_in_use_add: { mail: 'mail.addressInUse.add', vars: () => ({}) },
   address_in_use_change: { mail: 'mail.addressInUse.change', vars: () => ({}) },
-  otp_locked: { mail: 'mail.totpLocked', vars: (p, c) => ({ minutes: p.minutes, link: forgotLink(c) }) },
+  otp_locked: { mail: 'mail.totpLocked', vars: (p, c) => ({ count: p.minutes, link: forgotLink(c) }) },
   otp_replay: { mail: 'mail.totpReplay', vars: (_p, c) => ({ link: forgotLink(c) }) },
-  phone_code: { text: 'sms.code', vars: (p) => p }
+  phone_code: { text: 'sms.code', vars: (p) => ({ code: p.code, count: p.minutes }) }
 }
 
 /** Values that are ours, not typed text: left as they are. Anything else is neutralised. */
-const TRUSTED = new Set(['link', 'email', 'old', 'new', 'app', 'time', 'ip', 'minutes', 'code'])
+const TRUSTED = new Set(['link', 'email', 'old', 'new', 'app', 'time', 'ip', 'count', 'code'])
 
 /** Who the message is for, as the templates greet them. */
 export interface Addressee { name?: string, email?: string }
@@ -82,10 +82,9 @@ const escapeHtml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g,
 
 /** The body as HTML: the catalog text escaped, each value escaped, `link` as the one anchor. */
 function htmlBody (lang: Language, key: MessageKey, vars: Vars): string {
-  // Fill with markers first so that the catalog text and the values are escaped each once.
-  const markers = Object.fromEntries(Object.keys(vars).map((k) => [k, `\u0001${k}\u0002`]))
-  // eslint-disable-next-line no-control-regex -- the markers are control characters no catalog text holds
-  const filled = escapeHtml(translator(lang)(key, markers)).replace(/\u0001(\w+)\u0002/g, (_m, k: string) => {
+  // The text and the values are escaped each once: the placeholders survive escaping and are filled after.
+  const filled = escapeHtml(messageTemplate(lang, key, vars)).replace(/\{(\w+)\}/g, (m, k: string) => {
+    if (!Object.hasOwn(vars, k)) return m
     const value = escapeHtml(String(vars[k]))
     return k === 'link' ? `<a href="${value}">${value}</a>` : value
   })
