@@ -10,6 +10,12 @@ export type Translate = (key: MessageKey, params?: Record<string, string | numbe
 type Entry = string | Readonly<Record<string, string>>
 const catalogs: Record<Language, Readonly<Record<MessageKey, Entry>>> = { en, ru }
 
+/** The cookie that keeps the language chosen before sign-in (features/language). */
+export const LANGUAGE_COOKIE = 'lang'
+
+/** Each language named in itself, for the switch: made once. */
+export const languageChoices: ReadonlyArray<{ code: Language, name: string }> = languages.map((code) => ({ code, name: catalogs[code]['lang.name'] as string }))
+
 export function isLanguage (value: unknown): value is Language {
   return typeof value === 'string' && (languages as readonly string[]).includes(value)
 }
