@@ -309,6 +309,7 @@ t.test('every page, form error, flash, email and SMS is in Russian', async (t) =
     return a
   })
   await postEveryForm('owner', async () => await signIn(ta, owner.email, password, RU))
+  await postEveryForm('member', async () => await signIn(ta, member.email, password, RU))
 
   t.ok(walked > 100, `${walked} HTML pages walked`)
 
