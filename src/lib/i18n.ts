@@ -92,6 +92,11 @@ export function messageTemplate (lang: Language, key: MessageKey, params: Record
   return typeof entry === 'string' ? entry : formFor(lang, entry, params.count)
 }
 
+/** The app's name in a language: the provider's APP_NAME as it is, else the default name in that language. */
+export function appNameIn (config: { appName: string, appNameSet?: boolean }, lang: Language): string {
+  return config.appNameSet === false ? catalogs[lang]['app.name'] as string : config.appName
+}
+
 /** The best of our languages for an Accept-Language header; English otherwise. */
 export function negotiateLanguage (header: string | undefined): Language {
   if (header === undefined) return 'en'

@@ -5,6 +5,7 @@ import type { EnMessage, RuPlural } from './plural.ts'
 export const en = {
   ...enEvents,
   'lang.name': 'English',
+  'app.name': 'Client area',
   'nav.client': 'Client',
   'nav.tools': 'Tools',
   'nav.profile': 'Profile',

@@ -12,6 +12,7 @@ export const ru: RuCatalog = {
   'users.invitationTooMany': 'За последний час этому пользователю уже отправлено три приглашения. Попробуйте позже.',
   'users.invitationNotNeeded': 'Этот пользователь уже задал пароль: приглашение не нужно.',
   'lang.name': 'Русский',
+  'app.name': 'Личный кабинет',
   'nav.client': 'Клиент',
   'nav.tools': 'Инструменты',
   'nav.profile': 'Профиль',

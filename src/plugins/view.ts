@@ -8,7 +8,7 @@ import fp from 'fastify-plugin'
 import { appRoot } from '../lib/app-root.ts'
 import { can } from '../lib/current-user.ts'
 import { csrfSecretOf } from './csrf.ts'
-import { isLanguage, LANGUAGE_COOKIE, languageChoices, negotiateLanguage, translator } from '../lib/i18n.ts'
+import { appNameIn, isLanguage, LANGUAGE_COOKIE, languageChoices, negotiateLanguage, translator } from '../lib/i18n.ts'
 import type { NavItem } from '../types.ts'
 
 export const viewsDir = path.join(appRoot, 'views')
@@ -111,7 +111,7 @@ export default fp(async function viewPlugin (app: FastifyInstance) {
       t: request.t,
       lang: request.lang,
       languages: languageChoices,
-      appName: config.appName,
+      appName: appNameIn(config, request.lang),
       base: config.basePath,
       currentUser: user === null ? null : { fullName: user.fullName, email: user.email },
       nav: user === null ? [] : currentNav(app.nav.filter((item) => item.permission === undefined || can(user, item.permission)), config.basePath, request.url.split('?')[0] ?? ''),

@@ -8,7 +8,7 @@
 // - in the HTML part every value is escaped and only the `link` value
 //   becomes an anchor, and only when it starts with PUBLIC_URL's root.
 import type { Config } from '../../config.ts'
-import { type Language, type MessageKey, messageTemplate, translator } from '../i18n.ts'
+import { appNameIn, type Language, type MessageKey, messageTemplate, translator } from '../i18n.ts'
 import type { MailMessage } from '../mail.ts'
 import { neutraliseUserText } from './user-text.ts'
 
@@ -70,9 +70,11 @@ export interface Rendered {
   text?: string
 }
 
-function varsFor<T extends NotificationType> (config: Pick<Config, 'linkBase' | 'appName'>, type: T, params: NotificationParams[T], to: Addressee): Vars {
+type RenderConfig = Pick<Config, 'linkBase' | 'appName'> & Partial<Pick<Config, 'appNameSet'>>
+
+function varsFor<T extends NotificationType> (config: RenderConfig, lang: Language, type: T, params: NotificationParams[T], to: Addressee): Vars {
   const template = templates[type] as Template<NotificationParams[T]>
-  const all: Vars = { name: to.name ?? '', email: to.email ?? '', app: config.appName, ...template.vars(params, config) }
+  const all: Vars = { name: to.name ?? '', email: to.email ?? '', app: appNameIn(config, lang), ...template.vars(params, config) }
   const link = all.link
   if (link !== undefined && !String(link).startsWith(config.linkBase)) throw new Error(`a ${type} link must start with PUBLIC_URL's root`)
   return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, TRUSTED.has(k) || typeof v === 'number' ? v : neutraliseUserText(v)]))
@@ -93,9 +95,9 @@ function htmlBody (lang: Language, key: MessageKey, vars: Vars): string {
 }
 
 /** The notification written in the language, for the channels it has a form for. */
-export function render<T extends NotificationType> (config: Pick<Config, 'linkBase' | 'appName'>, lang: Language, type: T, params: NotificationParams[T], to: Addressee): Rendered {
+export function render<T extends NotificationType> (config: RenderConfig, lang: Language, type: T, params: NotificationParams[T], to: Addressee): Rendered {
   const template = templates[type] as Template<NotificationParams[T]>
-  const vars = varsFor(config, type, params, to)
+  const vars = varsFor(config, lang, type, params, to)
   const t = translator(lang)
   const out: Rendered = {}
   if (template.mail !== undefined) {
@@ -104,7 +106,8 @@ export function render<T extends NotificationType> (config: Pick<Config, 'linkBa
       text: t(`${template.mail}.body`, vars),
       html: htmlBody(lang, `${template.mail}.body`, vars),
       // RFC 3834: no auto-reply to a notification.
-      headers: { 'Auto-Submitted': 'auto-generated' }
+      headers: { 'Auto-Submitted': 'auto-generated' },
+      fromName: String(vars.app)
     }
   }
   if (template.text !== undefined) out.text = t(template.text, vars)
