@@ -37,6 +37,8 @@ export interface Config {
   trustProxy: boolean | string[]
   frameAncestors: string[]
   appName: string
+  /** APP_NAME was given: the provider's brand, shown as is; unset, the default name is shown in each language (i18n appNameIn). */
+  appNameSet: boolean
   logLevel: string
   /** Seconds before the first retry of a failed delivery (mail, SMS); the delay doubles with each retry. */
   deliveryRetryDelaySeconds: number
@@ -218,6 +220,7 @@ export function loadConfig (env: Env = process.env): Readonly<Config> {
     trustProxy: trustProxy(env),
     frameAncestors: frameAncestors(env),
     appName: str(env, 'APP_NAME') ?? 'Client area',
+    appNameSet: str(env, 'APP_NAME') !== undefined,
     logLevel,
     deliveryRetryDelaySeconds: int(env, 'DELIVERY_RETRY_DELAY_SECONDS', 30, 1, 3600),
     deliveryRetryMaxDelaySeconds: int(env, 'DELIVERY_RETRY_MAX_DELAY_SECONDS', 900, 1, 86400),

@@ -4,6 +4,7 @@ import type { Feature } from '../lib/feature.ts'
 import { activity } from './activity/index.ts'
 import { auth } from './auth/index.ts'
 import { health } from './health/index.ts'
+import { language } from './language/index.ts'
 import { maintenance } from './maintenance/index.ts'
 import { phone } from './phone/index.ts'
 import { profile } from './profile/index.ts'
@@ -13,4 +14,4 @@ import { settings } from './settings/index.ts'
 import { twoFactor } from './two-factor/index.ts'
 import { users } from './users/index.ts'
 
-export const features: readonly Feature[] = [health, auth, profile, phone, sessions, settings, twoFactor, users, activity, maintenance, provider]
+export const features: readonly Feature[] = [health, language, auth, profile, phone, sessions, settings, twoFactor, users, activity, maintenance, provider]

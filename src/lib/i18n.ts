@@ -6,7 +6,15 @@ export const languages = ['en', 'ru'] as const
 export type Language = typeof languages[number]
 export type Translate = (key: MessageKey, params?: Record<string, string | number>) => string
 
-const catalogs: Record<Language, Record<MessageKey, string>> = { en, ru }
+/** A catalog entry: a text, or a plural message (one text per plural category, chosen by {count}). */
+type Entry = string | Readonly<Record<string, string>>
+const catalogs: Record<Language, Readonly<Record<MessageKey, Entry>>> = { en, ru }
+
+/** The cookie that keeps the language chosen before sign-in (features/language). */
+export const LANGUAGE_COOKIE = 'lang'
+
+/** Each language named in itself, for the switch: made once. */
+export const languageChoices: ReadonlyArray<{ code: Language, name: string }> = languages.map((code) => ({ code, name: catalogs[code]['lang.name'] as string }))
 
 export function isLanguage (value: unknown): value is Language {
   return typeof value === 'string' && (languages as readonly string[]).includes(value)
@@ -40,16 +48,53 @@ function compileMessage (text: string): Fill {
   }
 }
 
+const pluralRules = new Map<Language, Intl.PluralRules>()
+function pluralRulesOf (lang: Language): Intl.PluralRules {
+  let rules = pluralRules.get(lang)
+  if (rules === undefined) pluralRules.set(lang, rules = new Intl.PluralRules(lang))
+  return rules
+}
+
+/** The form of a plural message for this count (Intl.PluralRules), `other` when the count is missing. */
+function formFor (lang: Language, forms: Readonly<Record<string, string>>, count: unknown): string {
+  const category = pluralRulesOf(lang).select(Number(count))
+  return forms[category] ?? forms.other!
+}
+
+/** A plural message compiled once: each form split once, the form picked by {count}. */
+function compileEntry (lang: Language, entry: Entry): Fill {
+  if (typeof entry === 'string') return compileMessage(entry)
+  const rules = pluralRulesOf(lang)
+  const fills: Record<string, Fill> = {}
+  for (const [category, text] of Object.entries(entry)) fills[category] = compileMessage(text)
+  return (params) => (fills[rules.select(Number(params.count))] ?? fills.other!)(params)
+}
+
 function makeTranslator (lang: Language): Translate {
   const catalog = catalogs[lang]
   const fills = new Map<MessageKey, Fill>()
   return (key, params) => {
-    const text = catalog[key]
-    if (params === undefined) return text
+    const entry = catalog[key]
+    if (params === undefined && typeof entry === 'string') return entry
     let fill = fills.get(key)
-    if (fill === undefined) fills.set(key, fill = compileMessage(text))
-    return fill(params)
+    if (fill === undefined) fills.set(key, fill = compileEntry(lang, entry))
+    return fill(params ?? {})
   }
+}
+
+/**
+ * The text of a message before its {placeholders} are filled: for a plural
+ * message, the form for params.count. For callers that fill it themselves
+ * (the HTML part of a mail escapes the text and each value apart).
+ */
+export function messageTemplate (lang: Language, key: MessageKey, params: Record<string, unknown> = {}): string {
+  const entry = catalogs[lang][key]
+  return typeof entry === 'string' ? entry : formFor(lang, entry, params.count)
+}
+
+/** The app's name in a language: the provider's APP_NAME as it is, else the default name in that language. */
+export function appNameIn (config: { appName: string, appNameSet?: boolean }, lang: Language): string {
+  return config.appNameSet === false ? catalogs[lang]['app.name'] as string : config.appName
 }
 
 /** The best of our languages for an Accept-Language header; English otherwise. */

@@ -24,6 +24,8 @@ export interface MailMessage {
   /** Extra headers (Auto-Submitted, List-Unsubscribe, …); never the addressing ones. */
   headers?: Record<string, string>
   attachments?: MailAttachment[]
+  /** The sender's name in the recipient's language, when MAIL_FROM gives only an address. */
+  fromName?: string
 }
 
 export type SendMail = (message: MailMessage) => Promise<void>
@@ -43,7 +45,7 @@ export function checkHeaders (headers: Record<string, string> | undefined): Reco
 
 function envelope (from: string | { name: string, address: string }, m: MailMessage): SendMailOptions {
   return {
-    from,
+    from: typeof from === 'string' || m.fromName === undefined ? from : { name: m.fromName, address: from.address },
     to: m.to,
     subject: m.subject,
     text: m.text,

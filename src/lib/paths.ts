@@ -33,3 +33,16 @@ export function safeReturnTo (basePath: string, value: unknown): string | undefi
   if (path === `${basePath}login` || path === `${basePath}logout`) return undefined
   return path + url.search + url.hash
 }
+
+/**
+ * Where the language switch goes back to: the page it was on. The login
+ * page itself is allowed here (safeReturnTo refuses it as a place to land
+ * after signing in), with its own return_to checked again.
+ */
+export function languageReturnTo (basePath: string, value: unknown): string {
+  const login = `${basePath}login`
+  if (typeof value === 'string' && (value === login || value.startsWith(`${login}?`))) {
+    return loginPathFor(basePath, new URLSearchParams(value.slice(login.length + 1)).get('return_to') ?? '')
+  }
+  return safeReturnTo(basePath, value) ?? login
+}

@@ -1,9 +1,11 @@
 // English catalog: the source of every user-facing string.
 import { enEvents } from './events.en.ts'
+import type { EnMessage, RuPlural } from './plural.ts'
 
 export const en = {
   ...enEvents,
   'lang.name': 'English',
+  'app.name': 'Client area',
   'nav.client': 'Client',
   'nav.tools': 'Tools',
   'nav.profile': 'Profile',
@@ -38,7 +40,10 @@ export const en = {
   'login.signedOut': 'You have been signed out.',
   'login.required': 'Please log in to continue.',
   'login.sessionEnded': 'Your session ended; sign in again.',
-  'login.recoveryUsed': 'You signed in with a recovery code. Recovery codes left: {n}; make new ones in User settings → Two-factor authentication.',
+  'login.recoveryUsed': {
+    one: 'You signed in with a recovery code. Recovery codes left: {count}; make new ones in User settings → Two-factor authentication.',
+    other: 'You signed in with a recovery code. Recovery codes left: {count}; make new ones in User settings → Two-factor authentication.'
+  },
   'forgot.title': 'Forgot password',
   'forgot.intro': 'Enter the email you log in with. We will send you a link to set a new password.',
   'forgot.submit': 'Send the link',
@@ -77,7 +82,10 @@ export const en = {
   'error.title500': 'Error',
   'error.tooLarge': 'The form is too large.',
   'error.back': 'Go to the start page',
-  'sms.code': "{app}: your verification code is {code}. It is valid for {minutes} minutes. Do not share it with anyone.",
+  'sms.code': {
+    one: '{app}: your verification code is {code}. It is valid for {count} minute. Do not share it with anyone.',
+    other: '{app}: your verification code is {code}. It is valid for {count} minutes. Do not share it with anyone.'
+  },
   'field.code': "Verification code",
   'button.verify': "Verify",
   'button.edit': "Edit",
@@ -149,6 +157,7 @@ export const en = {
   'pager.first': "« First",
   'pager.last': "Last »",
   'users.title': "Users",
+  'users.count': { one: '{count} user', other: '{count} users' },
   'users.status': "Status",
   'users.twoFactor': "2FA",
   'users.actions': "Actions",
@@ -228,6 +237,13 @@ export const en = {
   'activity.noMatch': "No events match these filters.",
   'activity.action': "Action",
   'activity.userHint': "Email of a user of the account: what they did and what was done to them; empty for all users.",
+  'activity.csv.time': 'time_utc',
+  'activity.csv.user': 'user',
+  'activity.csv.action': 'action',
+  'activity.csv.event': 'event',
+  'activity.csv.target': 'target',
+  'activity.csv.ip': 'ip',
+  'activity.csv.details': 'details',
   'activity.unknownUser': "No user of this account has this email.",
   'mail.invite.subject': "{inviter} invited you to {app}",
   'mail.invite.body': "Hello, {name}.\n\n{inviter} added you as a user at {app}. Your login is {email}.\nSet your password within 7 days with this link (it works once):\n\n{link}\n\nIf you did not expect this, ignore this email.",
@@ -255,7 +271,7 @@ export const en = {
   'twoFactor.backToSettings': "Back to User settings",
   'twoFactor.recoveryTitle': "Recovery codes",
   'twoFactor.codesIntro': "Keep these 10 recovery codes somewhere safe. Each one signs you in once when you cannot use your authenticator app. They are shown only now.",
-  'twoFactor.codesLeft': "Unused recovery codes: {n}.",
+  'twoFactor.codesLeft': { one: 'Unused recovery codes: {count}.', other: 'Unused recovery codes: {count}.' },
   'twoFactor.regenerate': "Make new recovery codes",
   'twoFactor.download': "Download as text",
   'twoFactor.done': "Done",
@@ -286,7 +302,10 @@ export const en = {
   'error.otpLocked': "Too many wrong codes: two-factor checks are locked for a while. Try again later.",
   'error.otpAlreadyOn': "Two-factor authentication is already on.",
   'mail.totpLocked.subject': "Too many wrong one-time passwords at {app}",
-  'mail.totpLocked.body': "Hello, {name}.\n\nThere were too many wrong one-time passwords for your user at {app}, so two-factor checks are locked for {minutes} minutes.\nIf this was not you, somebody may know your password: change it at once: {link}",
+  'mail.totpLocked.body': {
+    one: 'Hello, {name}.\n\nThere were too many wrong one-time passwords for your user at {app}, so two-factor checks are locked for {count} minute.\nIf this was not you, somebody may know your password: change it at once: {link}',
+    other: 'Hello, {name}.\n\nThere were too many wrong one-time passwords for your user at {app}, so two-factor checks are locked for {count} minutes.\nIf this was not you, somebody may know your password: change it at once: {link}'
+  },
   'mail.totpReplay.subject': "A used one-time password was tried at {app}",
   'mail.totpReplay.body': "Hello, {name}.\n\nSomebody tried a one-time password for your user at {app} that had already been used.\nIf this was not you, change your password: {link}",
   'mail.reset.subject': 'Set a new password',
@@ -295,6 +314,13 @@ export const en = {
   'mail.passwordChanged.body': 'Hello, {name}.\n\nThe password for {email} at {app} was changed on {time} ({zone}) from the IP address {ip}. Every other session was signed out.\n\nIf this was not you, set a new password at once: {link}',
   // Time zones
   'time.caption': "Times are in the {zone} time zone ({name}), each with its offset from GMT at that moment."
-} as const
+} as const satisfies Record<string, EnMessage>
 
 export type MessageKey = keyof typeof en
+
+/**
+ * What another language's catalog must hold: every key, a text for each
+ * text and, for each plural message, the forms that language needs.
+ */
+export type CatalogWith<Plural> = { readonly [K in MessageKey]: (typeof en)[K] extends string ? string : Plural }
+export type RuCatalog = CatalogWith<RuPlural>

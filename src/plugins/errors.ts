@@ -3,6 +3,7 @@
 // unknown, 413 for an oversized body, 500 (logged) for bugs.
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { translator } from '../lib/i18n.ts'
 import { refuse } from './guards.ts'
 
 export default fp(async function errorsPlugin (app: FastifyInstance) {
@@ -23,7 +24,7 @@ export default fp(async function errorsPlugin (app: FastifyInstance) {
       return refuse(request, reply, 500)
     } catch (renderErr) {
       request.log.error({ err: renderErr }, 'error page failed')
-      return reply.code(500).type('text/plain').send('Internal Server Error')
+      return reply.code(500).type('text/plain; charset=utf-8').send(translator(request.lang)('error.server'))
     }
   })
 }, { name: 'errors', dependencies: ['view'] })

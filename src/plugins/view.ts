@@ -10,7 +10,7 @@ import { appRoot } from '../lib/app-root.ts'
 import { can } from '../lib/current-user.ts'
 import { timeZoneCaption } from '../lib/format.ts'
 import { csrfSecretOf } from './csrf.ts'
-import { negotiateLanguage, translator } from '../lib/i18n.ts'
+import { appNameIn, isLanguage, LANGUAGE_COOKIE, languageChoices, negotiateLanguage, translator } from '../lib/i18n.ts'
 import type { NavItem } from '../types.ts'
 
 export const viewsDir = path.join(appRoot, 'views')
@@ -89,9 +89,11 @@ export default fp(async function viewPlugin (app: FastifyInstance) {
   app.decorateRequest('lang', 'en')
   app.decorateRequest('t', null as any)
 
-  // After the session plugin: the user's own language, else the browser's.
+  // After the session plugin: the user's own language; before sign-in the
+  // one chosen on the login page (a cookie), else the browser's.
   app.addHook('onRequest', (request, _reply, done) => {
-    request.lang = request.user?.language ?? negotiateLanguage(request.headers['accept-language'])
+    const chosen = request.user === null ? request.cookies[LANGUAGE_COOKIE] : undefined
+    request.lang = request.user?.language ?? (isLanguage(chosen) ? chosen : negotiateLanguage(request.headers['accept-language']))
     request.t = translator(request.lang)
     done()
   })
@@ -110,7 +112,8 @@ export default fp(async function viewPlugin (app: FastifyInstance) {
       ...data,
       t: request.t,
       lang: request.lang,
-      appName: config.appName,
+      languages: languageChoices,
+      appName: appNameIn(config, request.lang),
       base: config.basePath,
       currentUser: user === null ? null : { fullName: user.fullName, email: user.email },
       // The zone every time on the page is in, for partials/time-zone (src/lib/format.ts).

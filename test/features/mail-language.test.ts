@@ -12,7 +12,7 @@ const ta = await startTestApp(t, { env: { SMTP_URL: smtp.url, PUBLIC_URL: 'http:
 const { app, base, clock } = ta
 const db = app.deps.db
 const ru = translator('ru')
-const APP = 'Client area'
+const APP = 'Личный кабинет' // APP_NAME unset: the default name, in Russian
 
 const speaksRussian = async (userId: string) => { await db.updateTable('users').set({ language: 'ru' }).where('id', '=', userId).execute() }
 
@@ -29,6 +29,7 @@ t.test('a Russian user\'s reset, invitation, welcome, email-change and lockout m
   const reset = await smtp.waitFor(owner.email)
   t.equal(reset.subject, ru('mail.reset.subject'))
   t.match(reset.text, 'Здравствуйте, Ольга Владелец.')
+  t.equal(reset.from?.value[0]?.name, APP, 'the sender\'s name in Russian too')
 
   // Added users get the inviter's language.
   const a = await signIn(ta, owner.email, owner.password)

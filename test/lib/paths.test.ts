@@ -1,6 +1,6 @@
 // safeReturnTo: the one gate for every redirect target taken from a request.
 import t from 'tap'
-import { safeReturnTo } from '../../src/lib/paths.ts'
+import { languageReturnTo, safeReturnTo } from '../../src/lib/paths.ts'
 
 t.test('attacks never leave the origin or BASE_PATH', async (t) => {
   for (const base of ['/', '/panel/']) {
@@ -38,5 +38,18 @@ t.test('through the login form: every payload lands on this origin', async (t) =
     t.equal(res.statusCode, 303, p)
     const location = String(res.headers.location)
     t.ok(location.startsWith('/') && !location.startsWith('//') && !location.includes('\\'), `login with return_to ${JSON.stringify(p)} → ${location}`)
+  }
+})
+
+t.test('the language switch goes back to the page it was on, the login page included, and nowhere else', async (t) => {
+  for (const base of ['/', '/panel/']) {
+    t.equal(languageReturnTo(base, `${base}login`), `${base}login`)
+    t.equal(languageReturnTo(base, `${base}login?return_to=${encodeURIComponent(`${base}client/users`)}&signed_out=1`), `${base}login?return_to=${encodeURIComponent(`${base}client/users`)}`, 'the login page keeps where to go after it')
+    t.equal(languageReturnTo(base, `${base}login?return_to=${encodeURIComponent('//evil.test/')}`), `${base}login`, 'its return_to is checked again')
+    t.equal(languageReturnTo(base, `${base}password/forgot`), `${base}password/forgot`)
+    for (const p of ['//evil.test', 'https://evil.test/', `${base}..//evil.test`, '/\\evil.test', undefined, '', 42]) {
+      const r = languageReturnTo(base, p)
+      t.ok(r.startsWith(base) && new URL(r, 'https://panel.example').host === 'panel.example', `${base} ${JSON.stringify(p)} → ${r}`)
+    }
   }
 })

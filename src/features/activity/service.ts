@@ -91,7 +91,8 @@ export function toCsv (fields: string[], data: string[][]): string {
   return Papa.unparse({ fields, data: data.map((row) => row.map(neutraliseCell)) }, CSV_OPTIONS)
 }
 
-const CSV_FIELDS = ['time_utc', 'user', 'action', 'event', 'target', 'ip', 'details']
+// The header in the viewer's language (English: the column names as they always were).
+const CSV_FIELDS = ['activity.csv.time', 'activity.csv.user', 'activity.csv.action', 'activity.csv.event', 'activity.csv.target', 'activity.csv.ip', 'activity.csv.details'] as const
 
 /** One CSV record: the people and the sentence in the viewer's language, beside the raw code and details. */
 function csvRecord (r: ActivityRow, ctx: SentenceContext): string[] {
@@ -105,7 +106,7 @@ function csvRecord (r: ActivityRow, ctx: SentenceContext): string[] {
  * the account matches nothing: the header only.
  */
 export async function * activityCsv (pool: Pool, accountId: string, filter: ActivityFilter, ctx: SentenceContext): AsyncGenerator<string> {
-  yield '\ufeff' + Papa.unparse([CSV_FIELDS], CSV_OPTIONS)
+  yield '\ufeff' + Papa.unparse([CSV_FIELDS.map((key) => ctx.t(key))], CSV_OPTIONS)
   let page: PageRequest = FIRST_PAGE
   for (;;) {
     const rows = (await findActivityPage(pool, accountId, queryFilter(filter), page, CSV_BATCH)).rows.map(toRow)

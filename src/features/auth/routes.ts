@@ -1,7 +1,7 @@
 import { csrfCookieName } from '../../plugins/csrf.ts'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { asFormBody, field } from '../../lib/forms.ts'
-import { safeReturnTo } from '../../lib/paths.ts'
+import { loginPathFor, safeReturnTo } from '../../lib/paths.ts'
 import { sessionCookieName } from '../../plugins/session.ts'
 import { countLiveRecoveryCodes, otpError, verifySecondFactor } from '../two-factor/index.ts'
 import { findUserById } from './queries.ts'
@@ -22,7 +22,7 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: { return_to?: string, signed_out?: string, ended?: string } }>('/login', { config: { access: 'public' } }, async (request, reply) => {
     if (request.user !== null) return reply.redirect(home, 303)
     const notice = request.query.signed_out === '1' ? 'login.signedOut' : request.query.ended === '1' ? 'login.sessionEnded' : undefined
-    return reply.render('auth/login', { email: '', returnTo: safeReturnTo(base, request.query.return_to) ?? '', notice })
+    return reply.render('auth/login', { email: '', returnTo: safeReturnTo(base, request.query.return_to) ?? '', notice, here: request.url })
   })
 
   app.post('/login', { config: { access: 'public' } }, async (request, reply) => {
@@ -34,7 +34,7 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
       ? { ok: false as const }
       : await logIn(deps, email, password, client(request))
     if (!result.ok) {
-      return reply.render('auth/login', { email: email ?? '', returnTo: returnTo ?? '', error: 'login.failed' }, 422)
+      return reply.render('auth/login', { email: email ?? '', returnTo: returnTo ?? '', error: 'login.failed', here: returnTo === undefined ? `${base}login` : loginPathFor(base, returnTo) }, 422)
     }
     return await completeSignIn(request, reply, result.user, 'password', { returnTo })
   })
@@ -54,7 +54,7 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     const user = await findUserById(deps.db, p.userId)
     if (user === undefined || user.status !== 'active') return reply.redirect(`${base}login`, 303)
     // A recovery code signs in once: say how many are left and where to make new ones.
-    const flash = result.method === 'recovery' ? { type: 'info' as const, text: 'login.recoveryUsed' as const, params: { n: String(await countLiveRecoveryCodes(deps.db, user.id)) } } : undefined
+    const flash = result.method === 'recovery' ? { type: 'info' as const, text: 'login.recoveryUsed' as const, params: { count: String(await countLiveRecoveryCodes(deps.db, user.id)) } } : undefined
     return await completeSignIn(request, reply, user, result.method, { returnTo: p.returnTo, flash })
   })
 

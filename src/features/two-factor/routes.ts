@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import QRCode from 'qrcode'
 import type { CurrentUser } from '../../lib/current-user.ts'
 import { asFormBody, field } from '../../lib/forms.ts'
+import { appNameIn } from '../../lib/i18n.ts'
 import { signedInHandler } from '../../plugins/guards.ts'
 import { codeField, onSelf, requireConfirmation } from './confirm.ts'
 import { countLiveRecoveryCodes } from './queries.ts'
@@ -17,11 +18,12 @@ export default async function twoFactorRoutes (app: FastifyInstance): Promise<vo
   async function setupPage (request: FastifyRequest, reply: FastifyReply, user: CurrentUser, error?: string, status = 200): Promise<FastifyReply> {
     request.session.totpSetup ??= sealSecret(deps, newSecret())
     const secret = openSecret(deps, request.session.totpSetup)
-    const totp = totpFor(secret, user.email, deps.config.appName)
+    const issuer = appNameIn(deps.config, request.lang)
+    const totp = totpFor(secret, user.email, issuer)
     const uri = totp.toString()
     // margin 4: the quiet zone of 4 modules the QR standard asks for (with 1, some phone cameras miss the code).
     const qr = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 })
-    return reply.render('settings/two-factor-setup', { qr, uri, key: secret.replace(/(.{4})(?=.)/g, '$1 '), account: user.email, issuer: deps.config.appName, error }, status)
+    return reply.render('settings/two-factor-setup', { qr, uri, key: secret.replace(/(.{4})(?=.)/g, '$1 '), account: user.email, issuer, error }, status)
   }
 
   async function managePage (reply: FastifyReply, user: CurrentUser, errors: Record<string, string> = {}, status = 200): Promise<FastifyReply> {
@@ -73,7 +75,7 @@ export default async function twoFactorRoutes (app: FastifyInstance): Promise<vo
     const posted = (Array.isArray(raw) ? raw : [raw]).filter((c): c is string => typeof c === 'string')
     const codes = await liveRecoveryCodes(deps, user.id, posted)
     if (codes.length === 0) return reply.render('errors/error', { status: 404 }, 404)
-    const text = `${request.t('twoFactor.fileHeader', { app: deps.config.appName, email: user.email })}\r\n\r\n${codes.map(formatRecoveryCode).join('\r\n')}\r\n`
+    const text = `${request.t('twoFactor.fileHeader', { app: appNameIn(deps.config, request.lang), email: user.email })}\r\n\r\n${codes.map(formatRecoveryCode).join('\r\n')}\r\n`
     return reply.header('cache-control', 'no-store').header('content-disposition', 'attachment; filename="recovery-codes.txt"').type('text/plain; charset=utf-8').send(text)
   }))
 }

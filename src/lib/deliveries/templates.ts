@@ -12,7 +12,7 @@
 //   the zone named (`{time} ({zone})`), as on the pages (src/lib/format.ts).
 import type { Config } from '../../config.ts'
 import { formatDateTime } from '../format.ts'
-import { type Language, type MessageKey, translator } from '../i18n.ts'
+import { appNameIn, type Language, type MessageKey, messageTemplate, translator } from '../i18n.ts'
 import type { MailMessage } from '../mail.ts'
 import { neutraliseUserText } from './user-text.ts'
 
@@ -61,13 +61,13 @@ export const templates: { readonly [T in NotificationType]: Template<Notificatio
   email_change_notice: { mail: 'mail.emailNotice', vars: (p) => p },
   address_in_use_add: { mail: 'mail.addressInUse.add', vars: () => ({}) },
   address_in_use_change: { mail: 'mail.addressInUse.change', vars: () => ({}) },
-  otp_locked: { mail: 'mail.totpLocked', vars: (p, c) => ({ minutes: p.minutes, link: forgotLink(c) }) },
+  otp_locked: { mail: 'mail.totpLocked', vars: (p, c) => ({ count: p.minutes, link: forgotLink(c) }) },
   otp_replay: { mail: 'mail.totpReplay', vars: (_p, c) => ({ link: forgotLink(c) }) },
-  phone_code: { text: 'sms.code', vars: (p) => p }
+  phone_code: { text: 'sms.code', vars: (p) => ({ code: p.code, count: p.minutes }) }
 }
 
 /** Values that are ours, not typed text: left as they are. Anything else is neutralised. */
-const TRUSTED = new Set(['link', 'email', 'old', 'new', 'app', 'time', 'zone', 'ip', 'minutes', 'code'])
+const TRUSTED = new Set(['link', 'email', 'old', 'new', 'app', 'time', 'zone', 'ip', 'count', 'code'])
 
 /** Who the message is for, as the templates greet them. */
 export interface Addressee {
@@ -82,10 +82,12 @@ export interface Rendered {
   text?: string
 }
 
-function varsFor<T extends NotificationType> (config: Pick<Config, 'linkBase' | 'appName'>, lang: Language, type: T, params: NotificationParams[T], to: Addressee): Vars {
+type RenderConfig = Pick<Config, 'linkBase' | 'appName'> & Partial<Pick<Config, 'appNameSet'>>
+
+function varsFor<T extends NotificationType> (config: RenderConfig, lang: Language, type: T, params: NotificationParams[T], to: Addressee): Vars {
   const template = templates[type] as Template<NotificationParams[T]>
   const reader: Reader = { lang, timeZone: to.timeZone ?? 'UTC' }
-  const all: Vars = { name: to.name ?? '', email: to.email ?? '', app: config.appName, ...template.vars(params, config, reader) }
+  const all: Vars = { name: to.name ?? '', email: to.email ?? '', app: appNameIn(config, lang), ...template.vars(params, config, reader) }
   const link = all.link
   if (link !== undefined && !String(link).startsWith(config.linkBase)) throw new Error(`a ${type} link must start with PUBLIC_URL's root`)
   return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, TRUSTED.has(k) || typeof v === 'number' ? v : neutraliseUserText(v)]))
@@ -95,10 +97,9 @@ const escapeHtml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g,
 
 /** The body as HTML: the catalog text escaped, each value escaped, `link` as the one anchor. */
 function htmlBody (lang: Language, key: MessageKey, vars: Vars): string {
-  // Fill with markers first so that the catalog text and the values are escaped each once.
-  const markers = Object.fromEntries(Object.keys(vars).map((k) => [k, `\u0001${k}\u0002`]))
-  // eslint-disable-next-line no-control-regex -- the markers are control characters no catalog text holds
-  const filled = escapeHtml(translator(lang)(key, markers)).replace(/\u0001(\w+)\u0002/g, (_m, k: string) => {
+  // The text and the values are escaped each once: the placeholders survive escaping and are filled after.
+  const filled = escapeHtml(messageTemplate(lang, key, vars)).replace(/\{(\w+)\}/g, (m, k: string) => {
+    if (!Object.hasOwn(vars, k)) return m
     const value = escapeHtml(String(vars[k]))
     return k === 'link' ? `<a href="${value}">${value}</a>` : value
   })
@@ -107,7 +108,7 @@ function htmlBody (lang: Language, key: MessageKey, vars: Vars): string {
 }
 
 /** The notification written in the language, for the channels it has a form for. */
-export function render<T extends NotificationType> (config: Pick<Config, 'linkBase' | 'appName'>, lang: Language, type: T, params: NotificationParams[T], to: Addressee): Rendered {
+export function render<T extends NotificationType> (config: RenderConfig, lang: Language, type: T, params: NotificationParams[T], to: Addressee): Rendered {
   const template = templates[type] as Template<NotificationParams[T]>
   const vars = varsFor(config, lang, type, params, to)
   const t = translator(lang)
@@ -118,7 +119,8 @@ export function render<T extends NotificationType> (config: Pick<Config, 'linkBa
       text: t(`${template.mail}.body`, vars),
       html: htmlBody(lang, `${template.mail}.body`, vars),
       // RFC 3834: no auto-reply to a notification.
-      headers: { 'Auto-Submitted': 'auto-generated' }
+      headers: { 'Auto-Submitted': 'auto-generated' },
+      fromName: String(vars.app)
     }
   }
   if (template.text !== undefined) out.text = t(template.text, vars)
