@@ -14,7 +14,7 @@
 // - e-mail addresses, URLs and the app's name when the provider set one
 //   (APP_NAME: a brand; the default name has a Russian form);
 // - product words Russian interfaces write in Latin letters: acronyms (TOTP,
-//   SMS, IP, CSV, QR, 2FA, UTC...), "Email" (BILLmanager's Russian label) and
+//   SMS, IP, CSV, QR, 2FA, UTC, GMT...), "Email" (BILLmanager's Russian label) and
 //   brand names (Google Authenticator, Telegram);
 // - text marked as another language (lang="en": "English" on the switch)
 //   and data shown as data (<code>: keys, recovery codes).
@@ -39,7 +39,7 @@ const RU = { 'accept-language': 'ru-RU,ru;q=0.9,en;q=0.5' }
 // ---------------------------------------------------------------- what is English
 
 const ALLOWED_WORDS = new Set([
-  'TOTP', 'SMS', 'IP', 'CSV', 'QR', '2FA', 'UTC', 'ID', 'PNG', 'JPEG', 'WebP', 'CIDR', 'API', 'URL',
+  'TOTP', 'SMS', 'IP', 'CSV', 'QR', '2FA', 'UTC', 'GMT', 'ID', 'PNG', 'JPEG', 'WebP', 'CIDR', 'API', 'URL',
   'Email', 'email', 'E-mail', 'e-mail',
   'Google', 'Authenticator', 'Telegram', 'OpenID', 'Connect', 'OAuth'
 ])
