@@ -409,3 +409,34 @@ t.test('provider CLI user:clear-ip-list: access from any IP again, audited as th
   const both = await cli('user:clear-ip-list', '--email', u.email, '--id', u.userId)
   t.equal(both.code, 2)
 })
+
+t.test('a new session id (a privilege change) does not rebind a bound session to the IP that asks for it', async (t) => {
+  const u = await freshUser()
+  const a = await signInFrom('10.0.0.1', u.email, u.password)
+  await db.updateTable('users').set({ bind_session_ip: true }).where('id', '=', u.userId).execute()
+  await db.updateTable('sessions').set({ rotate: true }).where('user_id', '=', u.userId).execute()
+  a.remoteAddress = '10.0.0.2'
+  const res = await a.get(`${base}client/profile`)
+  t.equal(res.statusCode, 303, 'ended, not given a new id bound to the new IP')
+  t.match(res.headers.location, /ended=1$/)
+  t.same(await db.selectFrom('sessions').select('ip').where('user_id', '=', u.userId).where('ends_at', 'is', null).execute(), [], 'no live session left')
+  t.equal((await a.get(`${base}client/profile`)).statusCode, 303, 'the retired id ends too')
+  a.remoteAddress = '10.0.0.1'
+  t.equal((await a.get(`${base}client/profile`)).statusCode, 303, 'and stays ended')
+})
+
+t.test('a JSON route answers an ended session with a 401', async (t) => {
+  const other = await startTestApp(t)
+  other.app.get('/test-only/whoami', { config: { access: 'user', kind: 'api' } }, async (request) => ({ id: request.user?.id }))
+  const o = await createOwner(other, 'json@example.com')
+  const a = new Agent(other.app)
+  a.remoteAddress = '10.0.0.1'
+  t.equal((await a.logIn(other.base, o.email, o.password)).statusCode, 303)
+  await other.app.deps.db.updateTable('users').set({ ip_access: 'list', ip_allow_list: ['10.0.0.0/24'] }).where('id', '=', o.userId).execute()
+  t.equal((await a.get(`${other.base}test-only/whoami`)).statusCode, 200, 'inside the list')
+  a.remoteAddress = '10.0.9.1'
+  const res = await a.get(`${other.base}test-only/whoami`)
+  t.equal(res.statusCode, 401)
+  t.same(res.json(), { error: { code: 'unauthorized', message: res.json().error.message } })
+  t.equal((await other.app.deps.db.selectFrom('audit_log').select('ip').where('action', '=', 'session.ended_by_ip_list').executeTakeFirstOrThrow()).ip, '10.0.9.1')
+})
