@@ -121,9 +121,13 @@ export function ipAllowed (access: { ipAccess: 'any' | 'list', ipAllowList: stri
   return access.ipAccess === 'any' || matches(rangesOf(access.ipAllowList), ip)
 }
 
-/** Whether `ip` is in these normalised entries (the form's check that a list does not lock its user out). */
+/**
+ * Whether `ip` is in these normalised entries (the form's check that a list
+ * does not lock its user out). Not cached: a list typed into the form is not
+ * a stored one, and must not push those out of the cache.
+ */
 export function ipInEntries (entries: readonly string[], ip: string): boolean {
-  return matches(rangesOf(entries.join('\n')), ip)
+  return matches(entries.map(parseEntry).filter((r): r is Range => r !== undefined), ip)
 }
 
 /** Two addresses are the same client (binding), whatever their spelling (IPv4-mapped IPv6 included). */

@@ -30,7 +30,17 @@ export function utcOffset (zone: string, at: Date): string {
   return name === 'GMT' ? 'UTC+00:00' : name.replace('GMT', 'UTC')
 }
 
-const label = (zone: string, at: Date): string => `(${utcOffset(zone, at)}) ${zone.replaceAll('_', ' ')}`
+/** "(UTC+03:00) Europe/Moscow"; a zone Intl does not know reads as UTC. */
+export function zoneLabel (zone: string, at: Date): string {
+  let offset: string
+  try {
+    offset = utcOffset(zone, at)
+  } catch {
+    offset = 'UTC+00:00' // a name stored by hand that Intl does not know
+  }
+  return `(${offset}) ${zone.replaceAll('_', ' ')}`
+}
+const label = zoneLabel
 
 const REFRESH_MS = 15 * 60_000
 let cached: { slot: number, choices: ZoneChoices } | undefined

@@ -440,3 +440,16 @@ t.test('a JSON route answers an ended session with a 401', async (t) => {
   t.same(res.json(), { error: { code: 'unauthorized', message: res.json().error.message } })
   t.equal((await other.app.deps.db.selectFrom('audit_log').select('ip').where('action', '=', 'session.ended_by_ip_list').executeTakeFirstOrThrow()).ip, '10.0.9.1')
 })
+
+t.test('a stored zone the runtime lists under another name stays as it is', async (t) => {
+  const u = await freshUser()
+  await db.updateTable('users').set({ time_zone: 'Etc/GMT-3' }).where('id', '=', u.userId).execute()
+  const a = await signIn(ta, u.email, u.password)
+  const res = await a.get(page)
+  t.match(res.body, /<option value="Etc\/GMT-3" selected>\(UTC\+03:00\) Etc\/GMT-3<\/option>/, 'offered and selected')
+  t.equal((await a.postUnprompted(page, form({ time_zone: 'Etc/GMT-3', language: 'ru' }))).statusCode, 303, 'saving the form unchanged works')
+  t.match(await settingsOf(u.userId), { time_zone: 'Etc/GMT-3', language: 'ru' })
+  // Posted at once, the saved message still unread: the form again all the same, not a 500.
+  const other = await a.postRefused(page, form({ time_zone: 'Etc/GMT-4' }))
+  t.equal(other.statusCode, 422, 'another unlisted name is still refused')
+})

@@ -38,8 +38,13 @@ export type SettingsForm =
 
 const isIpAccess = (v: string): v is 'any' | 'list' => v === 'any' || v === 'list'
 
-/** Parses the posted form; `clientIp` is the request's (a list must include it). */
-export function parseSettingsForm (body: unknown, clientIp: string): SettingsForm {
+/**
+ * Parses the posted form; `clientIp` is the request's (a list must include
+ * it); `storedZone` is the user's zone now, accepted as it is even when the
+ * runtime lists it under another name (Asia/Kolkata, Etc/GMT-3), so that
+ * saving the form unchanged never changes it.
+ */
+export function parseSettingsForm (body: unknown, clientIp: string, storedZone: string): SettingsForm {
   const form = asFormBody(body)
   const errors: SettingsErrors = {}
   const text = (name: keyof TypedSettings): string => {
@@ -56,7 +61,7 @@ export function parseSettingsForm (body: unknown, clientIp: string): SettingsFor
     bind_session_ip: text('bind_session_ip') !== ''
   }
   if (errors.language === undefined && !isLanguage(typed.language)) errors.language = { key: 'settings.error.language' }
-  if (errors.time_zone === undefined && !isTimeZone(typed.time_zone)) errors.time_zone = { key: 'settings.error.timeZone' }
+  if (errors.time_zone === undefined && !isTimeZone(typed.time_zone) && typed.time_zone !== storedZone) errors.time_zone = { key: 'settings.error.timeZone' }
   // Exactly as offered: "1e2" or " 50" is no choice of the select.
   const rows = ROWS_PER_PAGE.find((n) => String(n) === typed.rows_per_page)
   if (errors.rows_per_page === undefined && rows === undefined) errors.rows_per_page = { key: 'settings.error.rowsPerPage' }

@@ -13,19 +13,18 @@ export default async function settingsRoutes (app: FastifyInstance): Promise<voi
     return renderSettings(request, reply, user)
   }))
 
-  // Bad input gets the form again (422), never a prompt; a save that narrows
-  // access is re-confirmed, one that does not is not.
-  const resolve: Resolve = async (request, reply, user) => {
-    const form = parseSettingsForm(request.body, request.ip)
-    if (!form.ok) {
-      renderSettings(request, reply, user, form, 422)
-      return undefined
-    }
-    return narrowsAccess(user, form.values) ? { target: 'self', back: page } : null
+  // Bad input gets the form again (422), never a prompt: the handler answers
+  // it (null: nothing to confirm). Answering here instead would race
+  // requireConfirmation's reply.sent check, which stays false while the
+  // session is saved (a flash read by this page). A save that narrows access
+  // is re-confirmed, one that does not is not.
+  const resolve: Resolve = async (request, _reply, user) => {
+    const form = parseSettingsForm(request.body, request.ip, user.timeZone)
+    return form.ok && narrowsAccess(user, form.values) ? { target: 'self', back: page } : null
   }
 
   app.post('/client/settings', { config: { access: 'user' }, preHandler: requireConfirmation('settings.access', resolve) }, signedInHandler(async (request, reply, user) => {
-    const form = parseSettingsForm(request.body, request.ip)
+    const form = parseSettingsForm(request.body, request.ip, user.timeZone)
     if (!form.ok) return renderSettings(request, reply, user, form, 422)
     await saveMainSettings(deps, user, form.values, { ip: request.ip, sessionId: request.session.sessionId })
     // The next page is in the language just chosen: it is read with the user on every request.

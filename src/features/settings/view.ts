@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { CurrentUser } from '../../lib/current-user.ts'
 import { languages, translator } from '../../lib/i18n.ts'
-import { timeZoneChoices } from '../../lib/time-zones.ts'
+import { isTimeZone, timeZoneChoices, zoneLabel } from '../../lib/time-zones.ts'
 import { ROWS_PER_PAGE, type SettingsErrors, type TypedSettings } from './forms.ts'
 
 export interface SettingsState { typed: TypedSettings, errors: SettingsErrors }
@@ -32,6 +32,8 @@ export function renderSettings (request: FastifyRequest, reply: FastifyReply, us
     // Each language by its own name.
     languages: languages.map((lang) => ({ value: lang, label: translator(lang)('lang.name') })),
     zones: timeZoneChoices(app.deps.clock.now()),
+    // The user's zone when the runtime lists it under another name: offered as it is, so that it stays.
+    storedZone: isTimeZone(user.timeZone) ? undefined : { value: user.timeZone, label: zoneLabel(user.timeZone, app.deps.clock.now()) },
     rows: ROWS_PER_PAGE.map(String),
     clientIp: request.ip
   }, status)
