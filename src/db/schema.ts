@@ -28,6 +28,9 @@ export interface UsersTable {
   totp_last_step: string | null
   created_at: Generated<Date>
   updated_at: Generated<Date>
+  ip_access: Generated<'any' | 'list'>
+  ip_allow_list: ColumnType<string[], string[] | undefined, string[]>
+  bind_session_ip: Generated<boolean>
 }
 
 export interface UserPermissionsTable {

@@ -16,6 +16,14 @@ export interface CurrentUser {
   phoneVerified: boolean
   twoFactor: boolean
   permissions: readonly string[]
+  /** Main settings: 'list' lets the panel be used only from the addresses and ranges in ipAllowList. */
+  ipAccess: 'any' | 'list'
+  /** The normalised entries, one a line ('' when none): as stored, the key the guards cache its parsing by. */
+  ipAllowList: string
+  /** Main settings: a session works only from the IP it was started from (sessionIp). */
+  bindSessionIp: boolean
+  /** The IP of the request that started this session (its row's ip): read with the user, kept across a new session id. */
+  sessionIp: string | null
 }
 
 /** The first user and Full access users hold every permission. */

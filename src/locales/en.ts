@@ -313,7 +313,26 @@ export const en = {
   'mail.passwordChanged.subject': 'Your password was changed',
   'mail.passwordChanged.body': 'Hello, {name}.\n\nThe password for {email} at {app} was changed on {time} ({zone}) from the IP address {ip}. Every other session was signed out.\n\nIf this was not you, set a new password at once: {link}',
   // Time zones
-  'time.caption': "Times are in the {zone} time zone ({name}), each with its offset from GMT at that moment."
+  'time.caption': "Times are in the {zone} time zone ({name}), each with its offset from GMT at that moment.",
+  // Main settings
+  'settings.main.title': 'Main settings',
+  'settings.field.ipAccess': 'Access to control panel',
+  'settings.ipAccess.any': 'From any IP',
+  'settings.ipAccess.list': 'Only from IPs in the list',
+  'settings.field.ipAllowList': 'IP addresses and ranges',
+  'settings.ipAllowList.hint': 'One IPv4 or IPv6 address or CIDR range a line (192.0.2.10, 192.0.2.0/24, 2001:db8::/32), at most 100. Your IP address now: {ip}.',
+  'settings.field.bindSessionIp': 'Bind session to IP',
+  'settings.bindSessionIp.hint': 'A session works only from the IP address it was signed in from; from any other it ends.',
+  'settings.saved': 'Your settings have been saved.',
+  'settings.error.language': 'Choose a language from the list.',
+  'settings.error.timeZone': 'Choose a time zone from the list.',
+  'settings.error.rowsPerPage': 'Choose 10, 25, 50 or 100.',
+  'settings.error.ipAccess': 'Choose From any IP or Only from IPs in the list.',
+  'settings.error.ipEntry': 'Line {line}: “{entry}” is not an IP address or CIDR range.',
+  'settings.error.ipTooMany': 'At most {max} addresses and ranges; this list has {count}.',
+  'settings.error.ipListEmpty': 'Add at least one IP address or range, or choose From any IP.',
+  'settings.error.ipExcludesYou': 'The list does not include your IP address {ip}: saving it would lock you out. Add the address or a range that includes it.',
+  'confirm.op.settingsAccess': 'restrict access to the control panel'
 } as const satisfies Record<string, EnMessage>
 
 export type MessageKey = keyof typeof en

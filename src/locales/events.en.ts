@@ -87,5 +87,18 @@ export const enEvents = {
   'activity.word.operation': 'a sensitive operation',
   'activity.word.erased': '(erased)',
   'activity.word.fullAccessOn': 'gave Full access to',
-  'activity.word.fullAccessOff': 'took Full access from'
+  'activity.word.fullAccessOff': 'took Full access from',
+  // Main settings
+  'event.login.ip_refused': 'Sign-in of {actor} was refused: the IP address is not in their access list',
+  'event.settings.saved': '{actor} changed their main settings: {changes}',
+  'event.session.ended_by_ip_list': 'A session of {actor} was ended: it was used from an IP address not in their access list',
+  'event.session.ended_by_binding': 'A session of {actor} was ended: it was used from another IP address than {sessionIp}, where it started',
+  'event.ip_list.cleared_by_provider': 'The provider cleared the IP access list of {target}: access from any IP',
+  'activity.word.setting.language': 'language',
+  'activity.word.setting.time_zone': 'time zone',
+  'activity.word.setting.rows_per_page': 'rows per page',
+  'activity.word.setting.ip_access': 'access to control panel',
+  'activity.word.setting.ip_allow_list': 'the IP list',
+  'activity.word.setting.bind_session_ip': 'binding sessions to IP',
+  'activity.word.setting.other': 'another setting'
 } as const

@@ -88,5 +88,18 @@ export const ruEvents: Record<keyof typeof enEvents, string> = {
   'activity.word.operation': 'важная операция',
   'activity.word.erased': '(стёрто)',
   'activity.word.fullAccessOn': 'предоставлен полный доступ для',
-  'activity.word.fullAccessOff': 'снят полный доступ для'
+  'activity.word.fullAccessOff': 'снят полный доступ для',
+  // Main settings
+  'event.login.ip_refused': '{actor}: вход отклонён — IP-адреса нет в списке доступа',
+  'event.settings.saved': '{actor}: изменены основные настройки: {changes}',
+  'event.session.ended_by_ip_list': '{actor}: сеанс завершён — использован с IP-адреса не из списка доступа',
+  'event.session.ended_by_binding': '{actor}: сеанс завершён — использован с другого IP-адреса, чем {sessionIp}, где он начат',
+  'event.ip_list.cleared_by_provider': 'Провайдер очистил список IP-адресов доступа пользователя {target}: доступ с любого IP',
+  'activity.word.setting.language': 'язык',
+  'activity.word.setting.time_zone': 'часовой пояс',
+  'activity.word.setting.rows_per_page': 'строк на странице',
+  'activity.word.setting.ip_access': 'доступ к панели управления',
+  'activity.word.setting.ip_allow_list': 'список IP-адресов',
+  'activity.word.setting.bind_session_ip': 'привязка сеанса к IP',
+  'activity.word.setting.other': 'другая настройка'
 }

@@ -325,5 +325,24 @@ export const ru: RuCatalog = {
   'mail.totpReplay.subject': "В {app} попытались повторно использовать одноразовый пароль",
   'mail.totpReplay.body': "Здравствуйте, {name}.\n\nКто-то ввёл для вашего пользователя в {app} одноразовый пароль, который уже был использован.\nЕсли это были не вы, смените пароль: {link}",
   // Time zones
-  'time.caption': "Время указано в часовом поясе {zone} ({name}), у каждого значения — смещение от GMT на тот момент."
+  'time.caption': "Время указано в часовом поясе {zone} ({name}), у каждого значения — смещение от GMT на тот момент.",
+  // Main settings
+  'settings.main.title': 'Основные настройки',
+  'settings.field.ipAccess': 'Доступ к панели управления',
+  'settings.ipAccess.any': 'С любых IP',
+  'settings.ipAccess.list': 'Только с IP из списка',
+  'settings.field.ipAllowList': 'IP-адреса и диапазоны',
+  'settings.ipAllowList.hint': 'По одному адресу IPv4 или IPv6 или диапазону CIDR в строке (192.0.2.10, 192.0.2.0/24, 2001:db8::/32), не больше 100. Ваш IP-адрес сейчас: {ip}.',
+  'settings.field.bindSessionIp': 'Привязать сеанс к IP',
+  'settings.bindSessionIp.hint': 'Сеанс работает только с того IP-адреса, с которого выполнен вход; с любого другого он завершается.',
+  'settings.saved': 'Настройки сохранены.',
+  'settings.error.language': 'Выберите язык из списка.',
+  'settings.error.timeZone': 'Выберите часовой пояс из списка.',
+  'settings.error.rowsPerPage': 'Выберите 10, 25, 50 или 100.',
+  'settings.error.ipAccess': 'Выберите «С любых IP» или «Только с IP из списка».',
+  'settings.error.ipEntry': 'Строка {line}: «{entry}» — не IP-адрес и не диапазон CIDR.',
+  'settings.error.ipTooMany': 'Не больше {max} адресов и диапазонов; в этом списке {count}.',
+  'settings.error.ipListEmpty': 'Добавьте хотя бы один IP-адрес или диапазон или выберите «С любых IP».',
+  'settings.error.ipExcludesYou': 'В списке нет вашего IP-адреса {ip}: сохранив его, вы закроете себе доступ. Добавьте этот адрес или диапазон, в который он входит.',
+  'confirm.op.settingsAccess': 'ограничить доступ к панели управления'
 }

@@ -53,15 +53,24 @@ export interface Guard {
   check: (request: FastifyRequest, reply: FastifyReply, access: Access) => FastifyReply | undefined | Promise<FastifyReply | undefined>
 }
 
+/**
+ * The answer to a request that needs a user and has none: the login page
+ * (saying why when the browser's session has just ended), or a 401 for JSON
+ * kinds. Also what a guard that ends the session answers.
+ */
+export function answerSignedOut (request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (routeKinds[kindOf(request)].answers === 'json') return refuse(request, reply, 401)
+  const { basePath } = request.server.deps.config
+  const to = request.method === 'GET' ? loginPathFor(basePath, request.url) : `${basePath}login`
+  // Say why when the browser's session ended under it: it was signed in a moment ago.
+  return reply.redirect(sessionWasEnded(request) ? `${to}${to.includes('?') ? '&' : '?'}ended=1` : to, 303)
+}
+
 const signedIn: Guard = {
   name: 'signed-in',
   check (request, reply, access) {
     if (access === 'public' || request.user !== null) return undefined
-    if (routeKinds[kindOf(request)].answers === 'json') return refuse(request, reply, 401)
-    const { basePath } = request.server.deps.config
-    const to = request.method === 'GET' ? loginPathFor(basePath, request.url) : `${basePath}login`
-    // Say why when the browser's session ended under it: it was signed in a moment ago.
-    return reply.redirect(sessionWasEnded(request) ? `${to}${to.includes('?') ? '&' : '?'}ended=1` : to, 303)
+    return answerSignedOut(request, reply)
   }
 }
 

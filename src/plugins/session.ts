@@ -46,7 +46,9 @@ const LOAD_SQL = `
       'isOwner', u.is_owner, 'fullAccess', u.full_access, 'language', u.language, 'timeZone', u.time_zone,
       'rowsPerPage', u.rows_per_page, 'lastLoginAt', (extract(epoch from u.last_login_at) * 1000)::float8,
       'phone', u.phone, 'phoneVerified', u.phone_verified, 'twoFactor', u.two_factor_enabled,
-      'permissions', array(select p.permission from user_permissions p where p.user_id = u.id order by p.permission)
+      'permissions', array(select p.permission from user_permissions p where p.user_id = u.id order by p.permission),
+      'ipAccess', u.ip_access, 'ipAllowList', array_to_string(u.ip_allow_list, chr(10)), 'bindSessionIp', u.bind_session_ip,
+      'sessionIp', s.ip
     ) end as u
   from sessions s left join users u on u.id = s.user_id and u.status = 'active'
   where s.id = $1 and s.last_seen_at > to_timestamp($2::float8 / 1000) and s.created_at > to_timestamp($3::float8 / 1000)

@@ -63,7 +63,12 @@ const samples: Record<EventType, Record<string, unknown>> = {
   'user.enabled': { by: 'provider' },
   'user.deleted': { userId: '2', email: 'boris@example.com', name: 'Boris Ivanov' },
   'permissions.changed': { enabled: 'finance.pay' },
-  'permissions.full_access': { fullAccess: true }
+  'permissions.full_access': { fullAccess: true },
+  'login.ip_refused': {},
+  'settings.saved': { changed: 'language ip_access ip_allow_list' },
+  'session.ended_by_ip_list': {},
+  'session.ended_by_binding': { sessionIp: '203.0.113.7' },
+  'ip_list.cleared_by_provider': {}
 }
 
 t.test('every declared event type has a sentence key, and only those', async (t) => {

@@ -69,12 +69,16 @@ type Form = Record<string, string | string[] | null>
  * - postPrompted: the prompt comes and is returned unanswered (then confirm());
  * - postStillConfirmed: no prompt, because a confirmation of the same
  *   operation and target is live (CONFIRM_SECONDS from the proof);
- * - postRefused: no prompt, because the request is refused first (a 4xx).
+ * - postRefused: no prompt, because the request is refused first (a 4xx);
+ * - postUnprompted: no prompt, because this form needs none (a route that
+ *   re-confirms only some changes).
  * post() itself refuses such a route unless the form carries the proof.
  */
 export class Agent {
   readonly cookies = new Map<string, string>()
   lastCsrf: string | undefined
+  /** The client's address as the app's socket sees it (app.inject's remoteAddress; 127.0.0.1 unless set): move the browser by setting it. */
+  remoteAddress: string | undefined
 
   constructor (private readonly app: FastifyInstance, private readonly headers: Record<string, string> = {}) {}
 
@@ -97,7 +101,7 @@ export class Agent {
   }
 
   async get (url: string): Promise<Answer> {
-    const res = await this.app.inject({ method: 'GET', url, headers: { ...this.headers, cookie: this.cookieHeader } })
+    const res = await this.app.inject({ method: 'GET', url, headers: { ...this.headers, cookie: this.cookieHeader }, remoteAddress: this.remoteAddress })
     this.keep(res)
     const m = res.body.match(/name="_csrf" value="([^"]+)"/)
     if (m !== null) this.lastCsrf = m[1]
@@ -167,7 +171,8 @@ export class Agent {
       method: 'POST',
       url,
       headers: { ...this.headers, cookie: this.cookieHeader, 'content-type': 'application/x-www-form-urlencoded' },
-      payload: params.toString()
+      payload: params.toString(),
+      remoteAddress: this.remoteAddress
     })
     this.keep(res)
     const m = res.body.match(/name="_csrf" value="([^"]+)"/)
@@ -221,6 +226,18 @@ export class Agent {
     const op = this.reconfirmed(url, 'postStillConfirmed')
     const res = await this.send(url, form)
     if (Agent.isPrompt(res)) throw new Error(`POST ${url} (${op}): expected no prompt (a live confirmation), got the prompt (${res.statusCode})`)
+    return res
+  }
+
+  /**
+   * Posts a form to a route that re-confirms only some requests (Main
+   * settings: only a change that narrows access), with a form that needs no
+   * confirmation: expects no prompt, throws when one comes.
+   */
+  async postUnprompted (url: string, form: Form): Promise<Answer> {
+    const op = this.reconfirmed(url, 'postUnprompted')
+    const res = await this.send(url, form)
+    if (Agent.isPrompt(res)) throw new Error(`POST ${url} (${op}): expected no prompt for this form, got the prompt (${res.statusCode})`)
     return res
   }
 

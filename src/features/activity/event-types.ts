@@ -43,7 +43,12 @@ const declared = {
   'user.enabled': true,
   'user.deleted': true,
   'permissions.changed': true,
-  'permissions.full_access': true
+  'permissions.full_access': true,
+  'login.ip_refused': true,
+  'settings.saved': true,
+  'session.ended_by_ip_list': true,
+  'session.ended_by_binding': true,
+  'ip_list.cleared_by_provider': true
 } as const satisfies Record<EventType, true>
 
 export const EVENT_TYPES = Object.keys(declared) as EventType[]

@@ -38,6 +38,7 @@ const purpose = words('activity.word.purpose.', ['phone_verify', 'phone_change']
 const codeReason = words('activity.word.code.', ['format', 'no_code', 'expired', 'burned', 'wrong'], 'activity.word.code.other')
 const otpReason = words('activity.word.otp.', ['format', 'wrong', 'replay', 'locked', 'not_enabled'], 'activity.word.otp.other')
 const refusedKind = words('activity.word.refused.', ['add', 'change'], 'activity.word.refused.other')
+const setting = words('activity.word.setting.', ['language', 'time_zone', 'rows_per_page', 'ip_access', 'ip_allow_list', 'bind_session_ip'], 'activity.word.setting.other')
 
 /** "Full Name (email)", "email", or "a deleted user"; "(deleted)" after one since deleted. */
 export function personText (t: Translate, p: Person): string {
@@ -118,6 +119,8 @@ function paramsOf (ctx: SentenceContext, row: SentenceRow): Params {
       break
     case 'permissions.changed': p.changes = permissionList(ctx, d); break
     case 'permissions.full_access': p.change = t(d.fullAccess === true ? 'activity.word.fullAccessOn' : 'activity.word.fullAccessOff'); break
+    case 'settings.saved': p.changes = typeof d.changed === 'string' && d.changed !== '' ? d.changed.split(' ').map((name) => t(setting(name))).join(', ') : t('activity.word.nothing'); break
+    case 'session.ended_by_binding': p.sessionIp = recorded(t, d.sessionIp); break
   }
   return p
 }

@@ -5,6 +5,8 @@ declare module '../../lib/events.ts' {
   interface EventCatalog {
     'login.success': { details: { method: string } }
     'login.failed': { details: { reason: string } }
+    /** A sign-in from an IP outside the user's access list (Main settings): refused as a wrong password is. */
+    'login.ip_refused': Bare
     'password.reset_requested': Bare
     'password.set_from_invite': Bare
     'password.reset': Bare

@@ -15,6 +15,7 @@ export const auth: Feature = {
   events: {
     'login.success': 'event.login.success',
     'login.failed': 'event.login.failed',
+    'login.ip_refused': 'event.login.ip_refused',
     'password.reset_requested': 'event.password.reset_requested',
     'password.set_from_invite': 'event.password.set_from_invite',
     'password.reset': 'event.password.reset'

@@ -3,7 +3,7 @@ import type { DB } from '../../db/schema.ts'
 
 export function findUserByEmail (db: Kysely<DB>, email: string) {
   return db.selectFrom('users')
-    .select(['id', 'account_id', 'email', 'full_name', 'password_hash', 'status', 'language', 'two_factor_enabled'])
+    .select(['id', 'account_id', 'email', 'full_name', 'password_hash', 'status', 'language', 'two_factor_enabled', 'ip_access', 'ip_allow_list'])
     .where(sql`lower(email)`, '=', email.toLowerCase())
     .executeTakeFirst()
 }
@@ -41,4 +41,9 @@ export async function countRecentTokens (db: Kysely<DB>, userId: string, purpose
     .where('user_id', '=', userId).where('purpose', '=', purpose).where('created_at', '>', since)
     .executeTakeFirstOrThrow()
   return Number(r.n)
+}
+
+/** The user's IP access settings (Main settings), checked at every sign-in. */
+export function findIpAccess (db: Kysely<DB>, userId: string) {
+  return db.selectFrom('users').select(['ip_access', 'ip_allow_list']).where('id', '=', userId).executeTakeFirst()
 }

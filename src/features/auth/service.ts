@@ -1,6 +1,7 @@
 // Signing in, asking for a reset link and setting a password from a link.
-// Unknown email, wrong password, disabled user and a throttled address give
-// the same answer after the same work (one argon2 verification). The
+// Unknown email, wrong password, disabled user, a throttled address and an
+// IP outside the user's access list give the same answer after the same work
+// (one argon2 verification). The
 // throttle's decision comes from the limit counters, reserved before the
 // check (throttle.ts); login_attempts is the user-visible history only.
 import type { Deps } from '../../types.ts'
@@ -12,7 +13,8 @@ import type { MessageKey } from '../../lib/i18n.ts'
 import { checkNewPassword, hashPassword, needsRehash, verifyPassword } from '../../lib/passwords.ts'
 import { consumeToken, issueToken, peekToken, revokeTokens, type TokenPurpose } from '../../lib/tokens.ts'
 import { endUserSessions } from '../../lib/sessions.ts'
-import { countRecentTokens, findUserByEmail, findUserById, recordAttempt, setLastLogin, setPasswordHash } from './queries.ts'
+import { ipAllowed } from '../../lib/ip-access.ts'
+import { countRecentTokens, findIpAccess, findUserByEmail, findUserById, recordAttempt, setLastLogin, setPasswordHash } from './queries.ts'
 import { emailRule, ipRule } from './throttle.ts'
 
 export const RESET_TTL_SECONDS = 3600
@@ -36,7 +38,9 @@ export async function logIn (deps: Deps, email: string, password: string, client
   // No stored address is empty, longer than 320 or holds a NUL (which PostgreSQL text cannot hold).
   const user = key === '' || key.length > 320 || key.includes('\u0000') ? undefined : await findUserByEmail(db, key)
   const valid = await verifyPassword(throttled ? null : user?.password_hash, password)
-  const ok = !throttled && valid && user?.status === 'active'
+  // From outside the user's IP list: refused exactly as a wrong password is (the list tells nothing).
+  const ipRefused = user !== undefined && !signInAllowedFrom(user, client.ip)
+  const ok = !throttled && valid && user?.status === 'active' && !ipRefused
   if (reservation.ok) {
     // A right password with a second step due is neither: the sign-in is not done yet.
     if (!ok) await recordFailure(db, reservation, clock.now())
@@ -51,11 +55,34 @@ export async function logIn (deps: Deps, email: string, password: string, client
   await recordAttempt(db, { email: key, userId: user?.id ?? null, ip: client.ip, userAgent: client.userAgent, success: ok, throttled, at: now })
   if (user === undefined) return { ok: false }
   if (!ok) {
+    if (!throttled && user.status === 'active' && ipRefused) {
+      await recordEvent(db, { accountId: user.account_id, actorUserId: user.id, type: 'login.ip_refused', ip: client.ip, at: now })
+      return { ok: false }
+    }
     const reason = throttled ? 'throttled' : user.status !== 'active' ? 'disabled' : 'password'
     await recordEvent(db, { accountId: user.account_id, actorUserId: user.id, type: 'login.failed', ip: client.ip, details: { reason }, at: now })
     return { ok: false }
   }
   return { ok: true, user }
+}
+
+/** Whether the user's IP access settings (Main settings) let a client at `ip` sign in. */
+export function signInAllowedFrom (user: { ip_access: 'any' | 'list', ip_allow_list: string[] }, ip: string): boolean {
+  return ipAllowed({ ipAccess: user.ip_access, ipAllowList: user.ip_allow_list.join('\n') }, ip)
+}
+
+/**
+ * The check of completeSignIn, whatever proved who the user is (the second
+ * step comes from wherever its sender is): false, recorded as a failed
+ * sign-in and audited, when the IP is outside the user's list.
+ */
+export async function checkSignInIp (deps: Deps, user: { id: string, account_id: string, email: string }, client: Client): Promise<boolean> {
+  const access = await findIpAccess(deps.db, user.id)
+  if (access === undefined || signInAllowedFrom(access, client.ip)) return true
+  const now = deps.clock.now()
+  await recordAttempt(deps.db, { email: user.email.toLowerCase(), userId: user.id, ip: client.ip, userAgent: client.userAgent, success: false, throttled: false, at: now })
+  await recordEvent(deps.db, { accountId: user.account_id, actorUserId: user.id, type: 'login.ip_refused', ip: client.ip, at: now })
+  return false
 }
 
 /** A completed sign-in (completeSignIn): last login, the sign-in history, the audit log; the address's failures start again. */

@@ -6,12 +6,14 @@
 // - a completed sign-in gets a new session id and CSRF secret (no fixation),
 //   is recorded in the sign-in history and the audit log, updates the last
 //   login and starts the address's failure count again;
-// - the redirect goes to a local path under BASE_PATH only.
+// - the redirect goes to a local path under BASE_PATH only;
+// - a user whose IP list (Main settings) leaves out the client's IP is not
+//   signed in, whatever the proof: answered as a wrong password, audited.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { safeReturnTo } from '../../lib/paths.ts'
 import { newSessionId, renewSession } from '../../plugins/session.ts'
 import type { Flash } from '../../types.ts'
-import { recordSignIn, type Client, type SignInMethod } from './service.ts'
+import { checkSignInIp, recordSignIn, type Client, type SignInMethod } from './service.ts'
 
 /** How long the second step may wait after the first. */
 export const SECOND_STEP_SECONDS = 5 * 60
@@ -31,6 +33,12 @@ export async function completeSignIn (request: FastifyRequest, reply: FastifyRep
   const { deps } = request.server
   const base = deps.config.basePath
   const returnTo = safeReturnTo(base, opts.returnTo)
+  // Outside the user's IP list: no session, the answer of a wrong password (logIn refuses the
+  // password step itself; this holds for every other proof, the second step included).
+  if (!await checkSignInIp(deps, user, clientOf(request))) {
+    if (request.session.pending2fa !== undefined) await newSessionId(request, reply)
+    return reply.render('auth/login', { email: '', returnTo: returnTo ?? '', error: 'login.failed' }, 422)
+  }
   if (user.two_factor_enabled && !SECOND_FACTORS.has(method)) {
     // The first factor is right, the second is due: a new session that signs nobody in yet.
     await newSessionId(request, reply)

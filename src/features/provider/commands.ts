@@ -5,7 +5,7 @@ import type { Command, CommandDeps, CommandOutcome, CommandValues } from '../../
 import { PASSWORD_MAX, PASSWORD_MIN } from '../../lib/passwords.ts'
 import { createAccount } from './accounts.ts'
 import type { Failure, PasswordRule, Reason } from './results.ts'
-import { deleteUser, findUsersByEmail, permissionsOf, removePhone, resetTwoFactor, updateUser } from './users.ts'
+import { clearIpList, deleteUser, findUsersByEmail, permissionsOf, removePhone, resetTwoFactor, updateUser } from './users.ts'
 
 const passwordRuleText: Record<PasswordRule, string> = {
   too_short: `use at least ${PASSWORD_MIN} characters`,
@@ -132,5 +132,10 @@ export const commands: readonly Command[] = [
     name: 'user:reset-2fa',
     act: resetTwoFactor,
     print: (r) => ({ userId: r.userId, twoFactor: false })
+  }),
+  userCommand({
+    name: 'user:clear-ip-list',
+    act: clearIpList,
+    print: (r) => ({ userId: r.userId, ipAccess: 'any', ipAllowList: [] })
   })
 ]

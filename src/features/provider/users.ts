@@ -6,6 +6,7 @@ import { recordEvent } from '../../lib/events.ts'
 import { normalizeEmail, normalizeName } from '../../lib/forms.ts'
 import { endUserSessions } from '../../lib/sessions.ts'
 import { removePhoneByProvider } from '../phone/index.ts'
+import { clearIpListByProvider } from '../settings/index.ts'
 import { resetTwoFactorByProvider } from '../two-factor/index.ts'
 import { deleteUserRow, effectivePermissions } from '../users/index.ts'
 import { emailTaken, isEmailTakenError, revokePendingLinks, selectUser, selectUsersByEmail, toProviderUser, updateUserFields, userIdOf } from './queries.ts'
@@ -99,6 +100,13 @@ export async function removePhone (deps: ProviderDeps, id: string): Promise<User
 export async function resetTwoFactor (deps: ProviderDeps, id: string): Promise<UserOperationResult> {
   const userId = userIdOf(id)
   if (userId === undefined || !await resetTwoFactorByProvider(deps, userId)) return notFound
+  return { ok: true, userId }
+}
+
+/** A user locked out by their own IP list (Main settings): access from any IP again, the list emptied. */
+export async function clearIpList (deps: ProviderDeps, id: string): Promise<UserOperationResult> {
+  const userId = userIdOf(id)
+  if (userId === undefined || !await clearIpListByProvider(deps, userId)) return notFound
   return { ok: true, userId }
 }
 
