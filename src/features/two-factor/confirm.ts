@@ -4,6 +4,8 @@
 //   (the One-time password when 2FA is on, else the password);
 // - access to the target and its existence are checked first (resolve): a
 //   user of another account gets the 404 at once, never a password prompt;
+// - so is the input (validating): a form with bad input gets its 422 with the
+//   messages beside the fields, never a prompt;
 // - the prompt carries the original form (secrets aside) and posts it back
 //   to the same URL with the proof, so that once confirmed the operation
 //   completes in the same request, with its own message and redirect;
@@ -59,6 +61,22 @@ export type Resolve = (request: FastifyRequest, reply: FastifyReply, user: Curre
 /** An operation on the user's own account: nothing to look up; Cancel leads to `back`. */
 export function onSelf (back: string): Resolve {
   return async () => ({ target: 'self', back })
+}
+
+/**
+ * A resolve that, once `resolve` found the target, answers bad input itself
+ * with the route's own parser (the form again, 422, messages beside the
+ * fields): a prompt comes only for a form the operation would carry out.
+ * `answerBadInput` renders that form when the input is bad, else does nothing.
+ */
+export function validating (resolve: Resolve, answerBadInput: (request: FastifyRequest, reply: FastifyReply, user: CurrentUser, challenge: Challenge) => Promise<unknown>): Resolve {
+  return async (request, reply, user) => {
+    const challenge = await resolve(request, reply, user)
+    if (reply.sent) return undefined
+    if (challenge === undefined || challenge === null) return challenge
+    await answerBadInput(request, reply, user, challenge)
+    return reply.sent ? undefined : challenge
+  }
 }
 
 /** A code typed in the original form (an SMS code, a One-time password): asked for again on the prompt. */
