@@ -293,7 +293,9 @@ export const en = {
   'mail.reset.subject': 'Set a new password',
   'mail.reset.body': 'Hello, {name}.\n\nSomebody (we hope you) asked to set a new password for {email} at {app}.\nOpen this link within one hour to choose a new password:\n\n{link}\n\nIf you did not ask for this, ignore this email: your password stays as it is.',
   'mail.passwordChanged.subject': 'Your password was changed',
-  'mail.passwordChanged.body': 'Hello, {name}.\n\nThe password for {email} at {app} was changed on {time} (UTC) from the IP address {ip}. Every other session was signed out.\n\nIf this was not you, set a new password at once: {link}'
+  'mail.passwordChanged.body': 'Hello, {name}.\n\nThe password for {email} at {app} was changed on {time} (UTC) from the IP address {ip}. Every other session was signed out.\n\nIf this was not you, set a new password at once: {link}',
+  // Re-confirmation
+  'reconfirm.notice': "You confirmed it is you: for the next {minutes} minutes this operation will not ask for it again."
 } as const
 
 export type MessageKey = keyof typeof en

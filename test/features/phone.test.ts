@@ -84,10 +84,12 @@ t.test('bad numbers and repeated fields change nothing', async (t) => {
   t.equal(twice.statusCode, 422)
   t.equal(fieldError(twice.body, 'phone'), 'This field was sent more than once.')
   t.same(await phoneOf(userId), { phone: null, phone_verified: false })
-  // The same number, valid: the prompt, and once confirmed the number is saved.
+  // The same number, valid: the prompt, and once confirmed the number is saved with the note.
   const saved = await a.postConfirmed(`${P}/phone`, { phone: '+79123456702' }, password)
   t.equal(saved.statusCode, 303)
-  t.match(flashOf((await a.get(P)).body), 'Verify it with a code')
+  const page = (await a.get(P)).body
+  t.match(flashOf(page), 'Verify it with a code')
+  t.match(page, 'for the next 5 minutes this operation will not ask for it again', 'and that the next phone steps will not ask again')
 })
 
 t.test('a code is bound to the number it was sent to', async (t) => {

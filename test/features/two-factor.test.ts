@@ -82,6 +82,7 @@ t.test('enable: QR code rendered on the server, key and account name as text, th
   t.equal((await db.selectFrom('users').select('two_factor_enabled').where('id', '=', u.userId).executeTakeFirstOrThrow()).two_factor_enabled, false)
   const res = await a.postConfirmed(S, { code: codeAt(key, clock.now().getTime()) }, u.password)
   t.equal(res.statusCode, 200)
+  t.match(res.body, 'for the next 5 minutes this operation will not ask for it again', 'the codes page says the confirmation holds')
   t.equal(res.headers['cache-control'], 'no-store')
   const codes = [...res.body.matchAll(/name="code" value="([A-Z2-7]{16})"/g)].map((m) => m[1]!)
   t.equal(codes.length, 10)

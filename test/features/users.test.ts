@@ -97,6 +97,28 @@ t.test('edit and permissions: bad input gets its page before any prompt', async 
   t.equal((await row(u.userId))!.full_access, false)
 })
 
+t.test('after a confirmation the page says what happened and that it will not ask again for a while', async (t) => {
+  const u = await createUser(ta, owner.accountId, 'notice@example.com')
+  const a = await signIn(ta, owner.email, owner.password)
+  await a.get(`${U}/${u.userId}/disable`)
+  const res = await a.postConfirmed(`${U}/${u.userId}/disable`, {}, owner.password)
+  t.equal(res.statusCode, 303)
+  const page = (await a.get(res.headers.location as string)).body
+  t.match(flashOf(page), 'The user has been disabled and signed out.', 'the operation\'s own message')
+  t.match(page, /<span class="flash-note">You confirmed it is you: for the next 5 minutes this operation will not ask for it again.<\/span>/, 'and the note, in the same message')
+  t.notMatch((await a.get(U)).body, 'flash-note', 'shown once')
+  // Still confirmed: no prompt, so no note either.
+  await a.get(`${U}/${u.userId}/disable`)
+  t.equal((await a.postStillConfirmed(`${U}/${u.userId}/disable`, {})).statusCode, 303)
+  t.notMatch((await a.get(U)).body, 'flash-note', 'no note without a new confirmation')
+  // In Russian.
+  await db.updateTable('users').set({ language: 'ru' }).where('id', '=', owner.userId).execute()
+  t.teardown(async () => { await db.updateTable('users').set({ language: 'en' }).where('id', '=', owner.userId).execute() })
+  await a.get(U)
+  const enabled = await a.postConfirmed(`${U}/${u.userId}/enable`, {}, owner.password)
+  t.match((await a.get(enabled.headers.location as string)).body, 'следующие 5 мин. эта операция не будет запрашивать подтверждение снова')
+})
+
 t.test('add: a taken email and a foreign field change nothing', async (t) => {
   const a = await signIn(ta, owner.email, owner.password)
   await a.get(`${U}/new`)

@@ -13,7 +13,8 @@
 //   into the page or the session: the prompt asks for them again;
 // - a confirmation is kept in the server-side session, bound to the operation
 //   AND its target ("users.disable:7" does not disable user 9), for
-//   CONFIRM_SECONDS.
+//   CONFIRM_SECONDS; the page the operation lands on says so, after its own
+//   message (session.flashNote).
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { recordEvent } from '../../lib/events.ts'
 import { addSeconds } from '../../lib/clock.ts'
@@ -118,6 +119,8 @@ export function requireConfirmation (op: Operation, resolve: Resolve, secrets: S
     const result = await confirmOperation(deps, request, user, op, challenge.target, proof)
     if (!result.ok) return renderPrompt(request, reply, user, op, challenge, secrets, result.error, 422)
     delete body[PROOF_FIELD]
+    // The page the operation lands on says, beside the operation's own message, that it will not ask again for a while.
+    request.session.flashNote = { type: 'info', text: 'reconfirm.notice', params: { minutes: String(CONFIRM_SECONDS / 60) } }
     return undefined
   }, { [CONFIRMS]: op })
 }
