@@ -69,6 +69,8 @@ declare module '@fastify/session' {
     ip?: string
     userAgent?: string
     flash?: Flash
+    /** A second sentence for the next page's flash (or the flash itself when there is none), read once with it. */
+    flashNote?: Flash
     /** Password accepted, second factor still due: no user is signed in yet. */
     pending2fa?: { userId: string, at: number, returnTo?: string }
     /** Re-confirmed operations and until when (ms since the epoch). */

@@ -332,7 +332,9 @@ export const en = {
   'settings.error.ipTooMany': 'At most {max} addresses and ranges; this list has {count}.',
   'settings.error.ipListEmpty': 'Add at least one IP address or range, or choose From any IP.',
   'settings.error.ipExcludesYou': 'The list does not include your IP address {ip}: saving it would lock you out. Add the address or a range that includes it.',
-  'confirm.op.settingsAccess': 'restrict access to the control panel'
+  'confirm.op.settingsAccess': 'restrict access to the control panel',
+  // Re-confirmation
+  'reconfirm.notice': "You confirmed it is you: for the next {minutes} minutes this operation will not ask for it again."
 } as const satisfies Record<string, EnMessage>
 
 export type MessageKey = keyof typeof en

@@ -344,5 +344,7 @@ export const ru: RuCatalog = {
   'settings.error.ipTooMany': 'Не больше {max} адресов и диапазонов; в этом списке {count}.',
   'settings.error.ipListEmpty': 'Добавьте хотя бы один IP-адрес или диапазон или выберите «С любых IP».',
   'settings.error.ipExcludesYou': 'В списке нет вашего IP-адреса {ip}: сохранив его, вы закроете себе доступ. Добавьте этот адрес или диапазон, в который он входит.',
-  'confirm.op.settingsAccess': 'ограничить доступ к панели управления'
+  'confirm.op.settingsAccess': 'ограничить доступ к панели управления',
+  // Re-confirmation
+  'reconfirm.notice': "Вы подтвердили, что это вы: следующие {minutes} мин. эта операция не будет запрашивать подтверждение снова."
 }

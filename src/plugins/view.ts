@@ -1,7 +1,7 @@
 // Eta views. reply.render() hands a template its view-model plus the locals
 // every page needs: t (translations), lang, csrf() (the token, made only when a
 // template asks for it), currentUser, zoneCaption (the user's time zone, named),
-// nav, flash (read once) and paths.
+// nav, flash and its note (read once) and paths.
 import path from 'node:path'
 import { Eta } from 'eta'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -105,8 +105,11 @@ export default fp(async function viewPlugin (app: FastifyInstance) {
     request.t ??= translator(request.lang)
     const user = request.user ?? null
     const session = request.session as typeof request.session | null
-    const flash = typeof session?.sessionId === 'string' ? session.flash : undefined
+    const live = typeof session?.sessionId === 'string' && session !== null
+    const flash = live ? session.flash : undefined
+    const flashNote = live ? session.flashNote : undefined
     if (flash !== undefined && session !== null) delete session.flash
+    if (flashNote !== undefined && session !== null) delete session.flashNote
     let token: string | undefined
     const locals = {
       ...data,
@@ -121,6 +124,7 @@ export default fp(async function viewPlugin (app: FastifyInstance) {
       nav: user === null ? [] : currentNav(app.nav.filter((item) => item.permission === undefined || can(user, item.permission)), config.basePath, request.url.split('?')[0] ?? ''),
       currentPath: request.url.split('?')[0],
       flash,
+      flashNote,
       // A function, not a value: the CSRF secret cookie is made only for pages with a form.
       csrf: () => {
         token ??= csrfToken(request, reply)

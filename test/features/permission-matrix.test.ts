@@ -2,10 +2,10 @@
 // (app.routeTable, access {permission}), for each kind of user: anonymous is
 // sent to the login page, a user lacking the permission gets 403 (before any
 // re-confirmation prompt), a user holding it gets the route's own answer (a
-// re-confirmed POST after the prompt, answered explicitly). A route added
-// later with a permission is covered at once, and fails here until it has
-// what it needs below: a value for each path parameter, and for a POST the
-// form a holder posts with the answer expected.
+// re-confirmed POST after the prompt, answered explicitly, or before it for
+// bad input). A route added later with a permission is covered at once, and
+// fails here until it has what it needs below: a value for each path
+// parameter, and for a POST the form a holder posts with the answer expected.
 import t, { type Test } from 'tap'
 import { Agent, createOwner, createUser, signIn, startTestApp } from '../helpers/app.ts'
 
@@ -53,18 +53,19 @@ const params: Record<string, () => Promise<string>> = {
 
 // What a holder sends and gets, by `METHOD url`: every POST needs an entry
 // (bodies that fail validation where the route validates, so that nothing
-// changes); GET and HEAD answer 200 unless listed (a HEAD takes its GET's entry).
-const holderCase: Record<string, { query?: string, form?: Record<string, string>, ok: number }> = {
+// changes: `invalid`, a re-confirmed route answers them before any prompt);
+// GET and HEAD answer 200 unless listed (a HEAD takes its GET's entry).
+const holderCase: Record<string, { query?: string, form?: Record<string, string>, ok: number, invalid?: true }> = {
   'GET /client/users/:id/full-access': { query: '?on=1', ok: 200 },
-  'POST /client/users': { form: { email: '' }, ok: 422 },
-  'POST /client/users/:id': { form: { email: '' }, ok: 422 },
+  'POST /client/users': { form: { email: '' }, ok: 422, invalid: true },
+  'POST /client/users/:id': { form: { email: '' }, ok: 422, invalid: true },
   'POST /client/users/:id/enable': { form: {}, ok: 303 },
   'POST /client/users/:id/invitation': { form: {}, ok: 303 },
   'POST /client/users/:id/disable': { form: {}, ok: 303 },
   'POST /client/users/:id/delete': { form: {}, ok: 303 },
   'POST /client/users/:id/permissions/confirm': { form: { action: 'enable' }, ok: 422 },
-  'POST /client/users/:id/permissions': { form: { action: 'enable' }, ok: 422 },
-  'POST /client/users/:id/full-access': { form: { on: 'x' }, ok: 422 }
+  'POST /client/users/:id/permissions': { form: { action: 'enable' }, ok: 422, invalid: true },
+  'POST /client/users/:id/full-access': { form: { on: 'x' }, ok: 422, invalid: true }
 }
 
 const guarded = app.routeTable.filter((r): r is typeof r & { access: { permission: string } } => typeof r.access === 'object')
@@ -130,8 +131,10 @@ for (const route of guarded) {
       if (route.method === 'GET') return await agent.get(url)
       if (route.method === 'HEAD') return await app.inject({ method: 'HEAD', url, headers: { cookie: agent.cookieHeader } })
       if (route.operation === undefined) return await agent.post(url, form)
-      // Re-confirmed: a holder meets the prompt and answers it; anybody else is refused before it.
-      return holds(who as keyof typeof users, need) ? await agent.postConfirmed(url, form, users[who as keyof typeof users].password) : await agent.postRefused(url, form)
+      // Re-confirmed: a holder meets the prompt and answers it (or, with bad input, gets the form again
+      // before any prompt); anybody else is refused before it. reconfirm-routes.test.ts posts valid forms.
+      if (!holds(who as keyof typeof users, need)) return await agent.postRefused(url, form)
+      return entry.invalid === true ? await agent.postInvalid(url, form) : await agent.postConfirmed(url, form, users[who as keyof typeof users].password)
     }
 
     const anonUrl = await fill(t, route.url)

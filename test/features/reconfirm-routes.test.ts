@@ -5,6 +5,7 @@
 import { sql } from 'kysely'
 import t from 'tap'
 
+import * as OTPAuth from 'otpauth'
 import { Agent, createOwner, createUser, signIn, startTestApp } from '../helpers/app.ts'
 
 const ta = await startTestApp(t)
@@ -13,9 +14,12 @@ const db = app.deps.db
 const owner = await createOwner(ta)
 const target = await createUser(ta, owner.accountId, 'target@example.com')
 
-// What each operation's form would carry if a person had filled it in
-// (every operation needs an entry, {} when its form has no fields).
-const forms: Record<string, Record<string, string>> = {
+// What each operation's form would carry if a person had filled it in,
+// valid, since bad input is answered before any prompt (every operation
+// needs an entry, {} when its form has no fields; a function when the form
+// depends on the page the agent was shown).
+type FormFor = Record<string, string> | ((a: Agent) => Promise<Record<string, string>>)
+const forms: Record<string, FormFor> = {
   phone: { phone: '+79123456789', code: '123456' },
   'users.add': { email: 'new-one@example.com', full_name: 'New One', phone: '', password: '', access: 'chosen' },
   'users.edit': { email: 'changed@example.com', full_name: 'Changed Name', phone: '' },
@@ -23,7 +27,11 @@ const forms: Record<string, Record<string, string>> = {
   'users.disable': {},
   'users.delete': {},
   permissions: { action: 'enable', permission: 'users.view', on: '1' },
-  'two-factor.enable': { code: '123456' },
+  // The One-time password of the key on the setup page, as the app shows it now.
+  'two-factor.enable': async (a) => {
+    const key = (await a.get(`${ta.base}client/settings/two-factor`)).body.match(/<code id="totp-key">([^<]+)<\/code>/)![1]!.replace(/\s/g, '')
+    return { code: new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(key) }).generate({ timestamp: ta.clock.now().getTime() }) }
+  },
   'two-factor.recovery-codes': {},
   // Main settings narrowing access (the list turned on): prompted; other saves are not.
   'settings.access': { language: 'en', time_zone: 'UTC', rows_per_page: '25', ip_access: 'list', ip_allow_list: '127.0.0.1', bind_session_ip: '1' }
@@ -83,13 +91,44 @@ t.test('each re-confirmed route answers with the prompt and changes nothing', as
       const url = route.url.replace(/:(\w+)/g, (_, p: string) => params[p]!)
       const before = await state()
       await a.get(`${ta.base}client/profile`)
+      const form = forms[route.operation!] ?? {}
+      const filled = typeof form === 'function' ? await form(a) : form
       // postPrompted throws, failing this route's test, when no prompt comes.
-      const res = await a.postPrompted(url, forms[route.operation!] ?? {})
+      const res = await a.postPrompted(url, filled)
       t.equal(res.statusCode, 200, 'the prompt')
       t.ok(Agent.isPrompt(res), 'a re-confirmation prompt')
-      t.notMatch(res.body, /value="123456"/, 'a code typed in the form is not carried')
+      if (filled.code !== undefined) t.notMatch(res.body, `value="${filled.code}"`, 'a code typed in the form is not carried')
       t.equal(await state(), before, 'nothing changed')
     })
+  }
+})
+
+// A form with bad input, by route: its messages come before any prompt.
+const badForms: Record<string, Record<string, string>> = {
+  '/client/profile/phone': { phone: 'not a phone' },
+  '/client/profile/phone/verification/check': { code: '12' },
+  '/client/profile/phone/edit/check': { code: 'abcdef' },
+  '/client/users': { email: '', full_name: '', phone: '', password: '', access: 'chosen' },
+  '/client/users/:id': { email: 'not an email', full_name: '', phone: '' },
+  '/client/users/:id/permissions': { action: 'enable' },
+  '/client/users/:id/full-access': { on: 'maybe' },
+  '/client/settings/two-factor': { code: '12345' }
+}
+
+t.test('bad input gets its form again with the messages, before any prompt, and changes nothing', async (t) => {
+  const a = await signIn(ta, owner.email, owner.password)
+  // A number not verified yet: the profile shows the code step, where a code's message goes.
+  await db.updateTable('users').set({ phone: '+79123456700', phone_verified: false }).where('id', '=', owner.userId).execute()
+  t.teardown(async () => { await db.updateTable('users').set({ phone: null }).where('id', '=', owner.userId).execute() })
+  for (const [path, form] of Object.entries(badForms)) {
+    t.ok(reconfirmed.some((r) => r.url === path), `${path}: a re-confirmed route`)
+    const url = path.replace(/:(\w+)/g, (_, p: string) => params[p]!)
+    const before = await state()
+    await a.get(`${ta.base}client/settings/two-factor`)
+    // postInvalid throws when the prompt comes instead.
+    const res = await a.postInvalid(url, form)
+    t.match(res.body, /<p class="error" id="e-\w+">|<p class="flash flash-error" role="alert">/, `${path}: a message beside the field (or above the list of permissions)`)
+    t.equal(await state(), before, `${path}: nothing changed`)
   }
 })
 

@@ -46,7 +46,80 @@ t.test('add a user with a password: active at once, told by email', async (t) =>
   t.equal((await new Agent(app).logIn(base, 'direct@example.com', 'direct user passphrase')).statusCode, 303)
 })
 
-t.test('add: bad input and a taken email change nothing', async (t) => {
+t.test('add: an empty or invalid form gets its messages before any prompt, and nothing is created', async (t) => {
+  const a = await signIn(ta, owner.email, owner.password)
+  await a.get(`${U}/new`)
+  const count = async () => (await db.selectFrom('users').select('id').execute()).length
+  const n = await count()
+  // postInvalid throws when the prompt comes instead of the form.
+  const empty = await a.postInvalid(U, { email: '', full_name: '', phone: '', password: '', access: 'chosen' })
+  t.equal(empty.statusCode, 422)
+  t.notOk(Agent.isPrompt(empty), 'no prompt')
+  t.equal(fieldError(empty.body, 'email'), 'Fill in this field.')
+  t.equal(fieldError(empty.body, 'full_name'), 'Fill in this field.')
+  t.match(empty.body, 'name="email"', 'the Add user form again')
+  const bad = await a.postInvalid(U, { email: 'not an email', full_name: 'Ann', phone: '12', password: 'short', access: 'chosen', permission: 'users.view' })
+  t.ok(fieldError(bad.body, 'email'))
+  t.ok(fieldError(bad.body, 'phone'))
+  t.equal(fieldError(bad.body, 'password'), 'Use at least 12 characters.')
+  t.match(bad.body, 'value="Ann"', 'values kept')
+  t.notMatch(bad.body, 'value="short"', 'no password echoed')
+  t.equal((await a.postInvalid(U, { email: 'x9@example.com', full_name: 'X Nine', access: 'chosen', is_owner: 'true' })).statusCode, 422, 'a field the form does not own')
+  t.equal(await count(), n, 'nothing created')
+  // A confirmation was never asked for, so none is live: a valid form is prompted.
+  const prompt = await a.postPrompted(U, { email: 'valid-one@example.com', full_name: 'Valid One', phone: '', password: '', access: 'chosen' })
+  t.ok(Agent.isPrompt(prompt))
+  t.match(prompt.body, 'add the user valid-one@example.com')
+  t.equal(await count(), n, 'nothing created before the confirmation')
+  const res = await a.confirm(prompt, owner.password)
+  t.equal(res.statusCode, 303)
+  t.equal(await count(), n + 1, 'created once confirmed')
+})
+
+t.test('edit and permissions: bad input gets its page before any prompt', async (t) => {
+  const u = await createUser(ta, owner.accountId, 'edit-bad@example.com', 'a long enough passphrase', 'Bea Bad')
+  const a = await signIn(ta, owner.email, owner.password)
+  await a.get(`${U}/${u.userId}/edit`)
+  const edit = await a.postInvalid(`${U}/${u.userId}`, { email: '', full_name: 'Bea Changed', phone: 'call me' })
+  t.equal(fieldError(edit.body, 'email'), 'Fill in this field.')
+  t.ok(fieldError(edit.body, 'phone'))
+  t.match(edit.body, 'value="Bea Changed"', 'values kept')
+  t.equal((await row(u.userId))!.full_name, 'Bea Bad')
+  // Existence and access still come first: another account's user is a 404, not a 422.
+  const foreign = await createUser(ta, other.accountId, 'edit-foreign@example.com')
+  t.equal((await a.postRefused(`${U}/${foreign.userId}`, { email: '' })).statusCode, 404)
+  await a.get(`${U}/${u.userId}/permissions`)
+  for (const form of [{ action: 'enable' }, { action: 'launch', permission: 'users.view' }, { action: 'enable', permission: 'nope.nope' }] as Array<Record<string, string>>) {
+    t.equal((await a.postInvalid(`${U}/${u.userId}/permissions`, form)).statusCode, 422, JSON.stringify(form))
+  }
+  t.equal((await a.postInvalid(`${U}/${u.userId}/full-access`, { on: 'maybe' })).statusCode, 422)
+  t.same(await perms(u.userId), [])
+  t.equal((await row(u.userId))!.full_access, false)
+})
+
+t.test('after a confirmation the page says what happened and that it will not ask again for a while', async (t) => {
+  const u = await createUser(ta, owner.accountId, 'notice@example.com')
+  const a = await signIn(ta, owner.email, owner.password)
+  await a.get(`${U}/${u.userId}/disable`)
+  const res = await a.postConfirmed(`${U}/${u.userId}/disable`, {}, owner.password)
+  t.equal(res.statusCode, 303)
+  const page = (await a.get(res.headers.location as string)).body
+  t.match(flashOf(page), 'The user has been disabled and signed out.', 'the operation\'s own message')
+  t.match(page, /<span class="flash-note">You confirmed it is you: for the next 5 minutes this operation will not ask for it again.<\/span>/, 'and the note, in the same message')
+  t.notMatch((await a.get(U)).body, 'flash-note', 'shown once')
+  // Still confirmed: no prompt, so no note either.
+  await a.get(`${U}/${u.userId}/disable`)
+  t.equal((await a.postStillConfirmed(`${U}/${u.userId}/disable`, {})).statusCode, 303)
+  t.notMatch((await a.get(U)).body, 'flash-note', 'no note without a new confirmation')
+  // In Russian.
+  await db.updateTable('users').set({ language: 'ru' }).where('id', '=', owner.userId).execute()
+  t.teardown(async () => { await db.updateTable('users').set({ language: 'en' }).where('id', '=', owner.userId).execute() })
+  await a.get(U)
+  const enabled = await a.postConfirmed(`${U}/${u.userId}/enable`, {}, owner.password)
+  t.match((await a.get(enabled.headers.location as string)).body, 'следующие 5 мин. эта операция не будет запрашивать подтверждение снова')
+})
+
+t.test('add: a taken email and a foreign field change nothing', async (t) => {
   const a = await signIn(ta, owner.email, owner.password)
   await a.get(`${U}/new`)
   const count = async () => (await db.selectFrom('users').select('id').execute()).length
@@ -57,13 +130,6 @@ t.test('add: bad input and a taken email change nothing', async (t) => {
   t.equal(fieldError(taken.body, 'email'), 'This email is already used by another user.')
   t.match(taken.body, 'value="Copy Cat"', 'values kept')
   // Confirmed for adding users a moment ago: the next tries are not prompted.
-  const bad = await a.postStillConfirmed(U, { email: 'not an email', full_name: '', phone: '12', password: 'short', access: 'chosen' })
-  t.equal(bad.statusCode, 422)
-  t.ok(fieldError(bad.body, 'email'))
-  t.ok(fieldError(bad.body, 'full_name'))
-  t.ok(fieldError(bad.body, 'phone'))
-  t.equal(fieldError(bad.body, 'password'), 'Use at least 12 characters.')
-  t.notMatch(bad.body, 'value="short"', 'no password echoed')
   const unknown = await a.postStillConfirmed(U, { email: 'u1@example.com', full_name: 'U One', access: 'chosen', permission: 'nuclear.launch' })
   t.equal(unknown.statusCode, 422)
   const foreign = await a.postStillConfirmed(U, { email: 'u2@example.com', full_name: 'U Two', access: 'chosen', account_id: other.accountId })
@@ -173,10 +239,10 @@ t.test('edit: name and phone at once; a new email only after the new address con
   const u = await createUser(ta, owner.accountId, 'old-address@example.com', 'a long enough passphrase', 'Eddie Edit')
   const a = await signIn(ta, owner.email, owner.password)
   await a.get(`${U}/${u.userId}/edit`)
-  const foreign = await a.postConfirmed(`${U}/${u.userId}`, { email: 'old-address@example.com', full_name: 'Eddie Edited', is_owner: 'true' }, owner.password)
-  t.equal(foreign.statusCode, 422, 'is_owner is not this form\'s field')
+  const foreign = await a.postInvalid(`${U}/${u.userId}`, { email: 'old-address@example.com', full_name: 'Eddie Edited', is_owner: 'true' })
+  t.equal(foreign.statusCode, 422, 'is_owner is not this form\'s field: refused before any prompt')
   t.equal((await row(u.userId))!.full_name, 'Eddie Edit')
-  const res = await a.postStillConfirmed(`${U}/${u.userId}`, { email: 'new-address@example.com', full_name: 'Eddie Edited', phone: '+49 1512 3456789' })
+  const res = await a.postConfirmed(`${U}/${u.userId}`, { email: 'new-address@example.com', full_name: 'Eddie Edited', phone: '+49 1512 3456789' }, owner.password)
   t.equal(res.statusCode, 303)
   const r = (await row(u.userId))!
   t.equal(r.full_name, 'Eddie Edited')

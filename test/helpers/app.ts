@@ -71,7 +71,8 @@ type Form = Record<string, string | string[] | null>
  *   operation and target is live (CONFIRM_SECONDS from the proof);
  * - postRefused: no prompt, because the request is refused first (a 4xx);
  * - postUnprompted: no prompt, because this form needs none (a route that
- *   re-confirms only some changes).
+ *   re-confirms only some changes);
+ * - postInvalid: no prompt, because the form's input is bad (422, the form again).
  * post() itself refuses such a route unless the form carries the proof.
  */
 export class Agent {
@@ -149,12 +150,12 @@ export class Agent {
    * Posts a form; the CSRF token of the last page is added unless _csrf is
    * given (null: none). A route that re-confirms is refused here unless the
    * form carries the proof itself: use postConfirmed, postPrompted,
-   * postStillConfirmed or postRefused, which say whether a prompt comes.
+   * postStillConfirmed, postRefused or postInvalid, which say whether a prompt comes.
    */
   async post (url: string, form: Form): Promise<Answer> {
     const op = this.reconfirmedOperation(url)
     if (op !== undefined && form.proof === undefined) {
-      throw new Error(`POST ${url} is re-confirmed (${op}): use postConfirmed, postPrompted, postStillConfirmed or postRefused, so that the test says whether the prompt comes`)
+      throw new Error(`POST ${url} is re-confirmed (${op}): use postConfirmed, postPrompted, postStillConfirmed, postRefused or postInvalid, so that the test says whether the prompt comes`)
     }
     return await this.send(url, form)
   }
@@ -251,6 +252,20 @@ export class Agent {
     const res = await this.send(url, form)
     if (Agent.isPrompt(res) || res.statusCode < 400) {
       throw new Error(`POST ${url} (${op}): expected a refusal before any prompt, got ${res.statusCode}${Agent.isPrompt(res) ? ' with the prompt' : ''}`)
+    }
+    return res
+  }
+
+  /**
+   * Posts a form with bad input to a re-confirmed route: expects the form
+   * again (422, the messages beside the fields) and no prompt, since input
+   * is checked before anything is asked; throws otherwise.
+   */
+  async postInvalid (url: string, form: Form): Promise<Answer> {
+    const op = this.reconfirmed(url, 'postInvalid')
+    const res = await this.send(url, form)
+    if (Agent.isPrompt(res) || res.statusCode !== 422) {
+      throw new Error(`POST ${url} (${op}): expected the form again (422) before any prompt, got ${res.statusCode}${Agent.isPrompt(res) ? ' with the prompt' : ''}`)
     }
     return res
   }

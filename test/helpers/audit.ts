@@ -1,7 +1,7 @@
 // axe-core in the page, for the browser suite: its rules (WCAG 2.x A and AA
 // and best practices) on a page shown again with JavaScript on, in a context
 // that bypasses the CSP only for this audit. Also whether the document is
-// wider than the viewport (a page that scrolls sideways).
+// wider than the viewport (a page that scrolls sideways), and which boxes in it do.
 import axe from 'axe-core'
 import type { Page } from 'playwright-core'
 
@@ -19,4 +19,15 @@ export async function runAxe (page: Page): Promise<Finding[]> {
 /** How many CSS pixels the document is wider than the viewport (0 when it fits). */
 export async function overflowOf (page: Page): Promise<number> {
   return await page.evaluate(() => Math.max(0, document.documentElement.scrollWidth - document.documentElement.clientWidth))
+}
+
+/**
+ * The boxes inside the page that scroll sideways (overflow-x auto or scroll
+ * and content wider than the box, such as a table wider than its card):
+ * the document fits, but a row is still read by scrolling it.
+ */
+export async function sidewaysScrollersOf (page: Page): Promise<string[]> {
+  return await page.evaluate(() => [...document.querySelectorAll('main *')]
+    .filter((e) => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX) && e.scrollWidth > e.clientWidth + 1)
+    .map((e) => `${e.tagName.toLowerCase()}${e.id === '' ? '' : `#${e.id}`}${[...e.classList].map((c) => `.${c}`).join('')} (${e.scrollWidth - e.clientWidth} px)`))
 }

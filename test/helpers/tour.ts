@@ -1,10 +1,13 @@
 // Every page a user can reach, in one language, in a real browser with
 // JavaScript off: signed out, as the owner (with its lists empty, then
-// full), as a member without permissions (403), two-factor setup and the
-// sign-in step. Each page is handed to `visit` as it is shown; the browser
-// suite audits them (test/e2e/pages.test.ts) and `npm run screenshots`
-// photographs them (scripts/screenshots.ts). Selectors use names, not
-// labels, so that the same tour runs in English and in Russian.
+// full), the phone's SMS code step, as a member without permissions (403),
+// two-factor setup, its recovery codes (their download checked: a text file
+// is no page to audit) and the sign-in step. Each page is handed to `visit`
+// as it is shown; the browser suite audits them (test/e2e/pages.test.ts)
+// and `npm run screenshots` photographs them (scripts/screenshots.ts).
+// Selectors use names, not labels, so that the same tour runs in English
+// and in Russian.
+import { readFile } from 'node:fs/promises'
 import * as OTPAuth from 'otpauth'
 import type { Browser, Page } from 'playwright-core'
 import { createAccount } from '../../src/features/provider/index.ts'
@@ -122,6 +125,14 @@ export async function tour (ta: TestApp, browser: Browser, origin: string, lang:
       await submit(page)
     }
     await visit('profile-phone', page)
+    // The SMS code step: Verify sends a code (no prompt: the phone was confirmed a moment ago), then a wrong code.
+    await page.locator('button[form="phone-verification"]').click()
+    if (await page.locator('form[data-reconfirm]').count() === 1) throw new Error('Verify asked again within the phone\'s confirmation')
+    if (await page.locator('form.code-step input[name="code"]').count() !== 1) throw new Error('no code step after Verify')
+    await visit('profile-phone-code', page)
+    await page.locator('form.code-step input[name="code"]').fill('12345')
+    await page.locator('form.code-step button[type="submit"]').click()
+    await visit('profile-phone-code-error', page)
     const [member, payer] = await addMembers(ta, created.accountId, lang)
     await page.goto(`${origin}/client/users`)
     await visit('users', page)
@@ -161,6 +172,11 @@ export async function tour (ta: TestApp, browser: Browser, origin: string, lang:
     await page.locator('input[name="proof"]').fill(password)
     await submit(page)
     await visit('recovery-codes', page)
+    // The download (a form, JavaScript off): a text file of the codes just shown, the page staying as it was.
+    const shown = (await page.locator('ul.codes code').first().textContent())!.trim()
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('main form.actions button[type="submit"]').click()])
+    const file = await readFile(await download.path(), 'utf8')
+    if (download.suggestedFilename() !== 'recovery-codes.txt' || !file.includes(shown)) throw new Error(`the recovery codes download: ${download.suggestedFilename()}`)
     await page.goto(`${origin}/client/settings/two-factor`)
     await visit('two-factor-manage', page)
     await page.locator('header form button[type="submit"]').click()

@@ -77,6 +77,12 @@ export async function issueCode (deps: Deps, userId: string, purpose: CodePurpos
   })
 }
 
+/** The 6 digits of a code as typed (spaces dropped), or undefined when it is not one. */
+export function codeDigits (input: string): string | undefined {
+  const code = input.replace(/\s/g, '')
+  return /^\d{6}$/.test(code) ? code : undefined
+}
+
 /**
  * Checks and uses up the code; run it in the transaction that applies what
  * the code allows, so that the effect happens only with the code used.
@@ -85,8 +91,8 @@ export async function issueCode (deps: Deps, userId: string, purpose: CodePurpos
  * MAX_ATTEMPTS are compared.
  */
 export async function useCode (deps: Pick<Deps, 'clock' | 'keys'>, trx: Kysely<DB>, userId: string, purpose: CodePurpose, destination: string, input: string): Promise<CheckResult> {
-  const code = input.replace(/\s/g, '')
-  if (!/^\d{6}$/.test(code)) return { ok: false, reason: 'format' }
+  const code = codeDigits(input)
+  if (code === undefined) return { ok: false, reason: 'format' }
   const now = deps.clock.now()
   const reserved = await countCodeAttempt(trx, userId, purpose, destination, now, MAX_ATTEMPTS)
   if (reserved === undefined) return { ok: false, reason: await whyRefused(trx, userId, purpose, destination, now) }

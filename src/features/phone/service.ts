@@ -7,7 +7,7 @@ import type { CurrentUser } from '../../lib/current-user.ts'
 import type { MessageKey } from '../../lib/i18n.ts'
 import { normalizePhone } from '../../lib/phone.ts'
 import type { Deps } from '../../types.ts'
-import { issueCode, useCode, type CheckResult, type CodePurpose, type IssueResult } from './codes.ts'
+import { codeDigits, issueCode, useCode, type CheckResult, type CodePurpose, type IssueResult } from './codes.ts'
 import { clearPhone, dropCodes, findPhone, markPhoneVerified, removePhone, setPhone } from './queries.ts'
 
 export interface Client { ip: string }
@@ -34,10 +34,23 @@ async function currentPhone (deps: Deps, userId: string): Promise<{ phone: strin
   return { phone: row.phone, verified: row.phone_verified }
 }
 
+/** The number typed in the form, in E.164, or the message beside the field. */
+export function parsePhoneInput (raw: string, region: string | undefined): { ok: true, phone: string } | { ok: false, error: MessageKey } {
+  const phone = normalizePhone(raw, region)
+  if (phone === undefined) return { ok: false, error: raw.trim() === '' ? 'error.required' : 'error.phone' }
+  return { ok: true, phone }
+}
+
+/** The message beside a code typed in the form that is no code at all (not 6 digits), else undefined. */
+export function codeInputError (code: string): MessageKey | undefined {
+  return codeDigits(code) === undefined ? checkErrors.format : undefined
+}
+
 /** Saves a new number as Not verified. A verified number must go through Edit first. */
 export async function savePhone (deps: Deps, user: CurrentUser, raw: string, client: Client): Promise<PhoneResult> {
-  const phone = normalizePhone(raw, deps.config.phoneDefaultRegion)
-  if (phone === undefined) return { ok: false, field: 'phone', error: raw.trim() === '' ? 'error.required' : 'error.phone' }
+  const parsed = parsePhoneInput(raw, deps.config.phoneDefaultRegion)
+  if (!parsed.ok) return { ok: false, field: 'phone', error: parsed.error }
+  const phone = parsed.phone
   const now = deps.clock.now()
   const changed = await deps.db.transaction().execute(async (trx) => {
     const updated = await setPhone(trx, user.id, phone, now)

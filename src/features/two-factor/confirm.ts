@@ -4,6 +4,8 @@
 //   (the One-time password when 2FA is on, else the password);
 // - access to the target and its existence are checked first (resolve): a
 //   user of another account gets the 404 at once, never a password prompt;
+// - so is the input (validating): a form with bad input gets its 422 with the
+//   messages beside the fields, never a prompt;
 // - the prompt carries the original form (secrets aside) and posts it back
 //   to the same URL with the proof, so that once confirmed the operation
 //   completes in the same request, with its own message and redirect;
@@ -11,7 +13,8 @@
 //   into the page or the session: the prompt asks for them again;
 // - a confirmation is kept in the server-side session, bound to the operation
 //   AND its target ("users.disable:7" does not disable user 9), for
-//   CONFIRM_SECONDS.
+//   CONFIRM_SECONDS; the page the operation lands on says so, after its own
+//   message (session.flashNote).
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { recordEvent } from '../../lib/events.ts'
 import { addSeconds } from '../../lib/clock.ts'
@@ -61,6 +64,23 @@ export function onSelf (back: string): Resolve {
   return async () => ({ target: 'self', back })
 }
 
+/**
+ * A resolve that, once `resolve` found the target, answers bad input itself
+ * with the route's own parser (the form again, 422, messages beside the
+ * fields): a prompt comes only for a form the operation would carry out.
+ * `answerBadInput` renders that form and returns its reply when the input is
+ * bad, else returns undefined. (Its return value, not reply.sent, says it
+ * answered: reply.sent stays false while the reply's session is being saved.)
+ */
+export function validating (resolve: Resolve, answerBadInput: (request: FastifyRequest, reply: FastifyReply, user: CurrentUser, challenge: Challenge) => Promise<FastifyReply | undefined>): Resolve {
+  return async (request, reply, user) => {
+    const challenge = await resolve(request, reply, user)
+    if (challenge === undefined || challenge === null) return challenge
+    const answered = await answerBadInput(request, reply, user, challenge)
+    return answered === undefined ? challenge : undefined
+  }
+}
+
 /** A code typed in the original form (an SMS code, a One-time password): asked for again on the prompt. */
 export function codeField (label: MessageKey): SecretField {
   return { name: 'code', label, type: 'text', autocomplete: 'one-time-code', inputmode: 'numeric' }
@@ -101,6 +121,8 @@ export function requireConfirmation (op: Operation, resolve: Resolve, secrets: S
     const result = await confirmOperation(deps, request, user, op, challenge.target, proof)
     if (!result.ok) return renderPrompt(request, reply, user, op, challenge, secrets, result.error, 422)
     delete body[PROOF_FIELD]
+    // The page the operation lands on says, beside the operation's own message, that it will not ask again for a while.
+    request.session.flashNote = { type: 'info', text: 'reconfirm.notice', params: { minutes: String(CONFIRM_SECONDS / 60) } }
     return undefined
   }, { [CONFIRMS]: op })
 }

@@ -5,7 +5,7 @@ import type { Feature } from '../../lib/feature.ts'
 import './events.ts'
 import twoFactorRoutes from './routes.ts'
 
-export { codeField, onSelf, requireConfirmation, type Resolve } from './confirm.ts'
+export { codeField, onSelf, requireConfirmation, type Resolve, validating } from './confirm.ts'
 export { resetTwoFactorByProvider } from './service.ts'
 export { otpError, verifySecondFactor } from './otp.ts'
 export { countLiveRecoveryCodes } from './queries.ts'

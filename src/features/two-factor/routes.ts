@@ -4,10 +4,11 @@ import type { CurrentUser } from '../../lib/current-user.ts'
 import { asFormBody, field } from '../../lib/forms.ts'
 import { appNameIn } from '../../lib/i18n.ts'
 import { signedInHandler } from '../../plugins/guards.ts'
-import { codeField, onSelf, requireConfirmation } from './confirm.ts'
+import type { MessageKey } from '../../lib/i18n.ts'
+import { codeField, onSelf, requireConfirmation, validating } from './confirm.ts'
 import { countLiveRecoveryCodes } from './queries.ts'
 import { formatRecoveryCode, newSecret, openSecret, sealSecret, totpFor } from './otp.ts'
-import { disableTwoFactor, enableTwoFactor, liveRecoveryCodes, regenerateRecoveryCodes } from './service.ts'
+import { checkSetupCode, disableTwoFactor, enableTwoFactor, liveRecoveryCodes, regenerateRecoveryCodes } from './service.ts'
 
 export default async function twoFactorRoutes (app: FastifyInstance): Promise<void> {
   const { deps } = app
@@ -39,14 +40,28 @@ export default async function twoFactorRoutes (app: FastifyInstance): Promise<vo
     return user.twoFactor ? await managePage(reply, user) : await setupPage(request, reply, user)
   }))
 
+  // The setup page's code: repeated, no key shown, not 6 digits or not the key's.
+  const setupCodeError = (request: FastifyRequest): MessageKey | undefined => {
+    const code = field(asFormBody(request.body), 'code')
+    if (code === null) return 'error.repeated'
+    const sealed = request.session.totpSetup
+    if (sealed === undefined) return 'error.otpWrong'
+    const checked = checkSetupCode(deps, sealed, code, deps.clock.now())
+    return checked.ok ? undefined : checked.error
+  }
+
   // Turning 2FA on is re-confirmed with the password; the One-time password
-  // typed on the setup page is asked for again on the prompt.
-  app.post('/client/settings/two-factor', { ...USER, preHandler: requireConfirmation('two-factor.enable', onSelf(page), [codeField('field.otp')]) }, signedInHandler(async (request, reply, user) => {
+  // typed on the setup page is checked first (a wrong one gets the page
+  // again, never the prompt) and asked for again on the prompt.
+  const onSetup = validating(onSelf(page), async (request, reply, user) => {
+    const error = user.twoFactor ? undefined : setupCodeError(request)
+    return error === undefined ? undefined : await setupPage(request, reply, user, error, 422)
+  })
+  app.post('/client/settings/two-factor', { ...USER, preHandler: requireConfirmation('two-factor.enable', onSetup, [codeField('field.otp')]) }, signedInHandler(async (request, reply, user) => {
     if (user.twoFactor) return reply.redirect(page, 303)
     const code = field(asFormBody(request.body), 'code')
-    if (code === null) return await setupPage(request, reply, user, 'error.repeated', 422)
     const sealed = request.session.totpSetup
-    if (sealed === undefined) return await setupPage(request, reply, user, 'error.otpWrong', 422)
+    if (code === null || sealed === undefined) return await setupPage(request, reply, user, setupCodeError(request) ?? 'error.otpWrong', 422)
     const result = await enableTwoFactor(deps, user, sealed, code, { ip: request.ip })
     if (!result.ok) return await setupPage(request, reply, user, result.error, 422)
     delete request.session.totpSetup

@@ -11,13 +11,20 @@ import { deleteRecoveryCodes, disableTotp, enableTotp, findAccountId, findLiveRe
 
 interface Client { ip: string }
 
-/** Enable: the code from the app proves the key was read; then 10 recovery codes, shown once. */
-export async function enableTwoFactor (deps: Deps, user: CurrentUser, sealedSecret: string, code: string, client: Client): Promise<{ ok: true, codes: string[] } | { ok: false, error: MessageKey }> {
+/** The One-time password typed on the Enable page, checked against the key shown there (nothing used up): its time step, or the message beside the field. */
+export function checkSetupCode (deps: Pick<Deps, 'keys'>, sealedSecret: string, code: string, now: Date): { ok: true, step: number } | { ok: false, error: MessageKey } {
   const digits = code.replace(/\s/g, '')
   if (!/^\d{6}$/.test(digits)) return { ok: false, error: 'error.otpFormat' }
-  const now = deps.clock.now()
   const step = matchStep(openSecret(deps, sealedSecret), digits, now)
-  if (step === undefined) return { ok: false, error: 'error.otpWrong' }
+  return step === undefined ? { ok: false, error: 'error.otpWrong' } : { ok: true, step }
+}
+
+/** Enable: the code from the app proves the key was read; then 10 recovery codes, shown once. */
+export async function enableTwoFactor (deps: Deps, user: CurrentUser, sealedSecret: string, code: string, client: Client): Promise<{ ok: true, codes: string[] } | { ok: false, error: MessageKey }> {
+  const now = deps.clock.now()
+  const checked = checkSetupCode(deps, sealedSecret, code, now)
+  if (!checked.ok) return checked
+  const step = checked.step
   const codes = newRecoveryCodes()
   const done = await deps.db.transaction().execute(async (trx) => {
     const updated = await enableTotp(trx, user.id, sealedSecret, step, now)

@@ -71,6 +71,12 @@ export function parseUserEdit (body: FormBody, region: string | undefined): Pars
   return { ok: true, values: { email, fullName, phone } }
 }
 
+/** Full access on ('1') or off ('0'), from its confirmation page. */
+export function parseFullAccessChoice (body: FormBody): { ok: true, on: boolean } | { ok: false, error: 'error.choosePermission' } {
+  const on = body.on
+  return on === '1' || on === '0' ? { ok: true, on: on === '1' } : { ok: false, error: 'error.choosePermission' }
+}
+
 /** The permissions chosen on the Permissions page: one or more catalog keys. */
 export function parsePermissionChoice (body: FormBody, catalog: ReadonlySet<string>): { ok: true, permissions: string[], enable: boolean } | { ok: false, error: 'error.choosePermission' | 'error.unknownPermission' | 'error.repeated' } {
   const action = field(body, 'action')

@@ -5,7 +5,8 @@ import type { CurrentUser } from '../../lib/current-user.ts'
 import { asFormBody } from '../../lib/forms.ts'
 import type { MessageKey } from '../../lib/i18n.ts'
 import { signedInHandler } from '../../plugins/guards.ts'
-import { parsePermissionChoice } from './forms.ts'
+import { validating } from '../two-factor/index.ts'
+import { parseFullAccessChoice, parsePermissionChoice } from './forms.ts'
 import { catalogView, confirmed, done, type Id, MANAGE, mayGrantFull, onUser, refusalPages, refuseFor } from './pages.ts'
 import { permissionsOf } from './queries.ts'
 import { changePermissions, setFullAccess } from './permissions.ts'
@@ -55,8 +56,17 @@ export default async function permissionRoutes (app: FastifyInstance): Promise<v
     })
   }))
 
+  // One operation, two forms; each form's bad input gets the permissions page again before any prompt.
   const onPermissions = onUser(deps, pageOf)
-  app.post<Id>('/client/users/:id/permissions', confirmed('permissions', onPermissions), signedInHandler(async (request, reply, actor) => {
+  const onChoice = validating(onPermissions, async (request, reply, actor, challenge) => {
+    const choice = parsePermissionChoice(asFormBody(request.body), keys)
+    return choice.ok ? undefined : await permissionsPage(request, reply, actor, challenge.target, choice.error, 422)
+  })
+  const onFullAccess = validating(onPermissions, async (request, reply, actor, challenge) => {
+    const choice = parseFullAccessChoice(asFormBody(request.body))
+    return choice.ok ? undefined : await permissionsPage(request, reply, actor, challenge.target, choice.error, 422)
+  })
+  app.post<Id>('/client/users/:id/permissions', confirmed('permissions', onChoice), signedInHandler(async (request, reply, actor) => {
     const choice = parsePermissionChoice(asFormBody(request.body), keys)
     if (!choice.ok) return await permissionsPage(request, reply, actor, request.params.id, choice.error, 422)
     const result = await changePermissions(deps, actor, request.params.id, choice.permissions, choice.enable, { ip: request.ip })
@@ -83,10 +93,10 @@ export default async function permissionRoutes (app: FastifyInstance): Promise<v
     })
   }))
 
-  app.post<Id>('/client/users/:id/full-access', confirmed('permissions', onPermissions), signedInHandler(async (request, reply, actor) => {
-    const on = asFormBody(request.body).on
-    if (on !== '1' && on !== '0') return await permissionsPage(request, reply, actor, request.params.id, 'error.choosePermission', 422)
-    const result = await setFullAccess(deps, actor, request.params.id, on === '1', { ip: request.ip })
+  app.post<Id>('/client/users/:id/full-access', confirmed('permissions', onFullAccess), signedInHandler(async (request, reply, actor) => {
+    const choice = parseFullAccessChoice(asFormBody(request.body))
+    if (!choice.ok) return await permissionsPage(request, reply, actor, request.params.id, choice.error, 422)
+    const result = await setFullAccess(deps, actor, request.params.id, choice.on, { ip: request.ip })
     return result.ok ? done(request, reply, 'users.permissionsSaved', pageOf(request.params.id)) : refuseFor(reply, result.reason)
   }))
 }

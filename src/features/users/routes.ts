@@ -7,7 +7,7 @@ import { formatDateTime } from '../../lib/format.ts'
 import { pagerLinks, pageSize, parsePageRequest } from '../../lib/keyset.ts'
 import { formatPhone } from '../../lib/phone.ts'
 import { signedInHandler } from '../../plugins/guards.ts'
-import type { Resolve } from '../two-factor/index.ts'
+import { type Resolve, validating } from '../two-factor/index.ts'
 import { parseNewUser, parseUserEdit } from './forms.ts'
 import { asStrings, catalogView, confirmed, done, type Id, MANAGE, mayGrantFull, onUser, refuseFor, VIEW } from './pages.ts'
 import { listAccountUsers, pendingEmailChange } from './queries.ts'
@@ -50,9 +50,14 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
 
   app.get('/client/users/new', MANAGE, signedInHandler(async (request, reply, actor) => newForm(request, reply, actor, {}, {})))
 
-  const newUser: Resolve = async (request) => {
-    const email = asFormBody(request.body).email
-    return { target: 'new', targetLabel: typeof email === 'string' ? email.trim() : '', back: `${list}/new` }
+  // Bad input gets the form again before any prompt, with the handler's own parser.
+  const newUser: Resolve = async (request, reply, actor) => {
+    const parsed = parseNewUser(asFormBody(request.body), deps.config.phoneDefaultRegion)
+    if (!parsed.ok) {
+      newForm(request, reply, actor, parsed.values, parsed.errors, 422)
+      return undefined
+    }
+    return { target: 'new', targetLabel: parsed.values.email, back: `${list}/new` }
   }
   app.post('/client/users', confirmed('users.add', newUser, [passwordField]), signedInHandler(async (request, reply, actor) => {
     const parsed = parseNewUser(asFormBody(request.body), deps.config.phoneDefaultRegion)
@@ -78,7 +83,11 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
 
   app.get<Id>('/client/users/:id/edit', MANAGE, signedInHandler(async (request, reply, actor) => await editForm(reply, actor, request.params.id)))
 
-  app.post<Id>('/client/users/:id', confirmed('users.edit', onUser(deps, (id) => `${list}/${id}/edit`)), signedInHandler(async (request, reply, actor) => {
+  const onEdit = validating(onUser(deps, (id) => `${list}/${id}/edit`), async (request, reply, actor, challenge) => {
+    const parsed = parseUserEdit(asFormBody(request.body), deps.config.phoneDefaultRegion)
+    return parsed.ok ? undefined : await editForm(reply, actor, challenge.target, parsed.values, parsed.errors, 422)
+  })
+  app.post<Id>('/client/users/:id', confirmed('users.edit', onEdit), signedInHandler(async (request, reply, actor) => {
     const parsed = parseUserEdit(asFormBody(request.body), deps.config.phoneDefaultRegion)
     if (!parsed.ok) return await editForm(reply, actor, request.params.id, parsed.values, parsed.errors, 422)
     const result = await updateUser(deps, actor, request.params.id, parsed.values, { ip: request.ip })
