@@ -332,6 +332,17 @@ export const en = {
   'settings.error.ipTooMany': 'At most {max} addresses and ranges; this list has {count}.',
   'settings.error.ipListEmpty': 'Add at least one IP address or range, or choose From any IP.',
   'settings.error.ipExcludesYou': 'The list does not include your IP address {ip}: saving it would lock you out. Add the address or a range that includes it.',
+  // Regions of the time zone select (the first part of an IANA name)
+  'zone.region.africa': 'Africa',
+  'zone.region.america': 'America',
+  'zone.region.antarctica': 'Antarctica',
+  'zone.region.arctic': 'Arctic',
+  'zone.region.asia': 'Asia',
+  'zone.region.atlantic': 'Atlantic Ocean',
+  'zone.region.australia': 'Australia',
+  'zone.region.europe': 'Europe',
+  'zone.region.indian': 'Indian Ocean',
+  'zone.region.pacific': 'Pacific Ocean',
   'confirm.op.settingsAccess': 'restrict access to the control panel',
   // Re-confirmation
   'reconfirm.notice': "You confirmed it is you: for the next {minutes} minutes this operation will not ask for it again."

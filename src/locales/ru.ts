@@ -344,6 +344,17 @@ export const ru: RuCatalog = {
   'settings.error.ipTooMany': 'Не больше {max} адресов и диапазонов; в этом списке {count}.',
   'settings.error.ipListEmpty': 'Добавьте хотя бы один IP-адрес или диапазон или выберите «С любых IP».',
   'settings.error.ipExcludesYou': 'В списке нет вашего IP-адреса {ip}: сохранив его, вы закроете себе доступ. Добавьте этот адрес или диапазон, в который он входит.',
+  // Regions of the time zone select (the first part of an IANA name)
+  'zone.region.africa': 'Африка',
+  'zone.region.america': 'Америка',
+  'zone.region.antarctica': 'Антарктида',
+  'zone.region.arctic': 'Арктика',
+  'zone.region.asia': 'Азия',
+  'zone.region.atlantic': 'Атлантический океан',
+  'zone.region.australia': 'Австралия',
+  'zone.region.europe': 'Европа',
+  'zone.region.indian': 'Индийский океан',
+  'zone.region.pacific': 'Тихий океан',
   'confirm.op.settingsAccess': 'ограничить доступ к панели управления',
   // Re-confirmation
   'reconfirm.notice': "Вы подтвердили, что это вы: следующие {minutes} мин. эта операция не будет запрашивать подтверждение снова."

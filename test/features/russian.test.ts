@@ -39,7 +39,7 @@ const RU = { 'accept-language': 'ru-RU,ru;q=0.9,en;q=0.5' }
 // ---------------------------------------------------------------- what is English
 
 const ALLOWED_WORDS = new Set([
-  'TOTP', 'SMS', 'IP', 'CSV', 'QR', '2FA', 'UTC', 'GMT', 'ID', 'PNG', 'JPEG', 'WebP', 'CIDR', 'API', 'URL',
+  'TOTP', 'SMS', 'IP', 'CSV', 'QR', '2FA', 'UTC', 'GMT', 'IPv4', 'IPv6', 'ID', 'PNG', 'JPEG', 'WebP', 'CIDR', 'API', 'URL',
   'Email', 'email', 'E-mail', 'e-mail',
   'Google', 'Authenticator', 'Telegram', 'OpenID', 'Connect', 'OAuth'
 ])
@@ -66,9 +66,29 @@ for (const key of Object.keys(en) as Array<keyof typeof en>) {
 // APP_NAME is the provider's brand, shown as given; unset (as here), the default name must be Russian too.
 const allowedNames: string[] = config.appNameSet ? [config.appName] : []
 
-/** The string without what may stay in Latin letters: addresses, links, the app's and people's names. */
+// IANA time zone names are identifiers, shown as they are (as BILLmanager's
+// Russian interface does): "Europe/Moscow", "America/Los Angeles" in labels.
+const ZONE_NAMES = new Set(Intl.supportedValuesOf('timeZone').flatMap((z) => [z, z.replaceAll('_', ' ')]))
+// IPv6 addresses and ranges ("2001:db8::/32") are data, not words.
+const IPV6 = /(?<![\w:])[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:\/\d{1,3})?(?![\w:])/gi
+const ZONE_LIKE = /\b[A-Z][a-z]+\/[A-Za-z_ /-]+/g
+
+/** The zone name at the start of a candidate: the longest run of its words that is one. */
+function withoutZones (text: string): string {
+  return text.replace(ZONE_LIKE, (candidate) => {
+    const words = candidate.split(' ')
+    for (let n = words.length; n > 0; n--) {
+      const name = words.slice(0, n).join(' ').trim()
+      if (ZONE_NAMES.has(name)) return ` ${words.slice(n).join(' ')}`
+    }
+    return candidate
+  })
+}
+
+/** The string without what may stay in Latin letters: addresses, links, time zone names, the app's and people's names. */
 function scrub (text: string): string {
-  let out = text.replace(EMAIL, ' ').replace(URL_RE, ' ')
+  let out = withoutZones(text.replace(EMAIL, ' ').replace(URL_RE, ' ')).replace(/\b(?:UTC|GMT)[+\-−]\d{1,2}(?::\d{2})?/g, ' ')
+    .replace(IPV6, ' ')
   for (const name of allowedNames) out = out.split(name).join(' ')
   return out
 }

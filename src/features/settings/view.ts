@@ -2,9 +2,23 @@
 // values and messages of a refused post) above the other blocks' links.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { CurrentUser } from '../../lib/current-user.ts'
-import { languages, translator } from '../../lib/i18n.ts'
+import type { MessageKey } from '../../lib/i18n.ts'
 import { isTimeZone, timeZoneChoices, zoneLabel } from '../../lib/time-zones.ts'
 import { ROWS_PER_PAGE, type SettingsErrors, type TypedSettings } from './forms.ts'
+
+/** The regions of the IANA names, in the reader's language; a region not listed shows as it is. */
+const REGIONS: Readonly<Record<string, MessageKey>> = {
+  Africa: 'zone.region.africa',
+  America: 'zone.region.america',
+  Antarctica: 'zone.region.antarctica',
+  Arctic: 'zone.region.arctic',
+  Asia: 'zone.region.asia',
+  Atlantic: 'zone.region.atlantic',
+  Australia: 'zone.region.australia',
+  Europe: 'zone.region.europe',
+  Indian: 'zone.region.indian',
+  Pacific: 'zone.region.pacific'
+}
 
 export interface SettingsState { typed: TypedSettings, errors: SettingsErrors }
 
@@ -29,9 +43,11 @@ export function renderSettings (request: FastifyRequest, reply: FastifyReply, us
     blocks,
     values: state?.typed ?? storedValues(user),
     errors: state?.errors ?? {},
-    // Each language by its own name.
-    languages: languages.map((lang) => ({ value: lang, label: translator(lang)('lang.name') })),
     zones: timeZoneChoices(app.deps.clock.now()),
+    regionName: (region: string) => {
+      const key = REGIONS[region]
+      return key === undefined ? region : request.t(key)
+    },
     // The user's zone when the runtime lists it under another name: offered as it is, so that it stays.
     storedZone: isTimeZone(user.timeZone) ? undefined : { value: user.timeZone, label: zoneLabel(user.timeZone, app.deps.clock.now()) },
     rows: ROWS_PER_PAGE.map(String),
