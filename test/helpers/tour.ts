@@ -3,8 +3,9 @@
 // full), the phone's SMS code step, as a member without permissions (403),
 // two-factor setup, its recovery codes (their download checked: a text file
 // is no page to audit) and the sign-in step. Each page is handed to `visit`
-// as it is shown; the browser suite audits them (test/e2e/pages.test.ts)
-// and `npm run screenshots` photographs them (scripts/screenshots.ts).
+// as it is shown; the browser suite audits them (test/helpers/page-audit.ts,
+// from test/e2e/pages-en.test.ts and pages-ru.test.ts) and
+// `npm run screenshots` photographs them (scripts/screenshots.ts).
 // Selectors use names, not labels, so that the same tour runs in English
 // and in Russian.
 import { readFile } from 'node:fs/promises'
