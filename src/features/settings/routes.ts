@@ -13,11 +13,9 @@ export default async function settingsRoutes (app: FastifyInstance): Promise<voi
     return renderSettings(request, reply, user)
   }))
 
-  // Bad input gets the form again (422), never a prompt: the handler answers
-  // it (null: nothing to confirm). Answering here instead would race
-  // requireConfirmation's reply.sent check, which stays false while the
-  // session is saved (a flash read by this page). A save that narrows access
-  // is re-confirmed, one that does not is not.
+  // Bad input gets the form again (422), never a prompt: the resolve finds
+  // nothing to confirm (null) and the handler answers it. A save that
+  // narrows access is re-confirmed, one that does not is not.
   const resolve: Resolve = async (request, _reply, user) => {
     const form = parseSettingsForm(request.body, request.ip, user.timeZone)
     return form.ok && narrowsAccess(user, form.values) ? { target: 'self', back: page } : null
