@@ -212,6 +212,22 @@ t.test('sign-in from outside the list: the answer of a wrong password, counted, 
   }
 })
 
+t.test('sign-ins raced from outside the list: every one refused, none signs in, each counted', async (t) => {
+  const u = await freshUser()
+  await db.updateTable('users').set({ ip_access: 'list', ip_allow_list: ['10.0.0.0/8'] }).where('id', '=', u.userId).execute()
+  const RACE = 8
+  const answers = await Promise.all(Array.from({ length: RACE }, async (_, i) => {
+    const attacker = new Agent(app)
+    attacker.remoteAddress = `192.0.2.${100 + i}`
+    return (await attacker.logIn(base, u.email, u.password)).statusCode
+  }))
+  t.same(answers, Array(RACE).fill(422), 'every raced sign-in answered like a wrong password')
+  t.equal(await sessionCount(u.userId), 0, 'no session')
+  const attempts = await db.selectFrom('login_attempts').select('success').where('user_id', '=', u.userId).execute()
+  t.same(attempts.map((a) => a.success), Array(RACE).fill(false), 'each in the sign-in history as a failure')
+  t.same((await events('login.success')).filter((e) => e.actor_user_id === u.userId), [], 'no sign-in audited')
+})
+
 t.test('the second step is refused from outside the list too', async (t) => {
   const u = await freshUser()
   const secret = new OTPAuth.Secret({ size: 20 })
