@@ -31,6 +31,8 @@ export interface UsersTable {
   ip_access: Generated<'any' | 'list'>
   ip_allow_list: ColumnType<string[], string[] | undefined, string[]>
   bind_session_ip: Generated<boolean>
+  /** A completed restriction not lifted (SPEC §4.3): no marketing, the profile read-only. */
+  restricted: Generated<boolean>
 }
 
 export interface UserPermissionsTable {
@@ -146,6 +148,63 @@ export interface DeliveriesTable {
   sent_at: Timestamp | null
 }
 
+export type PolicyDocument = 'privacy-policy' | 'user-agreement' | 'sms-news' | 'email-news'
+
+export interface PolicyVersionsTable {
+  document: PolicyDocument
+  version: number
+  required: boolean
+  effective_at: Timestamp
+  url: string | null
+  text_en: string | null
+  text_ru: string | null
+  changes_en: string | null
+  changes_ru: string | null
+  published_at: Generated<Date>
+}
+
+export interface PolicyDecisionsTable {
+  id: Generated<string> & Id
+  user_id: string
+  document: PolicyDocument
+  version: number
+  decision: 'accepted' | 'withdrawn'
+  decided_at: Timestamp
+  ip: string | null
+}
+
+export interface DataExportsTable {
+  id: Generated<string> & Id
+  user_id: string
+  requested_at: Timestamp
+  sent_at: Timestamp | null
+  status: Generated<'queued' | 'sent' | 'failed'>
+  last_error: string | null
+}
+
+export type PrivacyRequestKind = 'deletion' | 'restriction'
+export type PrivacyRequestStatus = 'received' | 'in_progress' | 'completed' | 'rejected' | 'lifted'
+
+export interface PrivacyRequestsTable {
+  id: Generated<string> & Id
+  account_id: string
+  user_id: string
+  kind: PrivacyRequestKind
+  status: Generated<PrivacyRequestStatus>
+  reason: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface PrivacyRequestEventsTable {
+  id: Generated<string> & Id
+  request_id: string
+  status: PrivacyRequestStatus
+  reason: string | null
+  by: 'user' | 'provider'
+  at: Timestamp
+}
+
 export interface DB {
   recovery_codes: RecoveryCodesTable
   accounts: AccountsTable
@@ -159,6 +218,11 @@ export interface DB {
   code_sends: CodeSendsTable
   limit_counters: LimitCountersTable
   deliveries: DeliveriesTable
+  policy_versions: PolicyVersionsTable
+  policy_decisions: PolicyDecisionsTable
+  data_exports: DataExportsTable
+  privacy_requests: PrivacyRequestsTable
+  privacy_request_events: PrivacyRequestEventsTable
 }
 
 export type User = Selectable<UsersTable>

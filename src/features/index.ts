@@ -1,12 +1,14 @@
 // Every feature of the service, in the order their routes, menu entries and
 // settings blocks are added. A new feature is one line here.
 import type { Feature } from '../lib/feature.ts'
+import type { PersonalData } from '../lib/personal-data.ts'
 import { activity } from './activity/index.ts'
 import { auth } from './auth/index.ts'
 import { health } from './health/index.ts'
 import { language } from './language/index.ts'
 import { maintenance } from './maintenance/index.ts'
 import { phone } from './phone/index.ts'
+import { privacy } from './privacy/index.ts'
 import { profile } from './profile/index.ts'
 import { provider } from './provider/index.ts'
 import { sessions } from './sessions/index.ts'
@@ -14,4 +16,13 @@ import { settings } from './settings/index.ts'
 import { twoFactor } from './two-factor/index.ts'
 import { users } from './users/index.ts'
 
-export const features: readonly Feature[] = [health, language, auth, profile, phone, sessions, settings, twoFactor, users, activity, maintenance, provider]
+export const features: readonly Feature[] = [health, language, auth, profile, phone, sessions, settings, privacy, twoFactor, users, activity, maintenance, provider]
+
+/**
+ * Every feature's personal data (the export, the deletion). The privacy
+ * feature reads it when it works, never while modules load: it is itself in
+ * the list, so this module imports it.
+ */
+export function personalData (): readonly PersonalData[] {
+  return features.flatMap((f) => f.personalData === undefined ? [] : [f.personalData])
+}

@@ -24,6 +24,10 @@ export interface CurrentUser {
   bindSessionIp: boolean
   /** The IP of the request that started this session (its row's ip): read with the user, kept across a new session id. */
   sessionIp: string | null
+  /** A completed restriction of personal data not lifted (SPEC §4.3): the profile is read-only, no marketing. */
+  restricted: boolean
+  /** The newest effective version of a required policy document is not accepted: the panel waits for it (privacy feature's guard). */
+  policyPending: boolean
 }
 
 /** The first user and Full access users hold every permission. */

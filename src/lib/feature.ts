@@ -6,6 +6,7 @@ import type { Command } from './commands.ts'
 import type { EventSentences } from './events.ts'
 import type { CurrentUser } from './current-user.ts'
 import type { MessageKey } from './i18n.ts'
+import type { PersonalData } from './personal-data.ts'
 import type { QueueDefinitions } from './jobs.ts'
 import type { Guard } from '../plugins/guards.ts'
 import type { Deps, NavItem } from '../types.ts'
@@ -42,4 +43,6 @@ export interface Feature {
   settings?: readonly SettingsBlock[]
   /** Provider CLI commands (src/cli.ts). */
   commands?: readonly Command[]
+  /** What it stores about a user: its sections of the personal-data export, and what a completed deletion erases. */
+  personalData?: PersonalData
 }

@@ -344,6 +344,10 @@ export const en = {
   'zone.region.indian': 'Indian Ocean',
   'zone.region.pacific': 'Pacific Ocean',
   'confirm.op.settingsAccess': 'restrict access to the control panel',
+  // Privacy (the page and its block on User settings)
+  'privacy.title': "Privacy policy and personal data",
+  'privacy.about': "The documents you accepted, your marketing consents, an export of your personal data, and requests for its deletion or restriction.",
+  'settings.backToSettings': "Back to User settings",
   // Re-confirmation
   'reconfirm.notice': "You confirmed it is you: for the next {minutes} minutes this operation will not ask for it again."
 } as const satisfies Record<string, EnMessage>

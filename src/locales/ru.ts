@@ -356,6 +356,10 @@ export const ru: RuCatalog = {
   'zone.region.indian': 'Индийский океан',
   'zone.region.pacific': 'Тихий океан',
   'confirm.op.settingsAccess': 'ограничить доступ к панели управления',
+  // Privacy (the page and its block on User settings)
+  'privacy.title': "Политика конфиденциальности и персональные данные",
+  'privacy.about': "Принятые вами документы, согласия на рассылки, выгрузка ваших персональных данных и запросы на их удаление или ограничение обработки.",
+  'settings.backToSettings': "Назад к настройкам пользователя",
   // Re-confirmation
   'reconfirm.notice': "Вы подтвердили, что это вы: следующие {minutes} мин. эта операция не будет запрашивать подтверждение снова."
 }

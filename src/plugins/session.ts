@@ -48,7 +48,12 @@ const LOAD_SQL = `
       'phone', u.phone, 'phoneVerified', u.phone_verified, 'twoFactor', u.two_factor_enabled,
       'permissions', array(select p.permission from user_permissions p where p.user_id = u.id order by p.permission),
       'ipAccess', u.ip_access, 'ipAllowList', array_to_string(u.ip_allow_list, chr(10)), 'bindSessionIp', u.bind_session_ip,
-      'sessionIp', s.ip
+      'sessionIp', s.ip, 'restricted', u.restricted,
+      'policyPending', exists (
+        select 1 from policy_versions v
+        where v.required and v.effective_at <= to_timestamp($4::float8 / 1000)
+          and not exists (select 1 from policy_versions n where n.required and n.document = v.document and n.version > v.version and n.effective_at <= to_timestamp($4::float8 / 1000))
+          and not exists (select 1 from policy_decisions d where d.user_id = u.id and d.document = v.document and d.version = v.version and d.decision = 'accepted'))
     ) end as u
   from sessions s left join users u on u.id = s.user_id and u.status = 'active'
   where s.id = $1 and s.last_seen_at > to_timestamp($2::float8 / 1000) and s.created_at > to_timestamp($3::float8 / 1000)

@@ -1,0 +1,26 @@
+// User settings → Privacy policy and Operations with personal data (SPEC
+// §4.2, §4.3) on /client/settings/privacy. Three parts (part.ts):
+// documents, exports and requests.
+import type { Feature } from '../../lib/feature.ts'
+import { documentsPart } from './documents/index.ts'
+import { exportsPart } from './exports/index.ts'
+import { joinParts } from './part.ts'
+import { requestsPart } from './requests/index.ts'
+import privacyPageRoutes from './routes.ts'
+
+const joined = joinParts([documentsPart, exportsPart, requestsPart])
+
+export const privacy: Feature = {
+  name: 'privacy',
+  ...joined,
+  routes: async (app) => {
+    await app.register(privacyPageRoutes)
+    await app.register(joined.routes!)
+  },
+  settings: [{
+    order: 20,
+    title: 'privacy.title',
+    about: 'privacy.about',
+    path: 'client/settings/privacy'
+  }]
+}
