@@ -60,6 +60,8 @@ declare module 'fastify' {
     access?: Access
     /** 'page' unless given: API and webhook routes authenticate otherwise and take no CSRF token. */
     kind?: RouteKind
+    /** Reachable while a required policy document waits for acceptance (the privacy feature's guard): logout, the language switch, the acceptance page. */
+    beforePolicy?: true
   }
 }
 

@@ -100,5 +100,13 @@ export const enEvents = {
   'activity.word.setting.ip_access': 'access to control panel',
   'activity.word.setting.ip_allow_list': 'the IP list',
   'activity.word.setting.bind_session_ip': 'binding sessions to IP',
-  'activity.word.setting.other': 'another setting'
+  'activity.word.setting.other': 'another setting',
+  // Privacy: documents
+  'event.policy.accepted': '{actor} accepted {document}, version {version}',
+  'event.policy.withdrawn': '{actor} withdrew consent to {document}, version {version}',
+  'activity.word.document.privacy-policy': 'the Privacy policy',
+  'activity.word.document.user-agreement': 'the User agreement',
+  'activity.word.document.sms-news': 'SMS news',
+  'activity.word.document.email-news': 'Email news',
+  'activity.word.document.other': 'a document'
 } as const

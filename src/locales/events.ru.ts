@@ -101,5 +101,13 @@ export const ruEvents: Record<keyof typeof enEvents, string> = {
   'activity.word.setting.ip_access': 'доступ к панели управления',
   'activity.word.setting.ip_allow_list': 'список IP-адресов',
   'activity.word.setting.bind_session_ip': 'привязка сеанса к IP',
-  'activity.word.setting.other': 'другая настройка'
+  'activity.word.setting.other': 'другая настройка',
+  // Privacy: documents
+  'event.policy.accepted': '{actor}: принят документ «{document}», версия {version}',
+  'event.policy.withdrawn': '{actor}: отозвано согласие «{document}», версия {version}',
+  'activity.word.document.privacy-policy': 'Политика конфиденциальности',
+  'activity.word.document.user-agreement': 'Пользовательское соглашение',
+  'activity.word.document.sms-news': 'Новости по SMS',
+  'activity.word.document.email-news': 'Новости по электронной почте',
+  'activity.word.document.other': 'документ'
 }

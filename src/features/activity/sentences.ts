@@ -38,6 +38,7 @@ const purpose = words('activity.word.purpose.', ['phone_verify', 'phone_change']
 const codeReason = words('activity.word.code.', ['format', 'no_code', 'expired', 'burned', 'wrong'], 'activity.word.code.other')
 const otpReason = words('activity.word.otp.', ['format', 'wrong', 'replay', 'locked', 'not_enabled'], 'activity.word.otp.other')
 const refusedKind = words('activity.word.refused.', ['add', 'change'], 'activity.word.refused.other')
+const policyDocument = words('activity.word.document.', ['privacy-policy', 'user-agreement', 'sms-news', 'email-news'], 'activity.word.document.other')
 const setting = words('activity.word.setting.', ['language', 'time_zone', 'rows_per_page', 'ip_access', 'ip_allow_list', 'bind_session_ip'], 'activity.word.setting.other')
 
 /** "Full Name (email)", "email", or "a deleted user"; "(deleted)" after one since deleted. */
@@ -121,6 +122,7 @@ function paramsOf (ctx: SentenceContext, row: SentenceRow): Params {
     case 'permissions.full_access': p.change = t(d.fullAccess === true ? 'activity.word.fullAccessOn' : 'activity.word.fullAccessOff'); break
     case 'settings.saved': p.changes = typeof d.changed === 'string' && d.changed !== '' ? d.changed.split(' ').map((name) => t(setting(name))).join(', ') : t('activity.word.nothing'); break
     case 'session.ended_by_binding': p.sessionIp = recorded(t, d.sessionIp); break
+    case 'policy.accepted': case 'policy.withdrawn': p.document = t(policyDocument(d.document)); p.version = String(typeof d.version === 'number' ? d.version : '?'); break
   }
   return p
 }

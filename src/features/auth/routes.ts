@@ -58,7 +58,7 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     return await completeSignIn(request, reply, user, result.method, { returnTo: p.returnTo, flash })
   })
 
-  app.post('/logout', { config: { access: 'public' } }, async (request, reply) => {
+  app.post('/logout', { config: { access: 'public', beforePolicy: true } }, async (request, reply) => {
     await request.session.destroy()
     reply.clearCookie(sessionCookieName(deps), { path: base })
     reply.clearCookie(csrfCookieName(deps.config), { path: base })

@@ -10,7 +10,7 @@ const ONE_YEAR_SECONDS = 365 * 24 * 3600
 
 export default async function languageRoutes (app: FastifyInstance): Promise<void> {
   const { config } = app.deps
-  app.post('/language', { config: { access: 'public' } }, async (request, reply) => {
+  app.post('/language', { config: { access: 'public', beforePolicy: true } }, async (request, reply) => {
     const body = asFormBody(request.body)
     const lang = field(body, 'lang')
     if (isLanguage(lang)) {

@@ -8,6 +8,8 @@ import { joinParts } from './part.ts'
 import { requestsPart } from './requests/index.ts'
 import privacyPageRoutes from './routes.ts'
 
+export { marketingConsent, publishPolicy, type PublishInput, type PublishResult } from './documents/index.ts'
+
 const joined = joinParts([documentsPart, exportsPart, requestsPart])
 
 export const privacy: Feature = {
