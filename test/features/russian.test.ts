@@ -27,6 +27,7 @@ import { newSecret, sealSecret } from '../../src/features/two-factor/otp.ts'
 import { appNameIn, translator } from '../../src/lib/i18n.ts'
 import { render, templates, type NotificationType } from '../../src/lib/deliveries/templates.ts'
 import { issueToken } from '../../src/lib/tokens.ts'
+import { publishPolicy } from '../../src/features/privacy/index.ts'
 import { en } from '../../src/locales/en.ts'
 import { ru } from '../../src/locales/ru.ts'
 import { Agent, createOwner, createUser, grantPermissions, signIn, startTestApp } from '../helpers/app.ts'
@@ -246,7 +247,12 @@ t.test('every page, form error, flash, email and SMS is in Russian', async (t) =
     await issueToken(db, invited.id, 'invite', now, 3600),
     await issueToken(db, payer.userId, 'email_change', now, 3600, { email: 'ru-walk-changed@example.com', by: owner.userId })
   ]
-  const values: Record<string, string[]> = { id: [member.userId, owner.userId, viewer.userId, invited.id], token: tokens }
+  // Optional documents in effect: the privacy page lists them, each with its page; a required one comes last (it holds every page).
+  for (const [document, content] of [['sms-news', { textEn: 'SMS news.', textRu: 'Новости по SMS.', changesEn: 'New.', changesRu: 'Новое.' }], ['email-news', { url: 'https://example.com/email-news' }]] as const) {
+    const r = await publishPolicy(app.deps, { document, version: 1, effectiveAt: now.toISOString(), ...content })
+    if (!r.ok) throw new Error(`publish ${document}: ${r.reason}`)
+  }
+  const values: Record<string, string[]> = { id: [member.userId, owner.userId, viewer.userId, invited.id], token: tokens, document: ['sms-news', 'email-news'] }
 
   const pages = app.routeTable.filter((r) => r.method === 'GET' && r.kind === 'page' && !isStatic(r.url))
   const forms = app.routeTable.filter((r) => r.method === 'POST' && r.kind === 'page')
@@ -331,6 +337,18 @@ t.test('every page, form error, flash, email and SMS is in Russian', async (t) =
   })
   await postEveryForm('owner', async () => await signIn(ta, owner.email, password, RU))
   await postEveryForm('member', async () => await signIn(ta, member.email, password, RU))
+
+  // A required document in effect: the acceptance page, its refusal when nothing is ticked, and the refusal of any other post.
+  const policy = await publishPolicy(app.deps, { document: 'privacy-policy', version: 1, effectiveAt: clock.now().toISOString(), textEn: 'The policy.', textRu: 'Политика.', changesEn: 'All of it.', changesRu: 'Всё.' })
+  if (!policy.ok) throw new Error(`publish privacy-policy: ${policy.reason}`)
+  const held = await signIn(ta, owner.email, password, RU)
+  const accept = await held.get(`${base}client/settings/privacy/accept`)
+  t.equal(accept.statusCode, 200, 'the acceptance page')
+  if (checkPage('owner GET the acceptance page', accept)) walked++
+  await postAndFollow('owner', held, `${base}client/settings/privacy/accept`, {})
+  await postAndFollow('owner', held, `${base}client/profile/name`, { full_name: 'Ольга Владелец' })
+  await held.get(`${base}client/settings/privacy/accept`)
+  t.equal((await held.post(`${base}client/settings/privacy/accept`, { accept: 'privacy-policy:1' })).statusCode, 303, 'accepted: the pages below are reachable again')
 
   t.ok(walked > 100, `${walked} HTML pages walked`)
 
