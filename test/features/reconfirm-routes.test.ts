@@ -58,7 +58,9 @@ const notReconfirmed: Record<string, string> = {
   '/client/settings/two-factor/disable': 'asks for the password and a One-time password on its own form',
   '/client/settings/two-factor/recovery-codes.txt': 'only echoes the codes just shown, the user\'s own unused ones',
   '/client/users/:id/permissions/confirm': 'only shows the confirmation page of a change',
-  '/client/users/:id/invitation': 'sends the invited user\'s own address a new link: the actor gets nothing from it, and it is limited per user'
+  '/client/users/:id/invitation': 'sends the invited user\'s own address a new link: the actor gets nothing from it, and it is limited per user',
+  '/client/settings/privacy/accept': 'records the user\'s own acceptance of the documents in effect: nothing to take over with it',
+  '/client/settings/privacy/decisions': 'records the user\'s own decision on a document; a required one cannot be withdrawn here'
 }
 
 const reconfirmed = app.routeTable.filter((r) => r.operation !== undefined)
