@@ -36,9 +36,10 @@ export default async function documentsRoutes (app: FastifyInstance): Promise<vo
     return safe === undefined || safe.split(/[?#]/)[0] === `${base}${ACCEPT_PATH}` ? `${base}client/profile` : safe
   }
 
-  function renderAccept (request: FastifyRequest, reply: FastifyReply, user: CurrentUser, pending: PolicyVersion[], returnTo: string | undefined, missing?: ReadonlySet<string>): FastifyReply {
+  /** The page; after a refusal, with the boxes that were ticked still ticked and a message beside the others. */
+  function renderAccept (request: FastifyRequest, reply: FastifyReply, user: CurrentUser, pending: PolicyVersion[], returnTo: string | undefined, missing?: ReadonlySet<string>, ticks: ReadonlySet<string> = new Set()): FastifyReply {
     return reply.render('settings/privacy/documents-accept', {
-      documents: pending.map((v) => ({ ...shownVersion(request, user, v), missing: missing?.has(v.document) === true })),
+      documents: pending.map((v) => ({ ...shownVersion(request, user, v), missing: missing?.has(v.document) === true, ticked: ticks.has(`${v.document}:${v.version}`) })),
       returnTo: returnTo ?? '',
       refused: missing !== undefined
     }, missing === undefined ? 200 : 422)
@@ -52,8 +53,9 @@ export default async function documentsRoutes (app: FastifyInstance): Promise<vo
 
   app.post(`/${ACCEPT_PATH}`, { config: { access: 'user', beforePolicy: true } }, signedInHandler(async (request, reply, user) => {
     const body = asFormBody(request.body)
-    const result = await acceptPending(deps, user, ticked(body), request.ip)
-    if (!result.ok) return renderAccept(request, reply, user, result.pending, safeReturnTo(base, body.return_to), result.missing)
+    const ticks = ticked(body)
+    const result = await acceptPending(deps, user, ticks, request.ip)
+    if (!result.ok) return renderAccept(request, reply, user, result.pending, safeReturnTo(base, body.return_to), result.missing, ticks)
     request.session.flash = { type: 'success', text: 'privacy.accept.done' }
     return reply.redirect(onward(body.return_to), 303)
   }))
