@@ -100,5 +100,8 @@ export const enEvents = {
   'activity.word.setting.ip_access': 'access to control panel',
   'activity.word.setting.ip_allow_list': 'the IP list',
   'activity.word.setting.bind_session_ip': 'binding sessions to IP',
-  'activity.word.setting.other': 'another setting'
+  'activity.word.setting.other': 'another setting',
+  // Privacy: exports
+  'event.personal_data.export_requested': '{actor} requested an export of their personal data',
+  'event.personal_data.exported': 'The export of the personal data of {target} was emailed to them'
 } as const

@@ -101,5 +101,8 @@ export const ruEvents: Record<keyof typeof enEvents, string> = {
   'activity.word.setting.ip_access': 'доступ к панели управления',
   'activity.word.setting.ip_allow_list': 'список IP-адресов',
   'activity.word.setting.bind_session_ip': 'привязка сеанса к IP',
-  'activity.word.setting.other': 'другая настройка'
+  'activity.word.setting.other': 'другая настройка',
+  // Privacy: exports
+  'event.personal_data.export_requested': '{actor}: запрошена выгрузка персональных данных',
+  'event.personal_data.exported': 'Выгрузка персональных данных пользователя {target} отправлена ему по почте'
 }

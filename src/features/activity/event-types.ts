@@ -48,7 +48,10 @@ const declared = {
   'settings.saved': true,
   'session.ended_by_ip_list': true,
   'session.ended_by_binding': true,
-  'ip_list.cleared_by_provider': true
+  'ip_list.cleared_by_provider': true,
+  // Privacy: exports
+  'personal_data.export_requested': true,
+  'personal_data.exported': true
 } as const satisfies Record<EventType, true>
 
 export const EVENT_TYPES = Object.keys(declared) as EventType[]
