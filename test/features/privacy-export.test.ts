@@ -9,7 +9,7 @@ import Papa from 'papaparse'
 import t from 'tap'
 import { formatDateTime } from '../../src/lib/format.ts'
 import { cellText, csvLines } from '../../src/lib/csv.ts'
-import { Agent, createOwner, createUser, flashOf, signIn, startTestApp } from '../helpers/app.ts'
+import { type Agent, createOwner, createUser, flashOf, signIn, startTestApp } from '../helpers/app.ts'
 import { TestSmtp } from '../helpers/smtp.ts'
 import { eventually, jobFailed } from '../helpers/wait.ts'
 
