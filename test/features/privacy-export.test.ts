@@ -9,7 +9,7 @@ import Papa from 'papaparse'
 import t from 'tap'
 import { formatDateTime } from '../../src/lib/format.ts'
 import { cellText, csvLines } from '../../src/lib/csv.ts'
-import { type Agent, createOwner, createUser, flashOf, signIn, startTestApp } from '../helpers/app.ts'
+import { Agent, createOwner, createUser, flashOf, signIn, startTestApp } from '../helpers/app.ts'
 import { TestSmtp } from '../helpers/smtp.ts'
 import { eventually, jobFailed } from '../helpers/wait.ts'
 
@@ -202,6 +202,32 @@ t.test('SMTP down while exporting: the try fails, the row keeps the error, and t
   t.ok(values(csvOf(mail).rows, 'profile', 'email').includes(u.email))
   await eventually('the export marked sent', async () => (await exportsOf(u.userId))[0]?.status === 'sent' ? true : undefined)
   t.equal(smtp.messages.filter((m) => m.subject === 'Your personal data' && m.to !== undefined && JSON.stringify(m.to).includes(u.email)).length, 1, 'sent once')
+})
+
+t.test('a try that fails for good gives the export up: status failed, the error kept, and the user may ask again at once', async (t) => {
+  // Its own app, mailing to a port nobody listens on, with one retry.
+  const dead = new TestSmtp()
+  await dead.start()
+  await dead.stop()
+  const ta2 = await startTestApp(t, { env: { SMTP_URL: dead.url, DELIVERY_RETRY_DELAY_SECONDS: '1', DELIVERY_RETRY_LIMIT: '1' } })
+  const db2 = ta2.app.deps.db
+  const o = await createOwner(ta2, 'given-up@example.com')
+  const a = new Agent(ta2.app)
+  await a.logIn(ta2.base, o.email, o.password)
+  await a.get(`${ta2.base}client/settings/privacy`)
+  const prompt = await a.postPrompted(`${ta2.base}client/settings/privacy/export`, {})
+  t.equal((await a.confirm(prompt, o.password)).statusCode, 303)
+  const row = await eventually('the export given up', async () => {
+    const r = await db2.selectFrom('data_exports').selectAll().where('user_id', '=', o.userId).executeTakeFirst()
+    return r?.status === 'failed' ? r : undefined
+  })
+  t.match(row.last_error ?? '', /ECONNREFUSED|connect/i, 'why, kept')
+  t.equal(row.sent_at, null)
+  const { rows } = await sql<{ retry_limit: number, retry_backoff: boolean }>`select retry_limit, retry_backoff from pgboss.queue where name = 'personal-data-export'`.execute(db2)
+  t.same(rows, [{ retry_limit: 1, retry_backoff: true }], 'the queue\'s retry policy: the delivery limit, with backoff')
+  const res = await a.get(`${ta2.base}client/settings/privacy`)
+  t.match(res.body, 'Could not be sent')
+  t.match(res.body, 'client/settings/privacy/export"', 'a given-up export does not count against the 24 hours')
 })
 
 t.test('users of the same account never see each other\'s exports', async (t) => {
