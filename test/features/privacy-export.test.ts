@@ -230,6 +230,24 @@ t.test('a try that fails for good gives the export up: status failed, the error 
   t.match(res.body, 'client/settings/privacy/export"', 'a given-up export does not count against the 24 hours')
 })
 
+t.test('a completed deletion erases what an export row may quote and gives a queued one up', async (t) => {
+  const u = await freshUser()
+  const keep = await freshUser()
+  const at = clock.now()
+  for (const who of [u, keep]) {
+    await db.insertInto('data_exports').values([
+      { user_id: who.userId, requested_at: at, status: 'queued', last_error: `550 <${who.email}> rejected` },
+      { user_id: who.userId, requested_at: at, sent_at: at, status: 'sent' }
+    ]).execute()
+  }
+  const { exportsPart } = await import('../../src/features/privacy/exports/index.ts')
+  await db.transaction().execute(async (trx) => {
+    await exportsPart.personalData!.erase!(trx, { id: u.userId, accountId: owner.accountId, email: u.email, fullName: 'Uma User', phone: null })
+  })
+  t.same((await exportsOf(u.userId)).map((e) => [e.status, e.last_error]), [['failed', null], ['sent', null]])
+  t.same((await exportsOf(keep.userId)).map((e) => [e.status, e.last_error]), [['queued', `550 <${keep.email}> rejected`], ['sent', null]], 'another user\'s untouched')
+})
+
 t.test('users of the same account never see each other\'s exports', async (t) => {
   const u = await freshUser()
   const a = await signIn(ta, u.email, u.password)

@@ -5,7 +5,7 @@ import { formatDateTime } from '../../../lib/format.ts'
 import { personalData } from '../../index.ts'
 import type { PageSection, PrivacyPart } from '../part.ts'
 import './events.ts'
-import { exportsExport, findExports } from './queries.ts'
+import { eraseExports, exportsExport, findExports } from './queries.ts'
 import exportsRoutes from './routes.ts'
 import { EXPORT_QUEUE, exportRetry, nextExportAt, sendExport } from './service.ts'
 
@@ -32,7 +32,7 @@ export const exportsPart: PrivacyPart = {
     'personal_data.export_requested': 'event.personal_data.export_requested',
     'personal_data.exported': 'event.personal_data.exported'
   },
-  personalData: { export: [exportsExport] }
+  personalData: { export: [exportsExport], erase: async (trx, subject) => { await eraseExports(trx, subject.id) } }
 }
 
 export const exportsSection: PageSection<ExportsState> = async (request, user, state) => {

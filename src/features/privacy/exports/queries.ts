@@ -44,6 +44,15 @@ export async function markFailedTry (db: Kysely<DB>, exportId: string, error: st
     .where('id', '=', exportId).where('status', '=', 'queued').execute()
 }
 
+/**
+ * A completed deletion: an SMTP error may quote the address, so last_error
+ * goes; an export still queued is given up (nothing is mailed after).
+ */
+export async function eraseExports (db: Kysely<DB>, userId: string): Promise<void> {
+  await db.updateTable('data_exports').set({ last_error: null }).where('user_id', '=', userId).execute()
+  await db.updateTable('data_exports').set({ status: 'failed' }).where('user_id', '=', userId).where('status', '=', 'queued').execute()
+}
+
 /** The part's own section of the export: the user's exports (this one included, still being prepared). */
 export const exportsExport: ExportSection = {
   name: 'exports',
