@@ -4,7 +4,8 @@
 // bench/server.ts (the app's templates on the app's pool, and from memory),
 // autocannon with 50 connections for 10 s each; then the Profile page again
 // while 20 clients log in continuously. `npm run bench -- --scale` runs
-// bench/scale.ts instead.
+// bench/scale.ts instead, `npm run bench -- --export` bench/export.ts (the
+// personal-data export of 100 000 activity rows: time and RSS).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -159,6 +160,8 @@ async function bench (): Promise<void> {
 
 if (process.argv.includes('--scale')) {
   await import('./scale.ts')
+} else if (process.argv.includes('--export')) {
+  await import('./export.ts')
 } else {
   await bench()
 }

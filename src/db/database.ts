@@ -3,6 +3,7 @@
 // Kysely over `pg`.
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
+import Cursor from 'pg-cursor'
 import type { Config } from '../config.ts'
 import { findRunningEmbedded, startEmbedded } from './embedded.ts'
 import type { DB } from './schema.ts'
@@ -22,7 +23,9 @@ export interface Database {
 export function createKysely (url: string, max = 10): { db: Kysely<DB>, pool: pg.Pool } {
   const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000 })
   pool.on('error', () => { /* a dropped idle client is replaced on the next query */ })
-  return { db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }), pool }
+  // cursor: .stream() reads a query in chunks from a server-side cursor (the
+  // personal-data export), so a large result is never held in memory.
+  return { db: new Kysely<DB>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) }), pool }
 }
 
 /** Whether anyone but this connection uses the server (the service, while a CLI command runs). */

@@ -83,7 +83,9 @@ export class Jobs {
       })
       if (cron !== undefined && this.opts.work) await this.boss.schedule(queue, cron)
       if (!this.opts.work) continue
-      await this.boss.work<object>(queue, { pollingIntervalSeconds: 0.5, batchSize: 1 }, async (jobs) => {
+      // includeMetadata: the job's retryCount reaches the handler (a handler
+      // that records its last try as given up needs it; without it, always 0).
+      await this.boss.work<object>(queue, { pollingIntervalSeconds: 0.5, batchSize: 1, includeMetadata: true }, async (jobs) => {
         for (const job of jobs) {
           try {
             await handler(job.data, { id: job.id, retryCount: (job as { retryCount?: number }).retryCount ?? 0, log: this.opts.log })

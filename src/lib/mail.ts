@@ -2,9 +2,12 @@
 // DATA_DIR/outbox/mail/ when it is unset. Callers go through the deliveries
 // (src/lib/deliveries/), which retry a failed send later.
 // nodemailer never reads a file or fetches a URL for a message
-// (disableFileAccess, disableUrlAccess): attachments are given inline.
+// (disableFileAccess, disableUrlAccess): attachments are given inline, or as
+// a stream the caller opened (a large file: the personal-data export), which
+// is read while the message goes out.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import type { Readable } from 'node:stream'
 import nodemailer, { type SendMailOptions } from 'nodemailer'
 import type { Config } from '../config.ts'
 
@@ -16,19 +19,34 @@ export interface MailAttachment {
   encoding?: 'base64'
 }
 
-export interface MailMessage {
+/**
+ * An attachment read from a stream while the message is sent, never held
+ * whole in memory (over SMTP; the .eml outbox buffers the message). Not for
+ * deliveries: their messages rest sealed as JSON, so MailMessage's default
+ * attachments are text.
+ */
+export interface StreamedAttachment {
+  filename: string
+  contentType: string
+  stream: Readable
+}
+
+export interface MailMessage<A = MailAttachment> {
   to: string
   subject: string
   text: string
   html?: string
   /** Extra headers (Auto-Submitted, List-Unsubscribe, …); never the addressing ones. */
   headers?: Record<string, string>
-  attachments?: MailAttachment[]
+  attachments?: A[]
   /** The sender's name in the recipient's language, when MAIL_FROM gives only an address. */
   fromName?: string
 }
 
-export type SendMail = (message: MailMessage) => Promise<void>
+/** Any message, with text or streamed attachments. */
+export type OutgoingMail = MailMessage<MailAttachment | StreamedAttachment>
+
+export type SendMail = (message: OutgoingMail) => Promise<void>
 
 // Headers a message may not set: addressing and structure belong to nodemailer.
 const RESERVED = /^(from|to|cc|bcc|reply-to|sender|subject|date|message-id|mime-version|content-.*|return-path|received)$/i
@@ -43,7 +61,12 @@ export function checkHeaders (headers: Record<string, string> | undefined): Reco
   return headers
 }
 
-function envelope (from: string | { name: string, address: string }, m: MailMessage): SendMailOptions {
+function attachment (a: MailAttachment | StreamedAttachment): NonNullable<SendMailOptions['attachments']>[number] {
+  if ('stream' in a) return { filename: a.filename, contentType: a.contentType, content: a.stream }
+  return { filename: a.filename, contentType: a.contentType, content: a.content, encoding: a.encoding }
+}
+
+function envelope (from: string | { name: string, address: string }, m: OutgoingMail): SendMailOptions {
   return {
     from: typeof from === 'string' || m.fromName === undefined ? from : { name: m.fromName, address: from.address },
     to: m.to,
@@ -51,7 +74,7 @@ function envelope (from: string | { name: string, address: string }, m: MailMess
     text: m.text,
     html: m.html,
     headers: checkHeaders(m.headers),
-    attachments: m.attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content, encoding: a.encoding })),
+    attachments: m.attachments?.map(attachment),
     disableFileAccess: true,
     disableUrlAccess: true
   }

@@ -15,7 +15,14 @@ export interface DataSubject {
   accountId: string
 }
 
-/** One section of the export: its name (the CSV's `section` column) and the rows, as a query to stream. */
+/**
+ * One section of the export: its name (the CSV's `section` column) and the
+ * rows, as a query to stream (a Kysely select: read from a server-side
+ * cursor, in the export's read-only snapshot). Each selected column is a
+ * `field` of the CSV under its (alias) name, in the order selected: select
+ * what the person may read about themselves, never a secret (hashes, keys,
+ * codes), and nothing of another person.
+ */
 export interface ExportSection {
   name: string
   query: (db: Kysely<DB>, subject: DataSubject) => { stream: (chunkSize?: number) => AsyncIterableIterator<Record<string, unknown>> }

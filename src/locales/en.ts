@@ -394,7 +394,21 @@ export const en = {
   'privacy.accept.checkbox': "I have read and accept the {name}",
   'privacy.accept.tick': "Tick this box to accept the {name}.",
   'privacy.accept.done': "Thank you: the documents are accepted.",
-  'privacy.accept.first': "Accept the updated documents first: open any page of the control panel to read them."
+  'privacy.accept.first': "Accept the updated documents first: open any page of the control panel to read them.",
+  // Privacy: exports
+  'confirm.op.privacyExport': "export your personal data",
+  'privacy.exports.title': "Export personal data",
+  'privacy.exports.about': "Everything stored about you, in one CSV file emailed to {email}. One export per 24 hours.",
+  'privacy.exports.button': "Export personal data",
+  'privacy.exports.queued': "Your personal data is being exported: the file will be emailed to {email}.",
+  'privacy.exports.next': "You requested an export less than 24 hours ago: the next one is possible after {time}.",
+  'privacy.exports.history': "Your exports",
+  'privacy.exports.requestedAt': "Requested at {time}",
+  'privacy.exports.sentAt': "Sent at {time}",
+  'privacy.exports.preparing': "Being prepared",
+  'privacy.exports.failed': "Could not be sent",
+  'mail.personalDataExport.subject': "Your personal data",
+  'mail.personalDataExport.body': "Hello, {name}.\n\nAttached is the export of everything {app} stores about you, which you requested on {time} ({zone}). It is one CSV file: each line is one stored value, with its section, record and field.\n\nIf you did not request it, change your password at once."
 } as const satisfies Record<string, EnMessage>
 
 export type MessageKey = keyof typeof en

@@ -108,5 +108,8 @@ export const enEvents = {
   'activity.word.document.user-agreement': 'the User agreement',
   'activity.word.document.sms-news': 'SMS news',
   'activity.word.document.email-news': 'Email news',
-  'activity.word.document.other': 'a document'
+  'activity.word.document.other': 'a document',
+  // Privacy: exports
+  'event.personal_data.export_requested': '{actor} requested an export of their personal data',
+  'event.personal_data.exported': 'The export of the personal data of {target} was emailed to them'
 } as const

@@ -109,5 +109,8 @@ export const ruEvents: Record<keyof typeof enEvents, string> = {
   'activity.word.document.user-agreement': 'Пользовательское соглашение',
   'activity.word.document.sms-news': 'Новости по SMS',
   'activity.word.document.email-news': 'Новости по электронной почте',
-  'activity.word.document.other': 'документ'
+  'activity.word.document.other': 'документ',
+  // Privacy: exports
+  'event.personal_data.export_requested': '{actor}: запрошена выгрузка персональных данных',
+  'event.personal_data.exported': 'Выгрузка персональных данных пользователя {target} отправлена ему по почте'
 }

@@ -406,5 +406,19 @@ export const ru: RuCatalog = {
   'privacy.accept.checkbox': "Я прочитал(а) и принимаю документ «{name}»",
   'privacy.accept.tick': "Отметьте, чтобы принять документ «{name}».",
   'privacy.accept.done': "Спасибо: документы приняты.",
-  'privacy.accept.first': "Сначала примите обновлённые документы: откройте любую страницу панели управления, чтобы прочитать их."
+  'privacy.accept.first': "Сначала примите обновлённые документы: откройте любую страницу панели управления, чтобы прочитать их.",
+  // Privacy: exports
+  'confirm.op.privacyExport': "выгрузить ваши персональные данные",
+  'privacy.exports.title': "Выгрузка персональных данных",
+  'privacy.exports.about': "Всё, что хранится о вас, в одном файле CSV, который придёт на {email}. Не чаще одного раза в сутки.",
+  'privacy.exports.button': "Выгрузить персональные данные",
+  'privacy.exports.queued': "Ваши персональные данные выгружаются: файл придёт на {email}.",
+  'privacy.exports.next': "Вы запрашивали выгрузку менее суток назад: следующая возможна после {time}.",
+  'privacy.exports.history': "Ваши выгрузки",
+  'privacy.exports.requestedAt': "Запрошена {time}",
+  'privacy.exports.sentAt': "Отправлена {time}",
+  'privacy.exports.preparing': "Готовится",
+  'privacy.exports.failed': "Не удалось отправить",
+  'mail.personalDataExport.subject': "Ваши персональные данные",
+  'mail.personalDataExport.body': "Здравствуйте, {name}.\n\nВо вложении — выгрузка всего, что {app} хранит о вас; вы запросили её {time} ({zone}). Это один файл CSV: каждая строка — одно сохранённое значение с указанием раздела, записи и поля.\n\nЕсли вы её не запрашивали, сразу смените пароль."
 }

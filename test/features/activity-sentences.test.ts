@@ -70,7 +70,10 @@ const samples: Record<EventType, Record<string, unknown>> = {
   'session.ended_by_binding': { sessionIp: '203.0.113.7' },
   'ip_list.cleared_by_provider': {},
   'policy.accepted': { document: 'privacy-policy', version: 2 },
-  'policy.withdrawn': { document: 'sms-news', version: 1 }
+  'policy.withdrawn': { document: 'sms-news', version: 1 },
+  // Privacy: exports
+  'personal_data.export_requested': {},
+  'personal_data.exported': {}
 }
 
 t.test('every declared event type has a sentence key, and only those', async (t) => {

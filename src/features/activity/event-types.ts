@@ -50,7 +50,10 @@ const declared = {
   'session.ended_by_binding': true,
   'ip_list.cleared_by_provider': true,
   'policy.accepted': true,
-  'policy.withdrawn': true
+  'policy.withdrawn': true,
+  // Privacy: exports
+  'personal_data.export_requested': true,
+  'personal_data.exported': true
 } as const satisfies Record<EventType, true>
 
 export const EVENT_TYPES = Object.keys(declared) as EventType[]

@@ -2,6 +2,7 @@
 // which IP, from the audit log; filtered by user and by type; CSV export.
 import Papa from 'papaparse'
 import type { Pool } from 'pg'
+import { CSV_OPTIONS, neutraliseCell } from '../../lib/csv.ts'
 import { fetchPage, FIRST_PAGE, type Page, type PageRequest } from '../../lib/keyset.ts'
 import { type ActivityQueryFilter, type ActivityRecord, findActivityPage } from './queries.ts'
 import { eventSentence, type Person, personText, type SentenceContext } from './sentences.ts'
@@ -73,20 +74,7 @@ export async function listActivity (pool: Pool, accountId: string, filter: Activ
 
 const CSV_BATCH = 2000
 
-// A cell that a spreadsheet would read as a formula (starting with = + - @,
-// tab, CR or NUL) gets a leading quote, and so does every line of a
-// multi-line cell that starts so: a reader that splits lines must not meet
-// one either. papaparse's own check sees only the start of the cell, so
-// lines are neutralised here and its RegExp (multi-line) stays as a second net.
-const FORMULA = /^[=+\-@\t\r\0]/m
-const LINE_FORMULA = /(^|[\r\n])(?=[=+\-@\t\r\0])/g
-const CSV_OPTIONS = { quotes: true, escapeFormulae: FORMULA, newline: '\r\n' }
-
-export function neutraliseCell (value: string): string {
-  return value.replace(LINE_FORMULA, "$1'")
-}
-
-/** CSV with every cell quoted and formula-like cells escaped (SECURITY.md, Web). */
+/** CSV with every cell quoted and formula-like cells escaped (SECURITY.md, Web: src/lib/csv.ts). */
 export function toCsv (fields: string[], data: string[][]): string {
   return Papa.unparse({ fields, data: data.map((row) => row.map(neutraliseCell)) }, CSV_OPTIONS)
 }

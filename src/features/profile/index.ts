@@ -1,6 +1,7 @@
 // The Profile page: full name and password (the phone is its own feature).
 import type { Feature } from '../../lib/feature.ts'
 import './events.ts'
+import { profileExport } from './export-sections.ts'
 import profileRoutes from './routes.ts'
 
 export { renderProfile } from './view.ts'
@@ -13,5 +14,6 @@ export const profile: Feature = {
     'profile.name_changed': 'event.profile.name_changed',
     'password.change_failed': 'event.password.change_failed',
     'password.changed': 'event.password.changed'
-  }
+  },
+  personalData: { export: profileExport }
 }

@@ -1,6 +1,7 @@
 // Active sessions, under the Profile page: see them, end one or all others.
 import type { Feature } from '../../lib/feature.ts'
 import './events.ts'
+import { sessionsExport } from './export-sections.ts'
 import sessionsRoutes from './routes.ts'
 
 export const sessions: Feature = {
@@ -9,5 +10,6 @@ export const sessions: Feature = {
   events: {
     'session.ended': 'event.session.ended',
     'session.ended_others': 'event.session.ended_others'
-  }
+  },
+  personalData: { export: sessionsExport }
 }

@@ -6,6 +6,7 @@
 import type { Feature } from '../../lib/feature.ts'
 import { ipListGuard, sessionBindingGuard } from './access-guards.ts'
 import './events.ts'
+import { settingsExport } from './export-sections.ts'
 import settingsRoutes from './routes.ts'
 
 export { clearIpListByProvider } from './service.ts'
@@ -21,5 +22,6 @@ export const settings: Feature = {
     'session.ended_by_ip_list': 'event.session.ended_by_ip_list',
     'session.ended_by_binding': 'event.session.ended_by_binding',
     'ip_list.cleared_by_provider': 'event.ip_list.cleared_by_provider'
-  }
+  },
+  personalData: { export: settingsExport }
 }
