@@ -2,9 +2,11 @@
 import type { Feature } from '../../lib/feature.ts'
 import './events.ts'
 import sessionsRoutes from './routes.ts'
+import { eraseSessions } from './queries.ts'
 
 export const sessions: Feature = {
   name: 'sessions',
+  personalData: { erase: eraseSessions },
   routes: sessionsRoutes,
   events: {
     'session.ended': 'event.session.ended',
