@@ -60,6 +60,8 @@ declare module 'fastify' {
     access?: Access
     /** 'page' unless given: API and webhook routes authenticate otherwise and take no CSRF token. */
     kind?: RouteKind
+    /** The route changes the user's personal data: refused while it is restricted (privacy feature), answered from this page (under BASE_PATH). */
+    personalData?: string
   }
 }
 

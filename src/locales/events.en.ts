@@ -100,5 +100,17 @@ export const enEvents = {
   'activity.word.setting.ip_access': 'access to control panel',
   'activity.word.setting.ip_allow_list': 'the IP list',
   'activity.word.setting.bind_session_ip': 'binding sessions to IP',
-  'activity.word.setting.other': 'another setting'
+  'activity.word.setting.other': 'another setting',
+  // Privacy: requests
+  'event.privacy_request.created': '{actor} requested {request}',
+  'event.privacy_request.updated': 'The provider set the request of {target} for {request} to: {status}',
+  'activity.word.request.deletion': 'the deletion of their personal data',
+  'activity.word.request.restriction': 'the restriction of their personal data',
+  'activity.word.request.other': 'an operation on their personal data',
+  'activity.word.requestStatus.received': 'received',
+  'activity.word.requestStatus.in_progress': 'in progress',
+  'activity.word.requestStatus.completed': 'completed',
+  'activity.word.requestStatus.rejected': 'rejected',
+  'activity.word.requestStatus.lifted': 'lifted',
+  'activity.word.requestStatus.other': 'another status'
 } as const

@@ -101,5 +101,17 @@ export const ruEvents: Record<keyof typeof enEvents, string> = {
   'activity.word.setting.ip_access': 'доступ к панели управления',
   'activity.word.setting.ip_allow_list': 'список IP-адресов',
   'activity.word.setting.bind_session_ip': 'привязка сеанса к IP',
-  'activity.word.setting.other': 'другая настройка'
+  'activity.word.setting.other': 'другая настройка',
+  // Privacy: requests
+  'event.privacy_request.created': '{actor}: запрошено {request}',
+  'event.privacy_request.updated': 'Провайдер изменил статус запроса пользователя {target} на {request}: {status}',
+  'activity.word.request.deletion': 'удаление персональных данных',
+  'activity.word.request.restriction': 'ограничение обработки персональных данных',
+  'activity.word.request.other': 'операция с персональными данными',
+  'activity.word.requestStatus.received': 'получен',
+  'activity.word.requestStatus.in_progress': 'в работе',
+  'activity.word.requestStatus.completed': 'выполнен',
+  'activity.word.requestStatus.rejected': 'отклонён',
+  'activity.word.requestStatus.lifted': 'ограничение снято',
+  'activity.word.requestStatus.other': 'другой статус'
 }

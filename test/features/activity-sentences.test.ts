@@ -68,7 +68,9 @@ const samples: Record<EventType, Record<string, unknown>> = {
   'settings.saved': { changed: 'language ip_access ip_allow_list' },
   'session.ended_by_ip_list': {},
   'session.ended_by_binding': { sessionIp: '203.0.113.7' },
-  'ip_list.cleared_by_provider': {}
+  'ip_list.cleared_by_provider': {},
+  'privacy_request.created': { kind: 'deletion' },
+  'privacy_request.updated': { kind: 'restriction', status: 'completed', by: 'provider' }
 }
 
 t.test('every declared event type has a sentence key, and only those', async (t) => {

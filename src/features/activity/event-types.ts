@@ -48,7 +48,9 @@ const declared = {
   'settings.saved': true,
   'session.ended_by_ip_list': true,
   'session.ended_by_binding': true,
-  'ip_list.cleared_by_provider': true
+  'ip_list.cleared_by_provider': true,
+  'privacy_request.created': true,
+  'privacy_request.updated': true
 } as const satisfies Record<EventType, true>
 
 export const EVENT_TYPES = Object.keys(declared) as EventType[]

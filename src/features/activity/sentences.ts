@@ -39,6 +39,8 @@ const codeReason = words('activity.word.code.', ['format', 'no_code', 'expired',
 const otpReason = words('activity.word.otp.', ['format', 'wrong', 'replay', 'locked', 'not_enabled'], 'activity.word.otp.other')
 const refusedKind = words('activity.word.refused.', ['add', 'change'], 'activity.word.refused.other')
 const setting = words('activity.word.setting.', ['language', 'time_zone', 'rows_per_page', 'ip_access', 'ip_allow_list', 'bind_session_ip'], 'activity.word.setting.other')
+const requestKind = words('activity.word.request.', ['deletion', 'restriction'], 'activity.word.request.other')
+const requestStatus = words('activity.word.requestStatus.', ['received', 'in_progress', 'completed', 'rejected', 'lifted'], 'activity.word.requestStatus.other')
 
 /** "Full Name (email)", "email", or "a deleted user"; "(deleted)" after one since deleted. */
 export function personText (t: Translate, p: Person): string {
@@ -121,6 +123,8 @@ function paramsOf (ctx: SentenceContext, row: SentenceRow): Params {
     case 'permissions.full_access': p.change = t(d.fullAccess === true ? 'activity.word.fullAccessOn' : 'activity.word.fullAccessOff'); break
     case 'settings.saved': p.changes = typeof d.changed === 'string' && d.changed !== '' ? d.changed.split(' ').map((name) => t(setting(name))).join(', ') : t('activity.word.nothing'); break
     case 'session.ended_by_binding': p.sessionIp = recorded(t, d.sessionIp); break
+    // The kind and the status only: a request's content (the provider's reason) is not the account's to read.
+    case 'privacy_request.created': case 'privacy_request.updated': p.request = t(requestKind(d.kind)); p.status = t(requestStatus(d.status)); break
   }
   return p
 }
