@@ -34,7 +34,10 @@ const forms: Record<string, FormFor> = {
   },
   'two-factor.recovery-codes': {},
   // Main settings narrowing access (the list turned on): prompted; other saves are not.
-  'settings.access': { language: 'en', time_zone: 'UTC', rows_per_page: '25', ip_access: 'list', ip_allow_list: '127.0.0.1', bind_session_ip: '1' }
+  'settings.access': { language: 'en', time_zone: 'UTC', rows_per_page: '25', ip_access: 'list', ip_allow_list: '127.0.0.1', bind_session_ip: '1' },
+  // Requests for deletion and restriction of personal data: the button alone.
+  'privacy.request-deletion': {},
+  'privacy.request-restriction': {}
 }
 // Path parameters of the re-confirmed routes.
 const params: Record<string, string> = { id: target.userId }
@@ -45,7 +48,7 @@ async function state (): Promise<string> {
   const rows = await sql<{ s: string }>`select concat_ws('|',
     (select string_agg(concat_ws(',', id, email, full_name, status, phone, full_access, two_factor_enabled, language, time_zone, rows_per_page, ip_access, ip_allow_list, bind_session_ip), ';' order by id) from users),
     (select string_agg(concat_ws(',', user_id, permission), ';' order by user_id, permission) from user_permissions),
-    (select count(*) from recovery_codes), (select count(*) from tokens), (select count(*) from verification_codes)) as s`.execute(db)
+    (select count(*) from recovery_codes), (select count(*) from tokens), (select count(*) from verification_codes), (select count(*) from privacy_requests)) as s`.execute(db)
   return rows.rows[0]!.s
 }
 
