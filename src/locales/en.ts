@@ -386,7 +386,7 @@ export const en = {
   'privacy.requests.by.provider': "provider",
   'privacy.requests.restricted': "Your personal data is restricted at your request: your name, phone number and main settings cannot be changed until the provider lifts the restriction.",
   'mail.privacyRequest.subject': "Your request for {request}: {status}",
-  'mail.privacyRequest.body': "Hello.\n\nYour request for {request} at {app} is now: {status} (since {time} ({zone})).{note}\n\nThis message was sent to {email}.",
+  'mail.privacyRequest.body': "Hello.\n\nYour request for {request} at {app} is now: {status} (since {time} ({zone})).{note}",
   'mail.privacyRequest.reason': "\n\nThe reason: {reason}"
 } as const satisfies Record<string, EnMessage>
 

@@ -398,6 +398,6 @@ export const ru: RuCatalog = {
   'privacy.requests.by.provider': "провайдер",
   'privacy.requests.restricted': "Обработка ваших персональных данных ограничена по вашему запросу: имя, номер телефона и основные настройки нельзя изменить, пока провайдер не снимет ограничение.",
   'mail.privacyRequest.subject': "Ваш запрос на {request}: {status}",
-  'mail.privacyRequest.body': "Здравствуйте.\n\nСтатус вашего запроса на {request} в {app}: {status} (с {time} ({zone})).{note}\n\nЭто письмо отправлено на {email}.",
+  'mail.privacyRequest.body': "Здравствуйте.\n\nСтатус вашего запроса на {request} в {app}: {status} (с {time} ({zone})).{note}",
   'mail.privacyRequest.reason': "\n\nПричина: {reason}"
 }
