@@ -8,6 +8,9 @@ import { joinParts } from './part.ts'
 import { requestsPart } from './requests/index.ts'
 import privacyPageRoutes from './routes.ts'
 
+// The provider operations on personal-data requests (the CLI's, and the provider API's to come).
+export { completeRequest, liftRequest, listRequests, rejectRequest, startRequest, type ProviderRequest, type TransitionResult } from './requests/index.ts'
+
 const joined = joinParts([documentsPart, exportsPart, requestsPart])
 
 export const privacy: Feature = {
