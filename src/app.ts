@@ -12,7 +12,7 @@ import { features } from './features/index.ts'
 import { type Clock, systemClock } from './lib/clock.ts'
 import { deliveryQueues } from './lib/deliveries/index.ts'
 import { Jobs } from './lib/jobs.ts'
-import { deriveKey } from './lib/keys.ts'
+import { serviceKeys } from './lib/keys.ts'
 import { createMailSender, type SendMail } from './lib/mail.ts'
 import { createSmsSender, type SendSms } from './lib/sms.ts'
 import guardsPlugin from './plugins/guards.ts'
@@ -78,7 +78,7 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
       jobs,
       sendMail: opts.sendMail ?? createMailSender(config),
       sendSms: opts.sendSms ?? createSmsSender(config),
-      keys: { codes: deriveKey(config.sessionSecret, 'verification-codes'), jobs: deriveKey(config.sessionSecret, 'job-payloads'), totp: deriveKey(config.sessionSecret, 'totp-secrets') }
+      keys: serviceKeys(config.sessionSecret)
     }
     jobs.define(deliveryQueues(deps))
     for (const feature of features) if (feature.jobs !== undefined) jobs.define(feature.jobs(deps))

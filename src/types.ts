@@ -62,6 +62,8 @@ declare module 'fastify' {
     kind?: RouteKind
     /** Reachable while a required policy document waits for acceptance (the privacy feature's guard): logout, the language switch, the acceptance page. */
     beforePolicy?: true
+    /** The route changes the user's personal data: refused while it is restricted (privacy feature), answered from this page (under BASE_PATH). */
+    personalData?: string
   }
 }
 

@@ -20,8 +20,9 @@ export const features: readonly Feature[] = [health, language, auth, profile, ph
 
 /**
  * Every feature's personal data (the export, the deletion). The privacy
- * feature reads it when it works, never while modules load: it is itself in
- * the list, so this module imports it.
+ * feature is itself in the list, so it imports this module dynamically
+ * (`await import('../../index.ts')`) where it works: a static import would
+ * make the list's evaluation depend on which module a process loads first.
  */
 export function personalData (): readonly PersonalData[] {
   return features.flatMap((f) => f.personalData === undefined ? [] : [f.personalData])

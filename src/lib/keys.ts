@@ -7,3 +7,8 @@ export type KeyUse = 'verification-codes' | 'job-payloads' | 'totp-secrets'
 export function deriveKey (secret: string, use: KeyUse): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, 'client-panel', use, 32))
 }
+
+/** The service's keys, as Deps holds them: the service and the CLI derive the same ones. */
+export function serviceKeys (secret: string): { codes: Buffer, jobs: Buffer, totp: Buffer } {
+  return { codes: deriveKey(secret, 'verification-codes'), jobs: deriveKey(secret, 'job-payloads'), totp: deriveKey(secret, 'totp-secrets') }
+}

@@ -111,5 +111,17 @@ export const enEvents = {
   'activity.word.document.other': 'a document',
   // Privacy: exports
   'event.personal_data.export_requested': '{actor} requested an export of their personal data',
-  'event.personal_data.exported': 'The export of the personal data of {target} was emailed to them'
+  'event.personal_data.exported': 'The export of the personal data of {target} was emailed to them',
+  // Privacy: requests
+  'event.privacy_request.created': '{actor} requested {request}',
+  'event.privacy_request.updated': 'The provider set the request of {target} for {request} to: {status}',
+  'activity.word.request.deletion': 'the deletion of their personal data',
+  'activity.word.request.restriction': 'the restriction of their personal data',
+  'activity.word.request.other': 'an operation on their personal data',
+  'activity.word.requestStatus.received': 'received',
+  'activity.word.requestStatus.in_progress': 'in progress',
+  'activity.word.requestStatus.completed': 'completed',
+  'activity.word.requestStatus.rejected': 'rejected',
+  'activity.word.requestStatus.lifted': 'lifted',
+  'activity.word.requestStatus.other': 'another status'
 } as const

@@ -112,5 +112,17 @@ export const ruEvents: Record<keyof typeof enEvents, string> = {
   'activity.word.document.other': 'документ',
   // Privacy: exports
   'event.personal_data.export_requested': '{actor}: запрошена выгрузка персональных данных',
-  'event.personal_data.exported': 'Выгрузка персональных данных пользователя {target} отправлена ему по почте'
+  'event.personal_data.exported': 'Выгрузка персональных данных пользователя {target} отправлена ему по почте',
+  // Privacy: requests
+  'event.privacy_request.created': '{actor}: запрошено {request}',
+  'event.privacy_request.updated': 'Провайдер изменил статус запроса пользователя {target} на {request}: {status}',
+  'activity.word.request.deletion': 'удаление персональных данных',
+  'activity.word.request.restriction': 'ограничение обработки персональных данных',
+  'activity.word.request.other': 'операция с персональными данными',
+  'activity.word.requestStatus.received': 'получен',
+  'activity.word.requestStatus.in_progress': 'в работе',
+  'activity.word.requestStatus.completed': 'выполнен',
+  'activity.word.requestStatus.rejected': 'отклонён',
+  'activity.word.requestStatus.lifted': 'ограничение снято',
+  'activity.word.requestStatus.other': 'другой статус'
 }

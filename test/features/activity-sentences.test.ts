@@ -73,7 +73,9 @@ const samples: Record<EventType, Record<string, unknown>> = {
   'policy.withdrawn': { document: 'sms-news', version: 1 },
   // Privacy: exports
   'personal_data.export_requested': {},
-  'personal_data.exported': {}
+  'personal_data.exported': {},
+  'privacy_request.created': { kind: 'deletion' },
+  'privacy_request.updated': { kind: 'restriction', status: 'completed', by: 'provider' }
 }
 
 t.test('every declared event type has a sentence key, and only those', async (t) => {

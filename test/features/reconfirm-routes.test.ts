@@ -36,7 +36,10 @@ const forms: Record<string, FormFor> = {
   // Main settings narrowing access (the list turned on): prompted; other saves are not.
   'settings.access': { language: 'en', time_zone: 'UTC', rows_per_page: '25', ip_access: 'list', ip_allow_list: '127.0.0.1', bind_session_ip: '1' },
   // Privacy: exports (the button: no fields)
-  'privacy.export': {}
+  'privacy.export': {},
+  // Requests for deletion and restriction of personal data: the button alone.
+  'privacy.request-deletion': {},
+  'privacy.request-restriction': {}
 }
 // Path parameters of the re-confirmed routes.
 const params: Record<string, string> = { id: target.userId }
@@ -48,7 +51,7 @@ async function state (): Promise<string> {
     (select string_agg(concat_ws(',', id, email, full_name, status, phone, full_access, two_factor_enabled, language, time_zone, rows_per_page, ip_access, ip_allow_list, bind_session_ip), ';' order by id) from users),
     (select string_agg(concat_ws(',', user_id, permission), ';' order by user_id, permission) from user_permissions),
     (select count(*) from recovery_codes), (select count(*) from tokens), (select count(*) from verification_codes),
-    (select count(*) from data_exports)) as s`.execute(db)
+    (select count(*) from data_exports), (select count(*) from privacy_requests)) as s`.execute(db)
   return rows.rows[0]!.s
 }
 

@@ -365,7 +365,7 @@ t.test('every page, form error, flash, email and SMS is in Russian', async (t) =
 
   // Every email and SMS of every notification type, in Russian.
   // Sample values of every parameter a type takes; a Date only for the types that take one (the others pass theirs on as text).
-  const params = { link: `${config.linkBase}x`, ip: '192.0.2.1', inviter: 'Ольга Владелец', old: 'old@example.com', new: 'new@example.com', actor: 'Ольга Владелец', minutes: 5, code: '123456' }
+  const params = { link: `${config.linkBase}x`, ip: '192.0.2.1', inviter: 'Ольга Владелец', old: 'old@example.com', new: 'new@example.com', actor: 'Ольга Владелец', minutes: 5, code: '123456', kind: 'deletion', status: 'rejected', reason: 'Есть неоплаченные счета' }
   for (const type of Object.keys(templates) as NotificationType[]) {
     for (const minutes of [1, 3, 15]) {
       const to = { name: 'Иван Петров', email: 'ivan@example.com' }

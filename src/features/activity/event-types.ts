@@ -53,7 +53,9 @@ const declared = {
   'policy.withdrawn': true,
   // Privacy: exports
   'personal_data.export_requested': true,
-  'personal_data.exported': true
+  'personal_data.exported': true,
+  'privacy_request.created': true,
+  'privacy_request.updated': true
 } as const satisfies Record<EventType, true>
 
 export const EVENT_TYPES = Object.keys(declared) as EventType[]

@@ -40,6 +40,8 @@ const otpReason = words('activity.word.otp.', ['format', 'wrong', 'replay', 'loc
 const refusedKind = words('activity.word.refused.', ['add', 'change'], 'activity.word.refused.other')
 const policyDocument = words('activity.word.document.', ['privacy-policy', 'user-agreement', 'sms-news', 'email-news'], 'activity.word.document.other')
 const setting = words('activity.word.setting.', ['language', 'time_zone', 'rows_per_page', 'ip_access', 'ip_allow_list', 'bind_session_ip'], 'activity.word.setting.other')
+const requestKind = words('activity.word.request.', ['deletion', 'restriction'], 'activity.word.request.other')
+const requestStatus = words('activity.word.requestStatus.', ['received', 'in_progress', 'completed', 'rejected', 'lifted'], 'activity.word.requestStatus.other')
 
 /** "Full Name (email)", "email", or "a deleted user"; "(deleted)" after one since deleted. */
 export function personText (t: Translate, p: Person): string {
@@ -123,6 +125,8 @@ function paramsOf (ctx: SentenceContext, row: SentenceRow): Params {
     case 'settings.saved': p.changes = typeof d.changed === 'string' && d.changed !== '' ? d.changed.split(' ').map((name) => t(setting(name))).join(', ') : t('activity.word.nothing'); break
     case 'session.ended_by_binding': p.sessionIp = recorded(t, d.sessionIp); break
     case 'policy.accepted': case 'policy.withdrawn': p.document = t(policyDocument(d.document)); p.version = String(typeof d.version === 'number' ? d.version : '?'); break
+    // The kind and the status only: a request's content (the provider's reason) is not the account's to read.
+    case 'privacy_request.created': case 'privacy_request.updated': p.request = t(requestKind(d.kind)); p.status = t(requestStatus(d.status)); break
   }
   return p
 }

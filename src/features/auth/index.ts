@@ -3,6 +3,7 @@ import type { Feature } from '../../lib/feature.ts'
 import './events.ts'
 import authRoutes from './routes.ts'
 import { sendPasswordReset } from './service.ts'
+import { eraseSignIns } from './queries.ts'
 
 export { INVITE_TTL_SECONDS, issueInviteLink, type SignInMethod } from './service.ts'
 export { completeSignIn, type SignInUser } from './sign-in.ts'
@@ -10,6 +11,7 @@ export { findUserByEmail } from './queries.ts'
 
 export const auth: Feature = {
   name: 'auth',
+  personalData: { erase: eraseSignIns },
   routes: authRoutes,
   jobs: (deps) => ({ 'password-reset': { work: async (data) => { await sendPasswordReset(deps, data) } } }),
   events: {

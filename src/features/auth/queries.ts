@@ -1,5 +1,8 @@
-import { sql, type Kysely } from 'kysely'
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely'
 import type { DB } from '../../db/schema.ts'
+import type { EraseStep } from '../../lib/personal-data.ts'
+import { counterKey } from '../../lib/limits.ts'
+import { emailRule, ipRule } from './throttle.ts'
 
 export function findUserByEmail (db: Kysely<DB>, email: string) {
   return db.selectFrom('users')
@@ -46,4 +49,25 @@ export async function countRecentTokens (db: Kysely<DB>, userId: string, purpose
 /** The user's IP access settings (Main settings), checked at every sign-in. */
 export function findIpAccess (db: Kysely<DB>, userId: string) {
   return db.selectFrom('users').select(['ip_access', 'ip_allow_list']).where('id', '=', userId).executeTakeFirst()
+}
+
+/**
+ * A completed deletion (privacy feature): the user's sign-in history keeps
+ * its rows (times, results) without the address, IP and browser; the
+ * throttle counters keyed by the address or by those IPs go (the IP ones
+ * hold at most a window's count, so a shared IP loses little); a queued
+ * "Forgot password" job carries the address and the IP, and goes too.
+ */
+export const eraseSignIns: EraseStep = async (trx, subject) => {
+  const email = subject.email.toLowerCase()
+  const mine = (eb: ExpressionBuilder<DB, 'login_attempts'>) => eb.or([eb('user_id', '=', subject.id), eb('email', '=', email)])
+  const ips = (await trx.selectFrom('login_attempts').select('ip').distinct().where(mine).execute()).map((r) => r.ip).filter((ip) => ip !== '')
+  await trx.updateTable('login_attempts').set({ email: '', ip: '', user_agent: null }).where(mine).execute()
+  await trx.deleteFrom('limit_counters').where((eb) => eb.or([
+    eb.and([eb('kind', '=', emailRule.kind), eb('key', 'in', [email, counterKey(email)])]),
+    ...(ips.length === 0 ? [] : [eb.and([eb('kind', '=', ipRule.kind), eb('key', 'in', ips.flatMap((ip) => [ip, counterKey(ip)]))])])
+  ])).execute()
+  for (const table of ['job', 'archive']) {
+    await sql`delete from ${sql.table(`pgboss.${table}`)} where name = 'password-reset' and data->>'email' = ${email}`.execute(trx)
+  }
 }

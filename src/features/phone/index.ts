@@ -2,6 +2,7 @@
 import type { Feature } from '../../lib/feature.ts'
 import './events.ts'
 import phoneRoutes from './routes.ts'
+import { erasePhone } from './queries.ts'
 
 export { removePhoneByProvider } from './service.ts'
 export { hasLiveCode } from './codes.ts'
@@ -9,6 +10,7 @@ export { dropCodes } from './queries.ts'
 
 export const phone: Feature = {
   name: 'phone',
+  personalData: { erase: erasePhone },
   routes: phoneRoutes,
   operations: { phone: 'confirm.op.phone' },
   events: {

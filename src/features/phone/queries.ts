@@ -2,6 +2,7 @@
 import { type Kysely, sql } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import type { CodePurpose } from './codes.ts'
+import type { EraseStep } from '../../lib/personal-data.ts'
 
 interface CodeRow { destination: string, code_hmac: string, attempts: number, created_at: Date, expires_at: Date, used_at: null }
 
@@ -102,4 +103,11 @@ export async function findLiveCode (db: Kysely<DB>, userId: string, purpose: Cod
 /** Ends every live code of the user (the number changed or was removed). */
 export async function dropCodes (db: Kysely<DB>, userId: string): Promise<void> {
   await db.deleteFrom('verification_codes').where('user_id', '=', userId).execute()
+}
+
+/** A completed deletion (privacy feature): the number, its pending codes and the record of where codes went. */
+export const erasePhone: EraseStep = async (trx, subject) => {
+  await trx.deleteFrom('verification_codes').where('user_id', '=', subject.id).execute()
+  await trx.deleteFrom('code_sends').where('user_id', '=', subject.id).execute()
+  await trx.updateTable('users').set({ phone: null, phone_verified: false }).where('id', '=', subject.id).execute()
 }

@@ -17,7 +17,8 @@ export default async function phoneRoutes (app: FastifyInstance): Promise<void> 
   // A form with bad input gets the profile again (422) before any prompt,
   // checked by what the handler and the service use.
   const confirmedIf = (badInput: (body: FormBody) => Record<string, MessageKey> | undefined) => ({
-    config: { access: 'user' as const },
+    // Refused while the user's personal data is restricted (privacy feature), before any prompt.
+    config: { access: 'user' as const, personalData: 'client/profile' },
     preHandler: requireConfirmation('phone', validating(onSelf(`${home}#phone`), async (request, reply, user) => {
       const body = asFormBody(request.body)
       const errors = badInput(body)

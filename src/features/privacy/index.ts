@@ -9,6 +9,8 @@ import { requestsPart } from './requests/index.ts'
 import privacyPageRoutes from './routes.ts'
 
 export { marketingConsent, publishPolicy, type PublishInput, type PublishResult } from './documents/index.ts'
+// The provider operations on personal-data requests (the CLI's, and the provider API's to come).
+export { completeRequest, liftRequest, listRequests, rejectRequest, startRequest, type ProviderRequest, type TransitionResult } from './requests/index.ts'
 
 const joined = joinParts([documentsPart, exportsPart, requestsPart])
 

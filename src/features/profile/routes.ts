@@ -13,7 +13,7 @@ export default async function profileRoutes (app: FastifyInstance): Promise<void
     return await renderProfile(request, reply, user)
   }))
 
-  app.post('/client/profile/name', { config: { access: 'user' } }, signedInHandler(async (request, reply, user) => {
+  app.post('/client/profile/name', { config: { access: 'user', personalData: 'client/profile' } }, signedInHandler(async (request, reply, user) => {
     const name = field(asFormBody(request.body), 'full_name')
     if (name === null) return await renderProfile(request, reply, user, { errors: { full_name: 'error.repeated' } }, 422)
     const result = await changeName(deps, user, name, { ip: request.ip })

@@ -3,6 +3,7 @@ import type { Feature } from '../../lib/feature.ts'
 import './events.ts'
 import { sessionsExport } from './export-sections.ts'
 import sessionsRoutes from './routes.ts'
+import { eraseSessions } from './queries.ts'
 
 export const sessions: Feature = {
   name: 'sessions',
@@ -11,5 +12,5 @@ export const sessions: Feature = {
     'session.ended': 'event.session.ended',
     'session.ended_others': 'event.session.ended_others'
   },
-  personalData: { export: sessionsExport }
+  personalData: { export: sessionsExport, erase: eraseSessions }
 }

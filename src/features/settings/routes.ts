@@ -21,7 +21,7 @@ export default async function settingsRoutes (app: FastifyInstance): Promise<voi
     return form.ok && narrowsAccess(user, form.values) ? { target: 'self', back: page } : null
   }
 
-  app.post('/client/settings', { config: { access: 'user' }, preHandler: requireConfirmation('settings.access', resolve) }, signedInHandler(async (request, reply, user) => {
+  app.post('/client/settings', { config: { access: 'user', personalData: 'client/settings' }, preHandler: requireConfirmation('settings.access', resolve) }, signedInHandler(async (request, reply, user) => {
     const form = parseSettingsForm(request.body, request.ip, user.timeZone)
     if (!form.ok) return renderSettings(request, reply, user, form, 422)
     await saveMainSettings(deps, user, form.values, { ip: request.ip, sessionId: request.session.sessionId })

@@ -4,6 +4,7 @@
 import type { Feature } from '../../lib/feature.ts'
 import './events.ts'
 import twoFactorRoutes from './routes.ts'
+import { eraseTwoFactor } from './queries.ts'
 
 export { codeField, onSelf, requireConfirmation, type Resolve, validating } from './confirm.ts'
 export { resetTwoFactorByProvider } from './service.ts'
@@ -12,6 +13,7 @@ export { countLiveRecoveryCodes } from './queries.ts'
 
 export const twoFactor: Feature = {
   name: 'two-factor',
+  personalData: { erase: eraseTwoFactor },
   routes: twoFactorRoutes,
   operations: {
     'two-factor.enable': 'confirm.op.twoFactorEnable',

@@ -1,6 +1,7 @@
 // Two-factor queries: db first, so that a transaction passes through.
 import type { Kysely } from 'kysely'
 import type { DB } from '../../db/schema.ts'
+import type { EraseStep } from '../../lib/personal-data.ts'
 
 export async function countLiveRecoveryCodes (db: Kysely<DB>, userId: string): Promise<number> {
   const row = await db.selectFrom('recovery_codes').select((eb) => eb.fn.countAll<string>().as('n'))
@@ -63,4 +64,10 @@ export async function findAccountId (db: Kysely<DB>, userId: string): Promise<st
 
 export async function findPasswordHash (db: Kysely<DB>, userId: string): Promise<string | null> {
   return (await db.selectFrom('users').select('password_hash').where('id', '=', userId).executeTakeFirstOrThrow()).password_hash
+}
+
+/** A completed deletion (privacy feature): 2FA off, its secret and recovery codes gone. */
+export const eraseTwoFactor: EraseStep = async (trx, subject) => {
+  await trx.deleteFrom('recovery_codes').where('user_id', '=', subject.id).execute()
+  await trx.updateTable('users').set({ two_factor_enabled: false, totp_secret: null, totp_last_step: null }).where('id', '=', subject.id).execute()
 }

@@ -6,6 +6,7 @@ import emailRoutes from './email-routes.ts'
 import './events.ts'
 import permissionRoutes from './permission-routes.ts'
 import usersRoutes from './routes.ts'
+import { eraseTokens } from './queries.ts'
 
 export { deleteUserRow } from './service.ts'
 export { effectivePermissions } from './permissions.ts'
@@ -13,6 +14,7 @@ export { emailHolder } from './queries.ts'
 
 export const users: Feature = {
   name: 'users',
+  personalData: { erase: eraseTokens },
   routes: async (app: FastifyInstance) => {
     await app.register(usersRoutes)
     await app.register(permissionRoutes)

@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import type { Pool } from 'pg'
 import { fetchPage, type Page, type PageRequest, type Statement } from '../../lib/keyset.ts'
+import type { EraseStep } from '../../lib/personal-data.ts'
 
 export interface UserRow {
   id: string
@@ -163,4 +164,9 @@ export async function lockInvitedUser (db: Kysely<DB>, userId: string): Promise<
   const row = await db.selectFrom('users').select(sql<boolean>`password_hash is null`.as('invited'))
     .where('id', '=', userId).where('status', '=', 'active').forUpdate().executeTakeFirst()
   return row?.invited
+}
+
+/** A completed deletion (privacy feature): pending invitations, password resets and email changes (their tokens hold addresses). */
+export const eraseTokens: EraseStep = async (trx, subject) => {
+  await trx.deleteFrom('tokens').where('user_id', '=', subject.id).execute()
 }

@@ -81,6 +81,8 @@ export interface Destination {
   userId?: string
   /** The language, when there is no user or it is not theirs to decide. */
   language?: string
+  /** The zone times are written in, when there is no user to ask (a user's former address). */
+  timeZone?: string
 }
 
 /** Sends a notification to one address on one channel, in the user's language (or the one given). */
@@ -92,7 +94,7 @@ export async function notifyAddress<T extends NotificationType> (deps: NotifyDep
     userId: user?.id ?? null,
     language: to.language ?? user?.language ?? 'en',
     // An address with no user has no zone of its own: UTC, named as such.
-    timeZone: user?.time_zone ?? 'UTC',
+    timeZone: user?.time_zone ?? to.timeZone ?? 'UTC',
     name: user?.full_name,
     email: user?.email
   }, type, params, opts)

@@ -29,6 +29,8 @@ export interface NotificationParams {
   otp_locked: { minutes: number }
   otp_replay: Record<string, never>
   phone_code: { code: string, minutes: number }
+  /** A personal-data request made or moved on (privacy feature): the reason only with a rejection. */
+  privacy_request: { kind: 'deletion' | 'restriction', status: 'received' | 'in_progress' | 'completed' | 'rejected' | 'lifted', reason: string | null, at: Date }
 }
 export type NotificationType = keyof NotificationParams
 
@@ -63,7 +65,14 @@ export const templates: { readonly [T in NotificationType]: Template<Notificatio
   address_in_use_change: { mail: 'mail.addressInUse.change', vars: () => ({}) },
   otp_locked: { mail: 'mail.totpLocked', vars: (p, c) => ({ count: p.minutes, link: forgotLink(c) }) },
   otp_replay: { mail: 'mail.totpReplay', vars: (_p, c) => ({ link: forgotLink(c) }) },
-  phone_code: { text: 'sms.code', vars: (p) => ({ code: p.code, count: p.minutes }) }
+  phone_code: { text: 'sms.code', vars: (p) => ({ code: p.code, count: p.minutes }) },
+  privacy_request: {
+    mail: 'mail.privacyRequest',
+    vars: (p, _c, r) => {
+      const t = translator(r.lang)
+      return { ...when(p.at, r), request: t(`privacy.requests.kind.${p.kind}`), status: t(`privacy.requests.status.${p.status}`), note: p.reason === null ? '' : t('mail.privacyRequest.reason', { reason: p.reason }) }
+    }
+  }
 }
 
 /** Values that are ours, not typed text: left as they are. Anything else is neutralised. */

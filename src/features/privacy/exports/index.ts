@@ -2,7 +2,6 @@
 // re-confirmation, a job mails the user one CSV of everything every feature
 // stores about them (Feature.personalData.export), at most once in 24 hours.
 import { formatDateTime } from '../../../lib/format.ts'
-import { personalData } from '../../index.ts'
 import type { PageSection, PrivacyPart } from '../part.ts'
 import './events.ts'
 import { eraseExports, exportsExport, findExports } from './queries.ts'
@@ -22,6 +21,8 @@ export const exportsPart: PrivacyPart = {
   jobs: (deps) => ({
     [EXPORT_QUEUE]: {
       work: async (job, info) => {
+        // Imported when it runs: the feature list holds this feature (see personalData).
+        const { personalData } = await import('../../index.ts')
         await sendExport({ deps, sections: () => personalData().flatMap((p) => p.export ?? []) }, job, info.retryCount)
       },
       retry: exportRetry(deps.config)
