@@ -205,6 +205,25 @@ export interface PrivacyRequestEventsTable {
   at: Timestamp
 }
 
+export type NotificationChannel = 'mail' | 'sms' | 'telegram'
+
+export interface NotificationSettingsTable {
+  user_id: string
+  type: string
+  channel: NotificationChannel
+  enabled: boolean
+  updated_at: Timestamp
+}
+
+export interface TelegramLinksTable {
+  user_id: string
+  /** Telegram's chat id: a 64-bit integer, read as a string. */
+  chat_id: ColumnType<string, string, string>
+  username: string | null
+  support: Generated<boolean>
+  linked_at: Timestamp
+}
+
 export interface DB {
   recovery_codes: RecoveryCodesTable
   accounts: AccountsTable
@@ -223,6 +242,8 @@ export interface DB {
   data_exports: DataExportsTable
   privacy_requests: PrivacyRequestsTable
   privacy_request_events: PrivacyRequestEventsTable
+  notification_settings: NotificationSettingsTable
+  telegram_links: TelegramLinksTable
 }
 
 export type User = Selectable<UsersTable>
