@@ -15,6 +15,7 @@ import { Jobs } from './lib/jobs.ts'
 import { serviceKeys } from './lib/keys.ts'
 import { createMailSender, type SendMail } from './lib/mail.ts'
 import { createSmsSender, type SendSms } from './lib/sms.ts'
+import { createTelegramSender, type SendTelegram } from './lib/telegram.ts'
 import guardsPlugin from './plugins/guards.ts'
 import csrfPlugin from './plugins/csrf.ts'
 import errorsPlugin from './plugins/errors.ts'
@@ -29,6 +30,7 @@ export interface BuildOptions {
   clock?: Clock
   sendMail?: SendMail
   sendSms?: SendSms
+  sendTelegram?: SendTelegram
   logger?: FastifyServerOptions['logger']
 }
 
@@ -78,6 +80,7 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
       jobs,
       sendMail: opts.sendMail ?? createMailSender(config),
       sendSms: opts.sendSms ?? createSmsSender(config),
+      sendTelegram: opts.sendTelegram ?? createTelegramSender(config),
       keys: serviceKeys(config.sessionSecret)
     }
     jobs.define(deliveryQueues(deps))

@@ -16,6 +16,7 @@ import { Jobs } from './lib/jobs.ts'
 import { serviceKeys } from './lib/keys.ts'
 import { createMailSender } from './lib/mail.ts'
 import { createSmsSender } from './lib/sms.ts'
+import { createTelegramSender } from './lib/telegram.ts'
 import type { Deps } from './types.ts'
 
 const commands: readonly Command[] = features.flatMap((f) => f.commands ?? [])
@@ -106,6 +107,7 @@ async function openQueue (config: Config, database: Database): Promise<Jobs> {
     jobs,
     sendMail: createMailSender(config),
     sendSms: createSmsSender(config),
+    sendTelegram: createTelegramSender(config),
     keys: serviceKeys(config.sessionSecret)
   }
   jobs.define(deliveryQueues(deps))

@@ -8,6 +8,7 @@ import type { Language, MessageKey, Translate } from './lib/i18n.ts'
 import type { Jobs } from './lib/jobs.ts'
 import type { SendMail } from './lib/mail.ts'
 import type { SendSms } from './lib/sms.ts'
+import type { SendTelegram } from './lib/telegram.ts'
 import type { SettingsBlock } from './lib/feature.ts'
 import type { Guard } from './plugins/guards.ts'
 
@@ -30,6 +31,7 @@ export interface Deps {
   jobs: Jobs
   sendMail: SendMail
   sendSms: SendSms
+  sendTelegram: SendTelegram
   keys: { codes: Buffer, jobs: Buffer, totp: Buffer }
 }
 

@@ -25,7 +25,7 @@ t.test('the delay doubles from the base, stays within [d/2, d] and stops growing
   }
   t.same([1, 2, 3, 4].map((n) => givesUp(policy, n)), [false, false, false, true], 'limit 3: the fourth failure is the last')
   const config = { deliveryRetryDelaySeconds: 30, deliveryRetryMaxDelaySeconds: 900, deliveryRetryLimit: 100 }
-  const senders = channelSenders({ config: config as never, sendMail: async () => {}, sendSms: async () => {} })
+  const senders = channelSenders({ config: config as never, sendMail: async () => {}, sendSms: async () => {}, sendTelegram: async () => {} })
   t.same(senders.mail.retry, { baseSeconds: 30, capSeconds: 900, limit: 100 })
   t.same(senders.sms.retry, { baseSeconds: 30, capSeconds: SMS_MAX_DELAY_SECONDS, limit: 100 }, 'SMS codes live 5 minutes: tried at least every minute')
 })

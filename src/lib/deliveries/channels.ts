@@ -21,11 +21,13 @@
 import type { Deps } from '../../types.ts'
 import type { MailMessage } from '../mail.ts'
 import type { SmsMessage } from '../sms.ts'
+import type { TelegramMessage } from '../telegram.ts'
 
-/** Channel → the message its sender takes. Telegram and webhooks add theirs here. */
+/** Channel → the message its sender takes. Webhooks add theirs here. */
 export interface ChannelMessages {
   mail: MailMessage
   sms: SmsMessage
+  telegram: TelegramMessage
 }
 export type Channel = keyof ChannelMessages
 
@@ -47,11 +49,12 @@ export type ChannelSenders = { [C in Channel]: ChannelSender<ChannelMessages[C]>
 
 export const SMS_MAX_DELAY_SECONDS = 60
 
-export function channelSenders (deps: Pick<Deps, 'config' | 'sendMail' | 'sendSms'>): ChannelSenders {
+export function channelSenders (deps: Pick<Deps, 'config' | 'sendMail' | 'sendSms' | 'sendTelegram'>): ChannelSenders {
   const { deliveryRetryDelaySeconds: baseSeconds, deliveryRetryMaxDelaySeconds: cap, deliveryRetryLimit: limit } = deps.config
   return {
     mail: { send: deps.sendMail, retry: { baseSeconds, capSeconds: cap, limit } },
-    sms: { send: deps.sendSms, retry: { baseSeconds, capSeconds: Math.min(cap, SMS_MAX_DELAY_SECONDS), limit } }
+    sms: { send: deps.sendSms, retry: { baseSeconds, capSeconds: Math.min(cap, SMS_MAX_DELAY_SECONDS), limit } },
+    telegram: { send: deps.sendTelegram, retry: { baseSeconds, capSeconds: cap, limit } }
   }
 }
 

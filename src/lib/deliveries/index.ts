@@ -34,7 +34,7 @@ export interface NotifyOptions {
 }
 
 /** What a channel needs to know of a user to reach them. */
-interface Recipient { id: string, email: string, full_name: string, language: string, time_zone: string, phone: string | null, phone_verified: boolean }
+interface Recipient { id: string, email: string, full_name: string, language: string, time_zone: string, phone: string | null, phone_verified: boolean, telegram_chat_id: string | null }
 
 /**
  * The channels a user gets this type of notification on. Today: mail, for
@@ -48,12 +48,14 @@ export function channelsFor (type: NotificationType, user: Recipient): Channel[]
 
 function addressOf (channel: Channel, user: Recipient): string | undefined {
   if (channel === 'mail') return user.email
+  if (channel === 'telegram') return user.telegram_chat_id ?? undefined
   return user.phone_verified && user.phone !== null ? user.phone : undefined
 }
 
 async function findRecipient (trx: Kysely<DB>, userId: string): Promise<Recipient | undefined> {
-  return await trx.selectFrom('users').select(['id', 'email', 'full_name', 'language', 'time_zone', 'phone', 'phone_verified'])
-    .where('id', '=', userId).executeTakeFirst()
+  return await trx.selectFrom('users').leftJoin('telegram_links', 'telegram_links.user_id', 'users.id')
+    .select(['users.id', 'users.email', 'users.full_name', 'users.language', 'users.time_zone', 'users.phone', 'users.phone_verified', 'telegram_links.chat_id as telegram_chat_id'])
+    .where('users.id', '=', userId).executeTakeFirst()
 }
 
 /**
@@ -108,6 +110,7 @@ async function queueDelivery<T extends NotificationType> (deps: NotifyDeps, trx:
   let message: ChannelMessages[Channel]
   if (to.channel === 'mail' && rendered.mail !== undefined) message = { to: to.address, ...rendered.mail }
   else if (to.channel === 'sms' && rendered.text !== undefined) message = { to: to.address, text: rendered.text }
+  else if (to.channel === 'telegram' && rendered.text !== undefined) message = { chatId: to.address, text: rendered.text }
   else throw new Error(`notification ${type} has no ${to.channel} form`)
   const now = deps.clock.now()
   const row = await trx.insertInto('deliveries').values({
@@ -132,6 +135,7 @@ export function deliveryQueues (deps: Deps): QueueDefinitions {
   const crashRetry: RetryPolicy = { limit: 5, delaySeconds: deps.config.deliveryRetryDelaySeconds, backoff: true }
   return {
     mail: { work: async (job, info) => { if (!await sendLegacyJob(deps, 'mail', senders.mail, job)) await deliver(deps, 'mail', senders.mail, job, info.log) }, retry: crashRetry },
-    sms: { work: async (job, info) => { if (!await sendLegacyJob(deps, 'sms', senders.sms, job)) await deliver(deps, 'sms', senders.sms, job, info.log) }, retry: crashRetry }
+    sms: { work: async (job, info) => { if (!await sendLegacyJob(deps, 'sms', senders.sms, job)) await deliver(deps, 'sms', senders.sms, job, info.log) }, retry: crashRetry },
+    telegram: { work: async (job, info) => { await deliver(deps, 'telegram', senders.telegram, job, info.log) }, retry: crashRetry }
   }
 }

@@ -25,7 +25,7 @@ import { type Channel, type ChannelMessages, type ChannelSender, givesUp, retryD
 export interface DeliveryJob { id: string, attempt: number }
 
 declare module '../jobs.ts' {
-  interface QueueMap { mail: DeliveryJob, sms: DeliveryJob }
+  interface QueueMap { mail: DeliveryJob, sms: DeliveryJob, telegram: DeliveryJob }
 }
 
 type SendDeps = Pick<Deps, 'db' | 'clock' | 'jobs' | 'keys'>
