@@ -6,6 +6,7 @@
 // restriction makes the profile read-only, and nobody else sees a request.
 import { sql } from 'kysely'
 import t from 'tap'
+import { publishPolicy } from '../../src/features/privacy/index.ts'
 import { completeRequest, liftRequest, listRequests, rejectRequest, startRequest } from '../../src/features/privacy/requests/index.ts'
 import { sealSecret } from '../../src/features/two-factor/otp.ts'
 import { Agent, createOwner, createUser, flashOf, signIn, startTestApp } from '../helpers/app.ts'
@@ -255,6 +256,15 @@ t.test('a completed deletion leaves none of the user\'s email, name, phone or IP
   await forgot.get(`${base}password/forgot`)
   await forgot.post(`${base}password/forgot`, { email: u.email })
   await eventually('the reset link', async () => await db.selectFrom('tokens').select('id').where('user_id', '=', u.userId).where('purpose', '=', 'password_reset').executeTakeFirst())
+
+  // The privacy feature's own rows: a consent given from the user's IP, an export mailed.
+  t.match(await publishPolicy(deps, { document: 'email-news', version: 1, effectiveAt: new Date(Date.now() - 60_000).toISOString(), url: 'https://provider.example/news' }), { ok: true })
+  await a.get(page)
+  t.equal((await a.post(`${page}/decisions`, { document: 'email-news', version: '1', decision: 'accept' })).statusCode, 303)
+  t.equal((await db.selectFrom('policy_decisions').select('ip').where('user_id', '=', u.userId).executeTakeFirstOrThrow()).ip, ip, 'the decision holds the IP')
+  await a.get(page)
+  t.equal((await a.postConfirmed(`${page}/export`, {}, u.password)).statusCode, 303)
+  await eventually('the export mailed', async () => await db.selectFrom('data_exports').select('id').where('user_id', '=', u.userId).where('status', '=', 'sent').executeTakeFirst())
 
   await a.get(page)
   t.equal((await a.postConfirmed(requestUrl('deletion'), {}, u.password)).statusCode, 303)
