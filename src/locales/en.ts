@@ -389,6 +389,7 @@ export const en = {
   'privacy.accept.intro': "To continue using the control panel, read and accept the documents below.",
   'privacy.accept.refused': "Tick the box of every document to accept it: nothing was saved.",
   'privacy.accept.versionLine': "Version {version}, in effect since {date}.",
+  'privacy.accept.text': "Text of the document",
   'privacy.accept.changes': "What changed",
   'privacy.accept.readAt': "Read the {name}",
   'privacy.accept.checkbox': "I have read and accept the {name}",

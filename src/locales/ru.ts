@@ -401,6 +401,7 @@ export const ru: RuCatalog = {
   'privacy.accept.intro': "Чтобы продолжить работу с панелью управления, прочитайте и примите документы ниже.",
   'privacy.accept.refused': "Отметьте каждый документ, чтобы принять его: ничего не сохранено.",
   'privacy.accept.versionLine': "Версия {version}, действует с {date}.",
+  'privacy.accept.text': "Текст документа",
   'privacy.accept.changes': "Что изменилось",
   'privacy.accept.readAt': "Прочитать документ «{name}»",
   'privacy.accept.checkbox': "Я прочитал(а) и принимаю документ «{name}»",

@@ -11,6 +11,7 @@
 import { readFile } from 'node:fs/promises'
 import * as OTPAuth from 'otpauth'
 import type { Browser, Page } from 'playwright-core'
+import { publishPolicy } from '../../src/features/privacy/index.ts'
 import { createAccount } from '../../src/features/provider/index.ts'
 import { hashPassword } from '../../src/lib/passwords.ts'
 import { issueToken } from '../../src/lib/tokens.ts'
@@ -28,6 +29,14 @@ async function logIn (page: Page, origin: string, email: string, password: strin
   await page.goto(`${origin}/login`)
   await page.locator('input[name="email"]').fill(email)
   await page.locator('input[name="password"]').fill(password)
+  await submit(page)
+  await acceptPolicies(page)
+}
+
+/** A required document another tour published (the other language's, in one database) holds a user who signs in: they accept it. */
+async function acceptPolicies (page: Page): Promise<void> {
+  if (!new URL(page.url()).pathname.endsWith('/client/settings/privacy/accept')) return
+  for (const box of await page.locator('input[name="accept"]').all()) await box.check()
   await submit(page)
 }
 
@@ -157,6 +166,51 @@ export async function tour (ta: TestApp, browser: Browser, origin: string, lang:
     const token = await issueToken(ta.app.deps.db, payer!, 'email_change', ta.clock.now(), 3600, { email: `changed-${lang}@example.com`, by: created.userId })
     await page.goto(`${origin}/email/confirm/${token}`)
     await visit('email-confirm', page)
+
+    // Privacy: the documents in effect, a consent given, an export and a
+    // restriction asked for (each through the prompt), a document's own page;
+    // then a required document takes effect: the acceptance page holds the
+    // owner until it is ticked.
+    const publish = async (input: Parameters<typeof publishPolicy>[1]): Promise<void> => {
+      const published = await publishPolicy(ta.app.deps, input)
+      if (!published.ok) throw new Error(`publishPolicy: ${published.reason}`)
+    }
+    const effective = ta.clock.now().toISOString()
+    // The other language's tour, in the same database, may have published them.
+    if (await ta.app.deps.db.selectFrom('policy_versions').select('version').where('document', '=', 'sms-news').executeTakeFirst() === undefined) {
+      await publish({ document: 'sms-news', version: 1, effectiveAt: effective, textEn: 'News by SMS, at most once a month.', textRu: 'Новости по SMS, не чаще раза в месяц.' })
+      await publish({ document: 'email-news', version: 1, effectiveAt: effective, url: 'https://provider.example/email-news' })
+    }
+    await page.goto(`${origin}/client/settings/privacy`)
+    await visit('privacy-empty', page)
+    await page.locator('form[action$="/privacy/decisions"] button').first().click()
+    await page.locator('form[action$="/privacy/export"] button').click()
+    await page.locator('input[name="proof"]').fill(password)
+    await submit(page)
+    await page.locator('form[action$="/privacy/requests/restriction"] button').click()
+    await visit('privacy-reconfirm', page)
+    await page.locator('input[name="proof"]').fill(password)
+    await submit(page)
+    await visit('privacy', page)
+    await page.goto(`${origin}/client/settings/privacy/documents/sms-news`)
+    await visit('privacy-document', page)
+    const published = await ta.app.deps.db.selectFrom('policy_versions').select((eb) => eb.fn.max('version').as('v')).where('document', '=', 'privacy-policy').executeTakeFirst()
+    await publish({
+      document: 'privacy-policy',
+      version: (published?.v ?? 0) + 1,
+      effectiveAt: effective,
+      textEn: 'We keep your name, your email address and the addresses you sign in from.\n\nYou may ask for a copy or for their deletion at any time.',
+      textRu: 'Мы храним ваше имя, адрес электронной почты и адреса, с которых вы входите.\n\nВы можете в любой момент запросить их копию или удаление.',
+      changesEn: 'Sign-in addresses are now kept for one year.',
+      changesRu: 'Адреса входа теперь хранятся один год.'
+    })
+    await page.goto(`${origin}/client/profile`)
+    await visit('privacy-accept', page)
+    await submit(page)
+    await visit('privacy-accept-error', page)
+    await page.locator('input[name="accept"]').check()
+    await submit(page)
+    if (new URL(page.url()).pathname.endsWith('/accept')) throw new Error('the acceptance page did not let the owner go on')
 
     // Two-factor: setup, the prompt, the recovery codes, the manage page, the sign-in step.
     await page.goto(`${origin}/client/settings/two-factor`)
