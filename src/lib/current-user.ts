@@ -28,6 +28,8 @@ export interface CurrentUser {
   restricted: boolean
   /** The newest effective version of a required policy document is not accepted: the panel waits for it (privacy feature's guard). */
   policyPending: boolean
+  /** A new version of a consent the user decided on before (SMS news, Email news) is in effect, not decided yet: every page says so until they do. */
+  policyUpdated: boolean
 }
 
 /** The first user and Full access users hold every permission. */

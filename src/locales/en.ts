@@ -390,6 +390,8 @@ export const en = {
   'privacy.accept.refused': "Tick the box of every document to accept it: nothing was saved.",
   'privacy.accept.versionLine': "Version {version}, in effect since {date}.",
   'privacy.accept.text': "Text of the document",
+  'privacy.updated.notice': "A new version of a consent you decided on is in effect.",
+  'privacy.updated.review': "Review it",
   'privacy.accept.changes': "What changed",
   'privacy.accept.readAt': "Read the {name}",
   'privacy.accept.checkbox': "I have read and accept the {name}",

@@ -402,6 +402,8 @@ export const ru: RuCatalog = {
   'privacy.accept.refused': "Отметьте каждый документ, чтобы принять его: ничего не сохранено.",
   'privacy.accept.versionLine': "Версия {version}, действует с {date}.",
   'privacy.accept.text': "Текст документа",
+  'privacy.updated.notice': "Вступила в силу новая версия согласия, по которому вы принимали решение.",
+  'privacy.updated.review': "Посмотреть",
   'privacy.accept.changes': "Что изменилось",
   'privacy.accept.readAt': "Прочитать документ «{name}»",
   'privacy.accept.checkbox': "Я прочитал(а) и принимаю документ «{name}»",

@@ -53,7 +53,13 @@ const LOAD_SQL = `
         select 1 from policy_versions v
         where v.required and v.effective_at <= to_timestamp($4::float8 / 1000)
           and not exists (select 1 from policy_versions n where n.required and n.document = v.document and n.version > v.version and n.effective_at <= to_timestamp($4::float8 / 1000))
-          and not exists (select 1 from policy_decisions d where d.user_id = u.id and d.document = v.document and d.version = v.version and d.decision = 'accepted'))
+          and not exists (select 1 from policy_decisions d where d.user_id = u.id and d.document = v.document and d.version = v.version and d.decision = 'accepted')),
+      'policyUpdated', exists (
+        select 1 from policy_versions v
+        where not v.required and v.effective_at <= to_timestamp($4::float8 / 1000)
+          and not exists (select 1 from policy_versions n where n.document = v.document and n.version > v.version and n.effective_at <= to_timestamp($4::float8 / 1000))
+          and exists (select 1 from policy_decisions d where d.user_id = u.id and d.document = v.document and d.version < v.version)
+          and not exists (select 1 from policy_decisions d where d.user_id = u.id and d.document = v.document and d.version = v.version))
     ) end as u
   from sessions s left join users u on u.id = s.user_id and u.status = 'active'
   where s.id = $1 and s.last_seen_at > to_timestamp($2::float8 / 1000) and s.created_at > to_timestamp($3::float8 / 1000)

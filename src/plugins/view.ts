@@ -118,7 +118,7 @@ export default fp(async function viewPlugin (app: FastifyInstance) {
       languages: languageChoices,
       appName: appNameIn(config, request.lang),
       base: config.basePath,
-      currentUser: user === null ? null : { fullName: user.fullName, email: user.email, restricted: user.restricted },
+      currentUser: user === null ? null : { fullName: user.fullName, email: user.email, restricted: user.restricted, policyUpdated: user.policyUpdated && !user.policyPending },
       // The zone every time on the page is in, for partials/time-zone (src/lib/format.ts).
       zoneCaption: user === null ? null : timeZoneCaption(request.lang, user.timeZone),
       nav: user === null ? [] : currentNav(app.nav.filter((item) => item.permission === undefined || can(user, item.permission)), config.basePath, request.url.split('?')[0] ?? ''),

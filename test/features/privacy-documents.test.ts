@@ -364,3 +364,33 @@ t.test('personal data: the consents and their history stream; erasing drops the 
   t.equal((await rowsOf(owner.userId)).length, 5, 'the decisions stay')
   t.ok((await db.selectFrom('policy_decisions').select('ip').where('user_id', '!=', owner.userId).execute()).some((r) => r.ip !== null), 'others keep theirs')
 })
+
+t.test('a new version of a consent the user decided on: every page says so until they decide on it; a user who never decided is not told', async (t) => {
+  const u = await freshUser()
+  const a = await signIn(ta, u.email, u.password)
+  const acceptAll = async (agent: Agent) => {
+    const held = await agent.get(acceptPage)
+    if (held.statusCode !== 200) return
+    const values = [...held.body.matchAll(/name="accept" value="([^"]+)"/g)].map((m) => m[1]!)
+    t.equal((await agent.post(acceptPage, { accept: values })).statusCode, 303, 'the required documents accepted')
+  }
+  await acceptAll(a)
+  await a.get(privacyPage)
+  const current = await db.selectFrom('policy_versions').select((eb) => eb.fn.max('version').as('v')).where('document', '=', 'email-news').where('effective_at', '<=', clock.now()).executeTakeFirstOrThrow()
+  t.equal((await a.post(decisions, { document: 'email-news', version: String(current.v), decision: 'accept' })).statusCode, 303, 'a decision on the version in effect')
+  const notice = 'A new version of a consent you decided on is in effect.'
+  t.notMatch((await a.get(`${base}client/profile`)).body, notice, 'nothing new yet')
+
+  await publish('email-news', current.v! + 1, 0, { url: 'https://example.com/email-news?v=next' })
+  for (const path of ['client/profile', 'client/settings', 'client/profile/sessions']) {
+    t.match((await a.get(`${base}${path}`)).body, notice, `${path} says a new version is in effect`)
+  }
+  const never = await freshUser()
+  const b = await signIn(ta, never.email, never.password)
+  await acceptAll(b)
+  t.notMatch((await b.get(`${base}client/profile`)).body, notice, 'a user who never decided on it is not told')
+
+  await a.get(privacyPage)
+  t.equal((await a.post(decisions, { document: 'email-news', version: String(current.v! + 1), decision: 'accept' })).statusCode, 303)
+  t.notMatch((await a.get(`${base}client/profile`)).body, notice, 'decided: the notice is gone')
+})
