@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process'
 import t from 'tap'
+import { type CliResult, runCli } from './helpers/cli.ts'
 import { verifyPassword } from '../src/lib/passwords.ts'
 import { Agent, startTestApp } from './helpers/app.ts'
 
@@ -10,12 +10,8 @@ const { app, base, config } = ta
 const env = { ...process.env, DATA_DIR: config.dataDir, DATABASE_URL: config.databaseUrl ?? '', PUBLIC_URL: 'https://panel.example.com/panel', BASE_PATH: '/panel' }
 
 // Asynchronous: with the embedded database the CLI talks to this very process.
-function cli (...args: string[]): Promise<{ status: number | null, stdout: string, stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ status: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr })
-    })
-  })
+async function cli (...args: string[]): Promise<CliResult> {
+  return await runCli(env, args)
 }
 
 t.test('account:create with a password prints the ids and the user can log in', async (t) => {
@@ -62,6 +58,9 @@ t.test('bad arguments: a clear message on stderr and a non-zero exit', async (t)
     t.equal(res.status, code, args.join(' '))
     t.match(res.stderr, message)
     t.equal(res.stdout, '')
+    // A refusal is JSON, as the provider API answers; a usage error is text for a person.
+    if (code === 1) t.equal(res.error?.code, 'refused', 'a refusal prints {"error": {"code", "message"}}')
+    else t.equal(res.error, undefined, 'a usage error is text')
   }
   const n = await app.deps.db.selectFrom('users').select('email').execute()
   t.same(n.map((u) => u.email).sort(), ['cli@example.com', 'invited@example.com'], 'nothing else was created')

@@ -2,8 +2,8 @@
 // a clear message and exit 1 for a move the status does not allow (nothing
 // changed), parallel completes do one, and the mail a move sends is
 // delivered by the running service's workers.
-import { execFile } from 'node:child_process'
 import t from 'tap'
+import { type CliResult, runCli } from './helpers/cli.ts'
 import { createOwner, createUser, signIn, startTestApp } from './helpers/app.ts'
 import { TestSmtp } from './helpers/smtp.ts'
 
@@ -13,12 +13,8 @@ const { app, base, config } = ta
 const db = app.deps.db
 const env = { ...process.env, DATA_DIR: config.dataDir, DATABASE_URL: config.databaseUrl ?? '', SMTP_URL: smtp.url, SESSION_SECRET: 'test-session-secret-of-at-least-32-chars', PUBLIC_URL: 'http://panel.test' }
 
-function cli (...args: string[]): Promise<{ status: number | null, stdout: string, stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ status: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr })
-    })
-  })
+async function cli (...args: string[]): Promise<CliResult> {
+  return await runCli(env, args)
 }
 
 const owner = await createOwner(ta, 'cli-owner@example.com')

@@ -11,8 +11,8 @@ export type CommandDeps = Pick<Deps, 'db' | 'clock' | 'config' | 'jobs' | 'keys'
 /** The flags as parsed: each option is a string flag given at most once. */
 export type CommandValues = Readonly<Record<string, string | undefined>>
 
-/** Printed as one JSON line on stdout (exit 0), or the error on stderr (exit 1: the operation failed). */
-export type CommandOutcome = { ok: true, out: Record<string, unknown> } | { ok: false, error: string }
+/** Printed as one JSON line on stdout (exit 0), or as {"error": {"code", "message"}} on stderr (exit 1: the operation refused; code "refused" unless given). */
+export type CommandOutcome = { ok: true, out: Record<string, unknown> } | { ok: false, error: string, code?: string }
 
 export interface Command {
   name: string

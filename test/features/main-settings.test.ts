@@ -4,9 +4,9 @@
 // sign-in and on every request (with the real client IP: X-Forwarded-For
 // only from a trusted proxy), the form acts only on its own user, and the
 // provider can clear a list.
-import { execFile } from 'node:child_process'
 import * as OTPAuth from 'otpauth'
 import t from 'tap'
+import { runCli } from '../helpers/cli.ts'
 import { sealSecret } from '../../src/features/two-factor/otp.ts'
 import { Agent, createOwner, createUser, fieldError, flashOf, signIn, startTestApp, type TestApp } from '../helpers/app.ts'
 
@@ -398,11 +398,10 @@ t.test('Rows per page is what the users list shows', async (t) => {
 
 t.test('provider CLI user:clear-ip-list: access from any IP again, audited as the provider', async (t) => {
   const env = { ...process.env, DATA_DIR: config.dataDir, DATABASE_URL: config.databaseUrl ?? '' }
-  const cli = (...args: string[]) => new Promise<{ code: number, stdout: string, stderr: string }>((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr })
-    })
-  })
+  const cli = async (...args: string[]) => {
+    const res = await runCli(env, args)
+    return { ...res, code: res.status ?? -1 }
+  }
   const u = await freshUser()
   const locked = { ip_access: 'list' as const, ip_allow_list: ['192.0.2.0/24'] }
   await db.updateTable('users').set(locked).where('id', '=', u.userId).execute()

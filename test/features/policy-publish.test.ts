@@ -1,11 +1,11 @@
 // policy:publish (SPEC §6, issue 13): the CLI over publishPolicy. Every
 // refusal names its flag and changes nothing; versions only grow, and
 // publishes raced for one version make one row.
-import { execFile } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
+import { type CliResult, runCli } from '../helpers/cli.ts'
 import { publishPolicy } from '../../src/features/privacy/index.ts'
 import { startTestApp } from '../helpers/app.ts'
 
@@ -22,12 +22,8 @@ const file = (name: string, text: string): string => {
 const en = file('en.txt', 'The policy.\n\nSecond paragraph.')
 const ru = file('ru.txt', 'Политика.\n\nВторой абзац.')
 
-function cli (...args: string[]): Promise<{ status: number | null, stdout: string, stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'policy:publish', ...args], { env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ status: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr })
-    })
-  })
+async function cli (...args: string[]): Promise<CliResult> {
+  return await runCli(env, ['policy:publish', ...args])
 }
 const versions = async () => await db.selectFrom('policy_versions').selectAll().orderBy('document').orderBy('version').execute()
 

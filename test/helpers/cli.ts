@@ -1,0 +1,33 @@
+// The provider CLI run as a provider's script runs it: a child process of
+// src/cli.ts with the given environment. Asynchronous, so that with the
+// embedded database the CLI can talk to the test's own server.
+import { execFile } from 'node:child_process'
+
+export interface CliResult {
+  status: number | null
+  stdout: string
+  /** The refusal's message when the CLI printed {"error": {"code", "message"}}; else stderr as written (usage errors). */
+  stderr: string
+  /** The refusal as printed (exit 1). */
+  error?: { code: string, message: string }
+}
+
+export async function runCli (env: NodeJS.ProcessEnv, args: readonly string[]): Promise<CliResult> {
+  return await new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+      const status = err === null ? 0 : typeof err.code === 'number' ? err.code : null
+      const error = refusal(stderr)
+      resolve({ status, stdout, stderr: error?.message ?? stderr, ...(error === undefined ? {} : { error }) })
+    })
+  })
+}
+
+function refusal (stderr: string): { code: string, message: string } | undefined {
+  try {
+    const parsed = JSON.parse(stderr) as { error?: { code?: unknown, message?: unknown } }
+    const { code, message } = parsed.error ?? {}
+    return typeof code === 'string' && typeof message === 'string' ? { code, message } : undefined
+  } catch {
+    return undefined
+  }
+}
