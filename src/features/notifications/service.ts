@@ -159,7 +159,7 @@ export async function sendNotification (deps: Pick<Deps, 'db' | 'clock' | 'confi
   if (s === '' || s.length > SUBJECT_MAX || /[\r\n\p{Cc}]/u.test(s)) return { ok: false, reason: 'invalid_subject' }
   const body = text.replace(/\r\n/g, '\n').trim()
   if (body === '' || body.length > TEXT_MAX || /\p{Cc}/u.test(body.replace(/[\n\t]/g, ''))) return { ok: false, reason: 'invalid_text' }
-  if (!/^[0-9a-f-]{36}$/i.test(userId)) return { ok: false, reason: 'not_found' }
+  if (!/^\d{1,18}$/.test(userId)) return { ok: false, reason: 'not_found' }
   const exists = await deps.db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst()
   if (exists === undefined) return { ok: false, reason: 'not_found' }
   const consent = def.marketing ? await consentOf(deps, userId) : undefined
