@@ -189,6 +189,9 @@ t.test('a notification mail carries List-Unsubscribe; the one-click POST works w
   const again = await Promise.all([oneClick(), oneClick()])
   t.same(again.map((x) => x.statusCode), [200, 200], 'idempotent')
   t.same(await rowsOf(u.userId), [{ type: 'billing', channel: 'mail', enabled: false }])
+  // RFC 8058's preferred encoding of the same body.
+  const multipart = await app.inject({ method: 'POST', url, headers: { 'content-type': 'multipart/form-data; boundary=XyZ' }, payload: '--XyZ\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--XyZ--\r\n' })
+  t.equal(multipart.statusCode, 200, 'multipart/form-data as well')
   t.equal((await db.selectFrom('audit_log').select('id').where('action', '=', 'notifications.unsubscribed').where('target_user_id', '=', u.userId).execute()).length, 1, 'one event for one change')
 
   const next = await sendNotification(app.deps, u.userId, 'billing', 'Invoice 43', 'Another.')

@@ -38,21 +38,34 @@ export default async function notificationsRoutes (app: FastifyInstance): Promis
     return reply.redirect(page, 303)
   }))
 
-  // The token is the proof (SECURITY.md: signed, long-lived, idempotent):
-  // no session, no CSRF token, so that a mail provider's one-click POST
-  // (RFC 8058, body "List-Unsubscribe=One-Click", no cookies) works.
-  const unsubscribeConfig = { access: 'public', kind: 'link' } as const
-  app.get<{ Params: { token: string } }>('/unsubscribe/:token', { config: unsubscribeConfig }, async (request, reply) => {
+  await app.register(unsubscribeRoutes)
+}
+
+/**
+ * The one-click unsubscribe. The token is the proof (SECURITY.md: signed,
+ * long-lived, idempotent): no session, no CSRF token, so that a mail
+ * provider's POST (RFC 8058: body "List-Unsubscribe=One-Click", no cookies)
+ * works. RFC 8058 has that body sent as multipart/form-data (SHOULD) or
+ * url-encoded: neither is read, so in this scope of its own a multipart body
+ * is taken up to the route's limit and dropped.
+ */
+async function unsubscribeRoutes (app: FastifyInstance): Promise<void> {
+  const { deps } = app
+  if (!app.hasContentTypeParser('multipart/form-data')) {
+    app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (_request, _body, done) => { done(null, {}) })
+  }
+  const config = { access: 'public', kind: 'link' } as const
+  const noStore = (reply: FastifyReply): FastifyReply => reply.header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer')
+
+  app.get<{ Params: { token: string } }>('/unsubscribe/:token', { config }, async (request, reply) => {
     const target = await unsubscribeTarget(deps, request.params.token)
-    if (target === undefined) return reply.render('unsubscribe', { invalid: true }, 404)
-    return reply.header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer')
-      .render('unsubscribe', { token: request.params.token, type: labelIn(target.type.label, request.lang), email: target.email, done: false })
+    if (target === undefined) return noStore(reply).render('unsubscribe', { invalid: true }, 404)
+    return noStore(reply).render('unsubscribe', { token: request.params.token, type: labelIn(target.type.label, request.lang), email: target.email, done: false })
   })
 
-  app.post<{ Params: { token: string } }>('/unsubscribe/:token', { config: unsubscribeConfig }, async (request, reply) => {
+  app.post<{ Params: { token: string } }>('/unsubscribe/:token', { config }, async (request, reply) => {
     const target = await unsubscribe(deps, request.params.token, request.ip)
-    if (target === undefined) return reply.render('unsubscribe', { invalid: true }, 404)
-    return reply.header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer')
-      .render('unsubscribe', { type: labelIn(target.type.label, request.lang), email: target.email, done: true })
+    if (target === undefined) return noStore(reply).render('unsubscribe', { invalid: true }, 404)
+    return noStore(reply).render('unsubscribe', { type: labelIn(target.type.label, request.lang), email: target.email, done: true })
   })
 }
