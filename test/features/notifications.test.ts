@@ -90,6 +90,13 @@ t.test('save: one post sets every box, audited; the page shows it', async (t) =>
   const audit = await db.selectFrom('audit_log').select(['details', 'actor_user_id']).where('action', '=', 'notifications.changed').where('target_user_id', '=', u.userId).execute()
   t.equal(audit.length, 1)
   t.same((audit[0]!.details as { changes: string }).changes.split(' ').sort(), ['billing:sms:on', 'support:mail:off'])
+
+  // The same save sent four times at once: one audit row names the change, the others find nothing changed.
+  const burst = await Promise.all(Array.from({ length: 4 }, async () => await a.post(PAGE, { mail: ['billing', 'low-balance', 'service-expiry', 'maintenance', 'support'], sms: ['billing'] })))
+  t.same(burst.map((r) => r.statusCode), [303, 303, 303, 303])
+  const after = await db.selectFrom('audit_log').select('details').where('action', '=', 'notifications.changed').where('target_user_id', '=', u.userId).orderBy('id').execute()
+  t.equal(after.length, 2, 'one more audit row')
+  t.equal((after[1]!.details as { changes: string }).changes, 'support:mail:on')
 })
 
 t.test('bad posts: 422 with a message, nothing saved', async (t) => {
@@ -182,8 +189,10 @@ t.test('a notification mail carries List-Unsubscribe; the one-click POST works w
   t.same(await rowsOf(u.userId), [], 'GET changes nothing')
 
   const oneClick = async () => await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' })
-  const first = await oneClick()
-  t.equal(first.statusCode, 200)
+  // Mail providers may call it several times at once: every call answers alike, one change is recorded.
+  const burst = await Promise.all(Array.from({ length: 6 }, oneClick))
+  t.same(burst.map((x) => x.statusCode), [200, 200, 200, 200, 200, 200])
+  const first = burst[0]!
   t.match(first.body, /no longer sent by email/)
   t.same(await rowsOf(u.userId), [{ type: 'billing', channel: 'mail', enabled: false }])
   const again = await Promise.all([oneClick(), oneClick()])

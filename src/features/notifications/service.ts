@@ -94,6 +94,8 @@ export async function saveMatrix (deps: Pick<Deps, 'db' | 'clock' | 'config'>, u
   const now = deps.clock.now()
   const boxes = matrix.rows.flatMap((r) => r.cells.filter((c) => c.state === 'box').map((c) => ({ type: r.type.key, channel: c.channel, enabled: checked.has(`${r.type.key}:${c.channel}`), was: c.checked })))
   return await deps.db.transaction().execute(async (trx) => {
+    // Under the user's row lock: two saves at once each compare with what the other left, so each audit row names only its own changes.
+    await trx.selectFrom('users').select('id').where('id', '=', user.id).forUpdate().executeTakeFirst()
     // What is stored now, not what the page showed: two saves in a row each name their own changes.
     const stored = new Map((await storedChoices(trx, user.id)).map((c) => [`${c.type}:${c.channel}`, c.enabled]))
     const byKey = new Map(matrix.rows.map((r) => [r.type.key, r.type]))
