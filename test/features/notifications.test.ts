@@ -10,6 +10,7 @@ import type { ParsedMail } from 'mailparser'
 import t from 'tap'
 import { ConfigError, loadConfig } from '../../src/config.ts'
 import { sendNotification } from '../../src/features/notifications/index.ts'
+import { publishPolicy } from '../../src/features/privacy/index.ts'
 import { notify } from '../../src/lib/deliveries/index.ts'
 import { Agent, createOwner, createUser, signIn, startTestApp } from '../helpers/app.ts'
 import { TestSmsGateway } from '../helpers/sms-gateway.ts'
@@ -168,6 +169,27 @@ t.test('marketing without consent is not sent, even with a stored "on"', async (
   const r = await sendNotification(app.deps, u.userId, 'news', 'Black Friday', 'Half price.')
   t.same(r, { ok: true, userId: u.userId, type: 'news', channels: [] })
   t.equal((await db.selectFrom('deliveries').select('id').where('user_id', '=', u.userId).execute()).length, 0)
+})
+
+t.test('marketing follows the consents: email consent, a box for email and Telegram; none for SMS', async (t) => {
+  const published = await publishPolicy(app.deps, { document: 'email-news', version: 1, effectiveAt: new Date(ta.clock.now().getTime() - 3600_000).toISOString(), url: 'https://example.com/news-terms' })
+  t.ok(published.ok, JSON.stringify(published))
+  const u = await createUser(ta, owner.accountId, 'consent@example.com')
+  await verifyPhone(u.userId, '+79123456703')
+  await linkTelegram(u.userId, '888003')
+  await db.insertInto('policy_decisions').values({ user_id: u.userId, document: 'email-news', version: 1, decision: 'accepted', decided_at: ta.clock.now(), ip: '192.0.2.3' }).execute()
+  const a = await signIn(ta, u.email, u.password)
+  const page = await a.get(PAGE)
+  t.equal(box(page.body, 'mail', 'news'), false, 'off by default, even with the consent')
+  t.equal(box(page.body, 'telegram', 'news'), false)
+  t.equal(box(page.body, 'sms', 'news'), undefined, 'no SMS consent: no box')
+  t.equal((await a.post(PAGE, { mail: ['billing', 'news'], telegram: ['news'], sms: ['news'] })).statusCode, 422, 'an SMS box without its consent is refused')
+  t.equal((await a.post(PAGE, { mail: ['billing', 'news'], telegram: ['news'] })).statusCode, 303)
+  const r = await sendNotification(app.deps, u.userId, 'news', 'Autumn offers', 'Half price on VPS.')
+  t.same(r, { ok: true, userId: u.userId, type: 'news', channels: ['mail', 'telegram'] })
+  // Consent withdrawn: nothing more, whatever is stored.
+  await db.insertInto('policy_decisions').values({ user_id: u.userId, document: 'email-news', version: 1, decision: 'withdrawn', decided_at: new Date(ta.clock.now().getTime() + 1000), ip: '192.0.2.3' }).execute()
+  t.same(await sendNotification(app.deps, u.userId, 'news', 'More offers', 'Again.'), { ok: true, userId: u.userId, type: 'news', channels: [] })
 })
 
 t.test('a notification mail carries List-Unsubscribe; the one-click POST works without cookies, twice', async (t) => {
