@@ -470,6 +470,7 @@ export const en = {
   'mail.notice.subject': "{subject}",
   'mail.notice.body': "Hello, {name}.\n\n{text}\n\n{app}",
   'notice.text': "{app}: {subject}\n\n{text}",
+  'mail.unsubscribe': "To stop these notifications by email: {link}",
   'unsubscribe.title': "Unsubscribe",
   'unsubscribe.question': "Stop sending “{type}” notifications by email to {email}?",
   'unsubscribe.button': "Unsubscribe",

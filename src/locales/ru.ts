@@ -482,6 +482,7 @@ export const ru: RuCatalog = {
   'mail.notice.subject': "{subject}",
   'mail.notice.body': "Здравствуйте, {name}.\n\n{text}\n\n{app}",
   'notice.text': "{app}: {subject}\n\n{text}",
+  'mail.unsubscribe': "Чтобы больше не получать такие уведомления по электронной почте: {link}",
   'unsubscribe.title': "Отписка",
   'unsubscribe.question': "Больше не присылать уведомления «{type}» по электронной почте на {email}?",
   'unsubscribe.button': "Отписаться",

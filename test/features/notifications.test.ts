@@ -158,6 +158,7 @@ t.test('security notices are always mailed, without an unsubscribe; a forged sto
   t.match(mail.subject, /password was changed/)
   t.equal(header(mail, 'list-unsubscribe'), undefined, 'no List-Unsubscribe on a security notice')
   t.equal(header(mail, 'list-unsubscribe-post'), undefined)
+  t.notMatch(`${mail.text ?? ''}${String(mail.html)}`, /unsubscribe/, 'nor a link in the body')
   const r = await sendNotification(app.deps, u.userId, 'security', 'New sign-in', 'Someone signed in.')
   t.same(r, { ok: true, userId: u.userId, type: 'security', channels: ['mail'] })
 })
@@ -204,6 +205,8 @@ t.test('a notification mail carries List-Unsubscribe; the one-click POST works w
   const m = list?.match(/^<http:\/\/panel\.test\/unsubscribe\/([^>]+)>$/)
   t.ok(m, `an https/PUBLIC_URL link: ${list}`)
   const url = `${base}unsubscribe/${m![1]!}`
+  t.match(mail.text, `\n\nTo stop these notifications by email: http://panel.test/unsubscribe/${m![1]!}`, 'the link at the foot of the text too')
+  t.match(String(mail.html), `<a href="http://panel.test/unsubscribe/${m![1]!}">`)
 
   const page = await app.inject({ method: 'GET', url })
   t.equal(page.statusCode, 200)

@@ -21,7 +21,7 @@ import { seal } from '../sealed.ts'
 import { unsubscribeToken } from '../unsubscribe.ts'
 import { type Channel, type ChannelMessages, channelSenders } from './channels.ts'
 import { deliver, sendLegacyJob } from './send.ts'
-import { type NotificationParams, type NotificationType, render, templates } from './templates.ts'
+import { type NotificationParams, type NotificationType, render, templates, withUnsubscribe } from './templates.ts'
 
 export type { Channel } from './channels.ts'
 export type { DeliveryJob } from './send.ts'
@@ -173,10 +173,8 @@ async function queueDelivery<T extends NotificationType> (deps: NotifyDeps, trx:
   const rendered = render(deps.config, lang, type, params, { name: to.name, email: to.email, timeZone: to.timeZone })
   let message: ChannelMessages[Channel]
   if (to.channel === 'mail' && rendered.mail !== undefined) {
-    const headers = to.unsubscribe === undefined
-      ? rendered.mail.headers
-      : { ...rendered.mail.headers, 'List-Unsubscribe': `<${deps.config.linkBase}unsubscribe/${to.unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }
-    message = { to: to.address, ...rendered.mail, headers }
+    const mail = to.unsubscribe === undefined ? rendered.mail : withUnsubscribe(lang, rendered.mail, `${deps.config.linkBase}unsubscribe/${to.unsubscribe}`)
+    message = { to: to.address, ...mail }
   }
   else if (to.channel === 'sms' && rendered.text !== undefined) message = { to: to.address, text: rendered.text }
   else if (to.channel === 'telegram' && rendered.text !== undefined) message = { chatId: to.address, text: rendered.text }

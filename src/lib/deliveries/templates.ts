@@ -129,6 +129,23 @@ function htmlBody (lang: Language, key: MessageKey, vars: Vars): string {
   return `<!doctype html>\n<html lang="${lang}"><head><meta charset="utf-8"></head><body>\n${paragraphs}\n</body></html>\n`
 }
 
+/**
+ * A notification mail with its one-click unsubscribe: the List-Unsubscribe
+ * headers (RFC 2369, RFC 8058) and the same link at the foot of the text
+ * and the HTML, for the mail clients that do not show the header.
+ */
+export function withUnsubscribe (lang: Language, mail: NonNullable<Rendered['mail']>, url: string): NonNullable<Rendered['mail']> {
+  const footer = messageTemplate(lang, 'mail.unsubscribe', {})
+  const [before = '', after = ''] = footer.split('{link}')
+  const anchor = `<a href="${escapeHtml(url)}">${escapeHtml(url)}</a>`
+  return {
+    ...mail,
+    text: `${mail.text}\n\n${before}${url}${after}`,
+    html: mail.html?.replace(/<\/body><\/html>\n$/, `<p>${escapeHtml(before)}${anchor}${escapeHtml(after)}</p>\n</body></html>\n`),
+    headers: { ...mail.headers, 'List-Unsubscribe': `<${url}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }
+  }
+}
+
 /** The notification written in the language, for the channels it has a form for. */
 export function render<T extends NotificationType> (config: RenderConfig, lang: Language, type: T, params: NotificationParams[T], to: Addressee): Rendered {
   const template = templates[type] as Template<NotificationParams[T]>
