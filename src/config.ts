@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import path from 'node:path'
+import { loadNotificationCatalog, type NotificationCatalog } from './lib/notification-types.ts'
 import { type Catalog, loadCatalog } from './lib/permissions.ts'
 import { isRegion } from './lib/phone.ts'
 import { readOrCreateSecret } from './lib/secret-file.ts'
@@ -33,6 +34,9 @@ export interface Config {
   permissionsFile: string | undefined
   /** The default catalog, or PERMISSIONS_FILE's, checked at start. */
   permissionCatalog: Catalog
+  notificationsFile: string | undefined
+  /** The default notification types, or NOTIFICATIONS_FILE's, checked at start. */
+  notificationCatalog: NotificationCatalog
   providerApiToken: string | undefined
   trustProxy: boolean | string[]
   frameAncestors: string[]
@@ -139,6 +143,14 @@ function catalog (file: string | undefined): Catalog {
   }
 }
 
+function notificationCatalog (file: string | undefined): NotificationCatalog {
+  try {
+    return loadNotificationCatalog(file)
+  } catch (err) {
+    throw new ConfigError('NOTIFICATIONS_FILE', `"${file}" is not a usable notification catalog: ${(err as Error).message}`)
+  }
+}
+
 function readableFile (env: Env, name: string): string | undefined {
   const file = str(env, name)
   if (file === undefined) return undefined
@@ -190,6 +202,7 @@ export function loadConfig (env: Env = process.env): Readonly<Config> {
   }
 
   const permissionsFile = readableFile(env, 'PERMISSIONS_FILE')
+  const notificationsFile = readableFile(env, 'NOTIFICATIONS_FILE')
   const base = basePath(env)
   const linkBase = publicUrl.pathname === '/'
     ? `${publicUrl.origin}${base}`
@@ -216,6 +229,8 @@ export function loadConfig (env: Env = process.env): Readonly<Config> {
     authProvidersFile: readableFile(env, 'AUTH_PROVIDERS_FILE'),
     permissionsFile,
     permissionCatalog: catalog(permissionsFile),
+    notificationsFile,
+    notificationCatalog: notificationCatalog(notificationsFile),
     providerApiToken,
     trustProxy: trustProxy(env),
     frameAncestors: frameAncestors(env),

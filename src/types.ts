@@ -16,7 +16,8 @@ import type { Guard } from './plugins/guards.ts'
 export type Access = 'public' | 'user' | { permission: string }
 
 /** What a route answers and takes: its body limit, CSRF check and error answers (plugins/guards.ts). */
-export type RouteKind = 'page' | 'api' | 'webhook'
+/** page: a form with the CSRF token; link: a page whose URL's signed token is the proof (unsubscribe), so no session or CSRF token; api, webhook: JSON, authenticated otherwise. */
+export type RouteKind = 'page' | 'link' | 'api' | 'webhook'
 
 export interface Flash { type: 'success' | 'error' | 'info', text: MessageKey, params?: Record<string, string> }
 
@@ -32,7 +33,7 @@ export interface Deps {
   sendMail: SendMail
   sendSms: SendSms
   sendTelegram: SendTelegram
-  keys: { codes: Buffer, jobs: Buffer, totp: Buffer }
+  keys: { codes: Buffer, jobs: Buffer, totp: Buffer, unsubscribe: Buffer }
 }
 
 declare module 'fastify' {

@@ -7,6 +7,7 @@ import { auth } from './auth/index.ts'
 import { health } from './health/index.ts'
 import { language } from './language/index.ts'
 import { maintenance } from './maintenance/index.ts'
+import { notifications } from './notifications/index.ts'
 import { phone } from './phone/index.ts'
 import { privacy } from './privacy/index.ts'
 import { profile } from './profile/index.ts'
@@ -16,7 +17,7 @@ import { settings } from './settings/index.ts'
 import { twoFactor } from './two-factor/index.ts'
 import { users } from './users/index.ts'
 
-export const features: readonly Feature[] = [health, language, auth, profile, phone, sessions, settings, privacy, twoFactor, users, activity, maintenance, provider]
+export const features: readonly Feature[] = [health, language, auth, profile, phone, sessions, settings, privacy, twoFactor, notifications, users, activity, maintenance, provider]
 
 /**
  * Every feature's personal data (the export, the deletion). The privacy

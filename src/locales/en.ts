@@ -449,7 +449,37 @@ export const en = {
   'privacy.requests.restricted': "Your personal data is restricted at your request: your name, phone number and main settings cannot be changed until the provider lifts the restriction.",
   'mail.privacyRequest.subject': "Your request for {request}: {status}",
   'mail.privacyRequest.body': "Hello.\n\nYour request for {request} at {app} is now: {status} (since {time} ({zone})).{note}",
-  'mail.privacyRequest.reason': "\n\nThe reason: {reason}"
+  'mail.privacyRequest.reason': "\n\nThe reason: {reason}",
+  // Notifications
+  'notifications.title': "Notifications",
+  'notifications.about': "Which notifications you get by email, SMS and Telegram.",
+  'notifications.matrix': "Notification types and channels",
+  'notifications.intro': "Choose how you get each kind of notification. Security notices are always sent by email.",
+  'notifications.type': "Notification",
+  'notifications.channel.mail': "Email",
+  'notifications.channel.sms': "SMS",
+  'notifications.channel.telegram': "Telegram",
+  'notifications.alwaysOn': "Always on",
+  'notifications.emailOnly': "Email only",
+  'notifications.verifyPhone': "Verify a phone number in your Profile",
+  'notifications.linkTelegram': "Link Telegram",
+  'notifications.consentNeeded': "Needs your consent to news",
+  'notifications.saved': "Notification settings saved.",
+  'notifications.error.unknownChannel': "The form named a channel that does not exist. Nothing was saved.",
+  'notifications.error.unknownType': "The form named a notification type that does not exist. Nothing was saved.",
+  'notifications.error.repeated': "The form listed the same choice twice. Nothing was saved.",
+  'notifications.error.locked': "Security notices cannot be changed: they are always sent by email. Nothing was saved.",
+  'notifications.error.unreachable': "A channel was chosen that cannot be used yet (a phone number to verify, Telegram to link or a consent to give). Nothing was saved.",
+  'mail.notice.subject': "{subject}",
+  'mail.notice.body': "Hello, {name}.\n\n{text}\n\n{app}",
+  'notice.text': "{app}: {subject}\n\n{text}",
+  'mail.unsubscribe': "To stop these notifications by email: {link}",
+  'unsubscribe.title': "Unsubscribe",
+  'unsubscribe.question': "Stop sending “{type}” notifications by email to {email}?",
+  'unsubscribe.button': "Unsubscribe",
+  'unsubscribe.done': "Done: “{type}” notifications are no longer sent by email to {email}. You can switch them back on in your notification settings.",
+  'unsubscribe.settings': "Notification settings",
+  'unsubscribe.invalid': "This unsubscribe link is not valid. Nothing was changed."
 } as const satisfies Record<string, EnMessage>
 
 export type MessageKey = keyof typeof en

@@ -123,5 +123,14 @@ export const enEvents = {
   'activity.word.requestStatus.completed': 'completed',
   'activity.word.requestStatus.rejected': 'rejected',
   'activity.word.requestStatus.lifted': 'lifted',
-  'activity.word.requestStatus.other': 'another status'
+  'activity.word.requestStatus.other': 'another status',
+  // Notifications
+  'event.notifications.changed': '{actor} changed their notification settings: {changes}',
+  'event.notifications.unsubscribed': '{actor} unsubscribed from “{type}” notifications by {channel} with a link from a notification',
+  'activity.word.notificationOn': '{type} by {channel}: on',
+  'activity.word.notificationOff': '{type} by {channel}: off',
+  'activity.word.channel.mail': 'email',
+  'activity.word.channel.sms': 'SMS',
+  'activity.word.channel.telegram': 'Telegram',
+  'activity.word.channel.other': 'another channel'
 } as const

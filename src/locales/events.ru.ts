@@ -124,5 +124,14 @@ export const ruEvents: Record<keyof typeof enEvents, string> = {
   'activity.word.requestStatus.completed': 'выполнен',
   'activity.word.requestStatus.rejected': 'отклонён',
   'activity.word.requestStatus.lifted': 'ограничение снято',
-  'activity.word.requestStatus.other': 'другой статус'
+  'activity.word.requestStatus.other': 'другой статус',
+  // Notifications
+  'event.notifications.changed': '{actor}: изменены настройки уведомлений: {changes}',
+  'event.notifications.unsubscribed': '{actor}: отписка от уведомлений «{type}» ({channel}) по ссылке из уведомления',
+  'activity.word.notificationOn': '{type}, {channel}: включено',
+  'activity.word.notificationOff': '{type}, {channel}: отключено',
+  'activity.word.channel.mail': 'электронная почта',
+  'activity.word.channel.sms': 'SMS',
+  'activity.word.channel.telegram': 'Телеграм',
+  'activity.word.channel.other': 'другой канал'
 }

@@ -21,6 +21,8 @@ import type { Access, RouteKind } from '../types.ts'
 
 export const routeKinds: Record<RouteKind, { csrf: boolean, bodyLimit: number, answers: 'html' | 'json' }> = {
   page: { csrf: true, bodyLimit: 64 * 1024, answers: 'html' },
+  // The signed token in the URL is the proof: one-click unsubscribe (RFC 8058) posts without cookies.
+  link: { csrf: false, bodyLimit: 4 * 1024, answers: 'html' },
   api: { csrf: false, bodyLimit: 256 * 1024, answers: 'json' },
   webhook: { csrf: false, bodyLimit: 256 * 1024, answers: 'json' }
 }

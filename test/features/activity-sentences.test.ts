@@ -75,7 +75,10 @@ const samples: Record<EventType, Record<string, unknown>> = {
   'personal_data.export_requested': {},
   'personal_data.exported': {},
   'privacy_request.created': { kind: 'deletion' },
-  'privacy_request.updated': { kind: 'restriction', status: 'completed', by: 'provider' }
+  'privacy_request.updated': { kind: 'restriction', status: 'completed', by: 'provider' },
+  // Notifications
+  'notifications.changed': { changes: 'billing:sms:on news:mail:off' },
+  'notifications.unsubscribed': { type: 'billing', channel: 'mail' }
 }
 
 t.test('every declared event type has a sentence key, and only those', async (t) => {

@@ -27,6 +27,7 @@ import { newSecret, sealSecret } from '../../src/features/two-factor/otp.ts'
 import { appNameIn, translator } from '../../src/lib/i18n.ts'
 import { render, templates, type NotificationType } from '../../src/lib/deliveries/templates.ts'
 import { issueToken } from '../../src/lib/tokens.ts'
+import { unsubscribeToken } from '../../src/lib/unsubscribe.ts'
 import { publishPolicy } from '../../src/features/privacy/index.ts'
 import { en } from '../../src/locales/en.ts'
 import { ru } from '../../src/locales/ru.ts'
@@ -365,7 +366,7 @@ t.test('every page, form error, flash, email and SMS is in Russian', async (t) =
 
   // Every email and SMS of every notification type, in Russian.
   // Sample values of every parameter a type takes; a Date only for the types that take one (the others pass theirs on as text).
-  const params = { link: `${config.linkBase}x`, ip: '192.0.2.1', inviter: 'Ольга Владелец', old: 'old@example.com', new: 'new@example.com', actor: 'Ольга Владелец', minutes: 5, code: '123456', kind: 'deletion', status: 'rejected', reason: 'Есть неоплаченные счета' }
+  const params = { link: `${config.linkBase}x`, ip: '192.0.2.1', inviter: 'Ольга Владелец', old: 'old@example.com', new: 'new@example.com', actor: 'Ольга Владелец', minutes: 5, code: '123456', kind: 'deletion', status: 'rejected', reason: 'Есть неоплаченные счета', type: 'billing', subject: 'Счёт готов', text: 'Оплатите счёт до пятницы.' }
   for (const type of Object.keys(templates) as NotificationType[]) {
     for (const minutes of [1, 3, 15]) {
       const to = { name: 'Иван Петров', email: 'ivan@example.com' }
@@ -383,6 +384,13 @@ t.test('every page, form error, flash, email and SMS is in Russian', async (t) =
       }
       if (out.text !== undefined) check(`sms ${type}`, [out.text])
     }
+  }
+
+  // The unsubscribe page (a public link page, not walked above): its question, its answer, a bad link.
+  const unsubscribePath = `${base}unsubscribe/${unsubscribeToken(app.deps.keys.unsubscribe, { userId: owner.userId, type: 'billing', channel: 'mail' })}`
+  for (const [method, path] of [['GET', unsubscribePath], ['POST', unsubscribePath], ['GET', `${base}unsubscribe/nonsense`]] as const) {
+    const res = await app.inject({ method, url: path, headers: { ...RU, 'content-type': 'application/x-www-form-urlencoded' }, payload: method === 'POST' ? 'List-Unsubscribe=One-Click' : undefined })
+    checkPage(`signed out ${method} ${path} (${res.statusCode})`, res)
   }
 
   // The activity CSV's header row.

@@ -59,7 +59,8 @@ const samples: { [T in NotificationType]: NotificationParams[T] } = {
   otp_locked: { minutes: 15 },
   otp_replay: {},
   phone_code: { code: '123456', minutes: 5 },
-  privacy_request: { kind: 'deletion', status: 'rejected', reason: 'The account has unpaid invoices', at: new Date('2026-11-25T06:07:08Z') }
+  privacy_request: { kind: 'deletion', status: 'rejected', reason: 'The account has unpaid invoices', at: new Date('2026-11-25T06:07:08Z') },
+  notice: { type: 'billing', subject: 'Invoice 42 is ready', text: 'Your invoice for November is ready.' }
 }
 
 t.test('every notification type is written in both languages, every placeholder filled', async (t) => {

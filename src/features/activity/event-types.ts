@@ -55,7 +55,10 @@ const declared = {
   'personal_data.export_requested': true,
   'personal_data.exported': true,
   'privacy_request.created': true,
-  'privacy_request.updated': true
+  'privacy_request.updated': true,
+  // Notifications
+  'notifications.changed': true,
+  'notifications.unsubscribed': true
 } as const satisfies Record<EventType, true>
 
 export const EVENT_TYPES = Object.keys(declared) as EventType[]

@@ -43,6 +43,14 @@ const setting = words('activity.word.setting.', ['language', 'time_zone', 'rows_
 const requestKind = words('activity.word.request.', ['deletion', 'restriction'], 'activity.word.request.other')
 const requestStatus = words('activity.word.requestStatus.', ['received', 'in_progress', 'completed', 'rejected', 'lifted'], 'activity.word.requestStatus.other')
 
+const channelWord = words('activity.word.channel.', ['mail', 'sms', 'telegram'], 'activity.word.channel.other')
+
+// "billing:sms:on" → "billing by SMS: on" (the type's key as recorded: the catalog is the provider's, its labels may change).
+function notificationChange (t: Translate, change: string): string {
+  const [type = '?', channel, state] = change.split(':')
+  return t(state === 'on' ? 'activity.word.notificationOn' : 'activity.word.notificationOff', { type, channel: t(channelWord(channel)) })
+}
+
 /** "Full Name (email)", "email", or "a deleted user"; "(deleted)" after one since deleted. */
 export function personText (t: Translate, p: Person): string {
   const who = p.email === null ? null : p.name === null || p.name === '' ? p.email : `${p.name} (${p.email})`
@@ -126,6 +134,8 @@ function paramsOf (ctx: SentenceContext, row: SentenceRow): Params {
     case 'session.ended_by_binding': p.sessionIp = recorded(t, d.sessionIp); break
     case 'policy.accepted': case 'policy.withdrawn': p.document = t(policyDocument(d.document)); p.version = String(typeof d.version === 'number' ? d.version : '?'); break
     // The kind and the status only: a request's content (the provider's reason) is not the account's to read.
+    case 'notifications.changed': p.changes = typeof d.changes === 'string' && d.changes !== '' ? d.changes.split(' ').map((c) => notificationChange(t, c)).join(', ') : t('activity.word.nothing'); break
+    case 'notifications.unsubscribed': p.type = typeof d.type === 'string' ? d.type : '?'; p.channel = t(channelWord(d.channel)); break
     case 'privacy_request.created': case 'privacy_request.updated': p.request = t(requestKind(d.kind)); p.status = t(requestStatus(d.status)); break
   }
   return p

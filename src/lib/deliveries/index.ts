@@ -16,10 +16,12 @@ import type { DB } from '../../db/schema.ts'
 import type { Deps } from '../../types.ts'
 import { isLanguage } from '../i18n.ts'
 import type { QueueDefinitions, RetryPolicy } from '../jobs.ts'
+import type { NotificationTypeDef } from '../notification-types.ts'
 import { seal } from '../sealed.ts'
+import { unsubscribeToken } from '../unsubscribe.ts'
 import { type Channel, type ChannelMessages, channelSenders } from './channels.ts'
 import { deliver, sendLegacyJob } from './send.ts'
-import { type NotificationParams, type NotificationType, render, templates } from './templates.ts'
+import { type NotificationParams, type NotificationType, render, templates, withUnsubscribe } from './templates.ts'
 
 export type { Channel } from './channels.ts'
 export type { DeliveryJob } from './send.ts'
@@ -31,19 +33,65 @@ type NotifyDeps = Pick<Deps, 'config' | 'clock' | 'jobs' | 'keys'>
 export interface NotifyOptions {
   /** Not sent after this: the link or code it carries is dead by then. */
   expiresAt?: Date
+  /** The user's marketing consents (the privacy feature's marketingConsent), for a marketing type: none given, none held. */
+  consent?: MarketingConsent
 }
 
-/** What a channel needs to know of a user to reach them. */
-interface Recipient { id: string, email: string, full_name: string, language: string, time_zone: string, phone: string | null, phone_verified: boolean, telegram_chat_id: string | null }
+/** Whether the user consented to marketing by email and by SMS. */
+export interface MarketingConsent { email: boolean, sms: boolean }
+
+/** What a channel needs to know of a user to reach them, and what they chose for the notification's type. */
+export interface Recipient {
+  id: string
+  email: string
+  full_name: string
+  language: string
+  time_zone: string
+  phone: string | null
+  phone_verified: boolean
+  telegram_chat_id: string | null
+  /** The user's stored choices for the type, per channel; a channel not there has the catalog's default. */
+  choices: Partial<Record<Channel, boolean>>
+  consent: MarketingConsent
+}
+
+export const CHANNELS: readonly Channel[] = ['mail', 'sms', 'telegram']
+
+/** Whether the user can be reached on the channel at all: mail always, SMS with a verified phone, Telegram with a linked chat. */
+export function reachable (channel: Channel, user: Pick<Recipient, 'email' | 'phone' | 'phone_verified' | 'telegram_chat_id'>): boolean {
+  if (channel === 'mail') return user.email !== ''
+  if (channel === 'sms') return user.phone_verified && user.phone !== null
+  return user.telegram_chat_id !== null
+}
+
+/** The catalog's default for a type on a channel: email on for every type but marketing; SMS and Telegram off. */
+export function defaultChoice (type: Pick<NotificationTypeDef, 'marketing'>, channel: Channel): boolean {
+  return channel === 'mail' && !type.marketing
+}
 
 /**
- * The channels a user gets this type of notification on. Today: mail, for
- * every type written as a mail. The user's notification settings (SPEC
- * §4.8: types × Email, SMS, Telegram; security notices always on) decide
- * here when they come, with the channels the user can be reached on.
+ * Whether the marketing consents let a marketing type out on the channel:
+ * email needs the email consent, SMS the SMS one; Telegram, which has no
+ * consent document of its own, needs the email one (the written channel).
  */
-export function channelsFor (type: NotificationType, user: Recipient): Channel[] {
-  return templates[type].mail !== undefined && user.email !== '' ? ['mail'] : []
+export function consentAllows (channel: Channel, consent: MarketingConsent): boolean {
+  return channel === 'sms' ? consent.sms : consent.email
+}
+
+/**
+ * The channels a user gets a notification of a catalog type on (SPEC
+ * §4.8): a security type always by mail and only so; any other on each
+ * channel the user can be reached on and chose (or the catalog's default),
+ * a marketing type only where the consents allow it. `type` undefined: a
+ * direct message, mailed as it is. Only channels the notification has a
+ * form for (`forms`) are kept.
+ */
+export function channelsFor (type: NotificationTypeDef | undefined, user: Recipient, forms: readonly Channel[] = CHANNELS): Channel[] {
+  const has = (c: Channel): boolean => forms.includes(c) && reachable(c, user)
+  if (type === undefined || type.security) return has('mail') ? ['mail'] : []
+  return CHANNELS.filter((c) => has(c) &&
+    (user.choices[c] ?? defaultChoice(type, c)) &&
+    (!type.marketing || consentAllows(c, user.consent)))
 }
 
 function addressOf (channel: Channel, user: Recipient): string | undefined {
@@ -52,27 +100,43 @@ function addressOf (channel: Channel, user: Recipient): string | undefined {
   return user.phone_verified && user.phone !== null ? user.phone : undefined
 }
 
-async function findRecipient (trx: Kysely<DB>, userId: string): Promise<Recipient | undefined> {
-  return await trx.selectFrom('users').leftJoin('telegram_links', 'telegram_links.user_id', 'users.id')
+async function findRecipient (trx: Kysely<DB>, userId: string, type?: string, consent?: MarketingConsent): Promise<Recipient | undefined> {
+  const user = await trx.selectFrom('users').leftJoin('telegram_links', 'telegram_links.user_id', 'users.id')
     .select(['users.id', 'users.email', 'users.full_name', 'users.language', 'users.time_zone', 'users.phone', 'users.phone_verified', 'telegram_links.chat_id as telegram_chat_id'])
     .where('users.id', '=', userId).executeTakeFirst()
+  if (user === undefined) return undefined
+  const rows = type === undefined
+    ? []
+    : await trx.selectFrom('notification_settings').select(['channel', 'enabled']).where('user_id', '=', userId).where('type', '=', type).execute()
+  return { ...user, choices: Object.fromEntries(rows.map((r) => [r.channel, r.enabled])), consent: consent ?? { email: false, sms: false } }
+}
+
+/** The channels a template has a form for. */
+function formsOf (type: NotificationType): Channel[] {
+  const t = templates[type]
+  return t.mail !== undefined ? (t.text !== undefined ? ['mail', 'sms', 'telegram'] : ['mail']) : (t.text !== undefined ? ['sms', 'telegram'] : [])
 }
 
 /**
  * Notifies a user: resolves their language, channels and addresses and
- * queues one delivery per channel in the transaction. Returns how many.
+ * queues one delivery per channel in the transaction. Returns the channels.
  */
-export async function notify<T extends NotificationType> (deps: NotifyDeps, trx: Kysely<DB>, userId: string, type: T, params: NotificationParams[T], opts: NotifyOptions = {}): Promise<number> {
-  const user = await findRecipient(trx, userId)
-  if (user === undefined) return 0
-  let queued = 0
-  for (const channel of channelsFor(type, user)) {
+export async function notify<T extends NotificationType> (deps: NotifyDeps, trx: Kysely<DB>, userId: string, type: T, params: NotificationParams[T], opts: NotifyOptions = {}): Promise<Channel[]> {
+  const template = templates[type] as { of?: (p: NotificationParams[T]) => string }
+  const key = template.of?.(params)
+  const kind = key === undefined ? undefined : deps.config.notificationCatalog.byKey.get(key)
+  if (key !== undefined && kind === undefined) throw new Error(`notification type "${key}" is not in the catalog`)
+  const user = await findRecipient(trx, userId, key, opts.consent)
+  if (user === undefined) return []
+  const channels = channelsFor(kind, user, formsOf(type))
+  for (const channel of channels) {
     const address = addressOf(channel, user)
     if (address === undefined) continue
-    await queueDelivery(deps, trx, { channel, address, userId: user.id, language: user.language, timeZone: user.time_zone, name: user.full_name, email: user.email }, type, params, opts)
-    queued++
+    // Every notification mail of a type the user can switch off carries its one-click unsubscribe (RFC 8058).
+    const unsubscribe = channel === 'mail' && kind !== undefined && !kind.security ? unsubscribeToken(deps.keys.unsubscribe, { userId: user.id, type: kind.key, channel }) : undefined
+    await queueDelivery(deps, trx, { channel, address, userId: user.id, language: user.language, timeZone: user.time_zone, name: user.full_name, email: user.email, unsubscribe }, type, params, opts)
   }
-  return queued
+  return channels
 }
 
 export interface Destination {
@@ -102,13 +166,16 @@ export async function notifyAddress<T extends NotificationType> (deps: NotifyDep
   }, type, params, opts)
 }
 
-interface Target { channel: Channel, address: string, userId: string | null, language: string, timeZone: string, name?: string, email?: string }
+interface Target { channel: Channel, address: string, userId: string | null, language: string, timeZone: string, name?: string, email?: string, unsubscribe?: string }
 
 async function queueDelivery<T extends NotificationType> (deps: NotifyDeps, trx: Kysely<DB>, to: Target, type: T, params: NotificationParams[T], opts: NotifyOptions): Promise<void> {
   const lang = isLanguage(to.language) ? to.language : 'en'
   const rendered = render(deps.config, lang, type, params, { name: to.name, email: to.email, timeZone: to.timeZone })
   let message: ChannelMessages[Channel]
-  if (to.channel === 'mail' && rendered.mail !== undefined) message = { to: to.address, ...rendered.mail }
+  if (to.channel === 'mail' && rendered.mail !== undefined) {
+    const mail = to.unsubscribe === undefined ? rendered.mail : withUnsubscribe(lang, rendered.mail, `${deps.config.linkBase}unsubscribe/${to.unsubscribe}`)
+    message = { to: to.address, ...mail }
+  }
   else if (to.channel === 'sms' && rendered.text !== undefined) message = { to: to.address, text: rendered.text }
   else if (to.channel === 'telegram' && rendered.text !== undefined) message = { chatId: to.address, text: rendered.text }
   else throw new Error(`notification ${type} has no ${to.channel} form`)

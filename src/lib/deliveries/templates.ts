@@ -14,6 +14,7 @@ import type { Config } from '../../config.ts'
 import { formatDateTime } from '../format.ts'
 import { appNameIn, type Language, type MessageKey, messageTemplate, translator } from '../i18n.ts'
 import type { MailMessage } from '../mail.ts'
+import { SECURITY_TYPE } from '../notification-types.ts'
 import { neutraliseUserText } from './user-text.ts'
 
 /** Notification type → what its caller passes. */
@@ -31,6 +32,8 @@ export interface NotificationParams {
   phone_code: { code: string, minutes: number }
   /** A personal-data request made or moved on (privacy feature): the reason only with a rejection. */
   privacy_request: { kind: 'deletion' | 'restriction', status: 'received' | 'in_progress' | 'completed' | 'rejected' | 'lifted', reason: string | null, at: Date }
+  /** A notification the provider writes (CLI notify, the provider API), of a catalog type: its subject and text are the provider's, neutralised as typed text. */
+  notice: { type: string, subject: string, text: string }
 }
 export type NotificationType = keyof NotificationParams
 
@@ -45,6 +48,13 @@ interface Template<P> {
   /** Written as a short text. */
   text?: MessageKey
   vars: (params: P, config: LinkConfig, to: Reader) => Vars
+  /**
+   * The catalog type (lib/notification-types.ts) it is of: it then goes out
+   * on the channels the user chose for that type (notify). None: a direct
+   * message (a link or code for one address) that the user's choices do not
+   * touch: mailed as it is.
+   */
+  of?: (params: P) => string
 }
 
 /** What a template needs to know of its reader to write a time. */
@@ -52,27 +62,30 @@ interface Reader { lang: Language, timeZone: string }
 
 const forgotLink = (c: LinkConfig): string => `${c.linkBase}password/forgot`
 /** A time as the reader reads it, and the zone it is in: for `{time} ({zone})`. */
+const security = (): string => SECURITY_TYPE
 const when = (at: Date, r: Reader): Vars => ({ time: formatDateTime(at, r.lang, r.timeZone), zone: r.timeZone })
 
 export const templates: { readonly [T in NotificationType]: Template<NotificationParams[T]> } = {
   password_reset: { mail: 'mail.reset', vars: (p) => p },
-  password_changed: { mail: 'mail.passwordChanged', vars: (p, c, r) => ({ ...when(p.at, r), ip: p.ip, link: forgotLink(c) }) },
+  password_changed: { of: security, mail: 'mail.passwordChanged', vars: (p, c, r) => ({ ...when(p.at, r), ip: p.ip, link: forgotLink(c) }) },
   invite: { mail: 'mail.invite', vars: (p) => p },
   welcome: { mail: 'mail.welcome', vars: (p, c) => ({ inviter: p.inviter, link: `${c.linkBase}login` }) },
   email_change_confirm: { mail: 'mail.emailConfirm', vars: (p) => p },
-  email_change_notice: { mail: 'mail.emailNotice', vars: (p) => p },
-  address_in_use_add: { mail: 'mail.addressInUse.add', vars: () => ({}) },
-  address_in_use_change: { mail: 'mail.addressInUse.change', vars: () => ({}) },
-  otp_locked: { mail: 'mail.totpLocked', vars: (p, c) => ({ count: p.minutes, link: forgotLink(c) }) },
-  otp_replay: { mail: 'mail.totpReplay', vars: (_p, c) => ({ link: forgotLink(c) }) },
+  email_change_notice: { of: security, mail: 'mail.emailNotice', vars: (p) => p },
+  address_in_use_add: { of: security, mail: 'mail.addressInUse.add', vars: () => ({}) },
+  address_in_use_change: { of: security, mail: 'mail.addressInUse.change', vars: () => ({}) },
+  otp_locked: { of: security, mail: 'mail.totpLocked', vars: (p, c) => ({ count: p.minutes, link: forgotLink(c) }) },
+  otp_replay: { of: security, mail: 'mail.totpReplay', vars: (_p, c) => ({ link: forgotLink(c) }) },
   phone_code: { text: 'sms.code', vars: (p) => ({ code: p.code, count: p.minutes }) },
   privacy_request: {
+    of: security,
     mail: 'mail.privacyRequest',
     vars: (p, _c, r) => {
       const t = translator(r.lang)
       return { ...when(p.at, r), request: t(`privacy.requests.kind.${p.kind}`), status: t(`privacy.requests.status.${p.status}`), note: p.reason === null ? '' : t('mail.privacyRequest.reason', { reason: p.reason }) }
     }
-  }
+  },
+  notice: { of: (p) => p.type, mail: 'mail.notice', text: 'notice.text', vars: (p) => ({ subject: p.subject, text: p.text }) }
 }
 
 /** Values that are ours, not typed text: left as they are. Anything else is neutralised. */
@@ -114,6 +127,23 @@ function htmlBody (lang: Language, key: MessageKey, vars: Vars): string {
   })
   const paragraphs = filled.split(/\n{2,}/).map((p) => `<p>${p.replace(/\n/g, '<br>\n')}</p>`).join('\n')
   return `<!doctype html>\n<html lang="${lang}"><head><meta charset="utf-8"></head><body>\n${paragraphs}\n</body></html>\n`
+}
+
+/**
+ * A notification mail with its one-click unsubscribe: the List-Unsubscribe
+ * headers (RFC 2369, RFC 8058) and the same link at the foot of the text
+ * and the HTML, for the mail clients that do not show the header.
+ */
+export function withUnsubscribe (lang: Language, mail: NonNullable<Rendered['mail']>, url: string): NonNullable<Rendered['mail']> {
+  const footer = messageTemplate(lang, 'mail.unsubscribe', {})
+  const [before = '', after = ''] = footer.split('{link}')
+  const anchor = `<a href="${escapeHtml(url)}">${escapeHtml(url)}</a>`
+  return {
+    ...mail,
+    text: `${mail.text}\n\n${before}${url}${after}`,
+    html: mail.html?.replace(/<\/body><\/html>\n$/, `<p>${escapeHtml(before)}${anchor}${escapeHtml(after)}</p>\n</body></html>\n`),
+    headers: { ...mail.headers, 'List-Unsubscribe': `<${url}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }
+  }
 }
 
 /** The notification written in the language, for the channels it has a form for. */
