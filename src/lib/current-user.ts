@@ -28,6 +28,8 @@ export interface CurrentUser {
   restricted: boolean
   /** The newest effective version of a required policy document is not accepted: the panel waits for it (privacy feature's guard). */
   policyPending: boolean
+  /** A Telegram chat is linked to the user (telegram feature): the Settings block's state, the notification channel. */
+  telegramLinked: boolean
 }
 
 /** The first user and Full access users hold every permission. */

@@ -446,7 +446,38 @@ export const en = {
   'privacy.requests.restricted': "Your personal data is restricted at your request: your name, phone number and main settings cannot be changed until the provider lifts the restriction.",
   'mail.privacyRequest.subject': "Your request for {request}: {status}",
   'mail.privacyRequest.body': "Hello.\n\nYour request for {request} at {app} is now: {status} (since {time} ({zone})).{note}",
-  'mail.privacyRequest.reason': "\n\nThe reason: {reason}"
+  'mail.privacyRequest.reason': "\n\nThe reason: {reason}",
+  // Telegram
+  'telegram.title': "Telegram",
+  'telegram.about': "Link your Telegram account to our bot to get notifications in Telegram and to talk to technical support there.",
+  'telegram.notSetUp': "The provider has not set up Telegram yet.",
+  'telegram.link': "Link",
+  'telegram.statusLinked': "Linked",
+  'telegram.statusNotLinked': "Not linked",
+  'telegram.openLink': "Open this link in Telegram and press Start:",
+  'telegram.orSend': "Or send the bot this message:",
+  'telegram.codeValid': {
+    one: "The link and the code are valid for {count} minute and can be used once.",
+    other: "The link and the code are valid for {count} minutes and can be used once."
+  },
+  'telegram.check': "I have sent it, check",
+  'telegram.linkedTitle': "Linked account",
+  'telegram.account': "Telegram account",
+  'telegram.noUsername': "no username",
+  'telegram.linkedAt': "Linked",
+  'telegram.support': "Enable interaction with technical support",
+  'telegram.supportSaved': "Saved.",
+  'telegram.unlinkTitle': "Unlink Telegram",
+  'telegram.unlinkAbout': "The bot will no longer send you anything; you can link again at any time.",
+  'telegram.unlinkAsk': "Unlink the Telegram account {username}?",
+  'telegram.unlinkAskPlain': "Unlink your Telegram account?",
+  'telegram.unlink': "Unlink",
+  'telegram.unlinkedDone': "Telegram is unlinked.",
+  'telegram.notLinked': "No Telegram account is linked.",
+  'telegram.bot.linked': "Linked to {app} as {email}. Send /stop to unlink.",
+  'telegram.bot.codeInvalid': "This code is wrong, expired or already used. Press Link on the Telegram page of {app} to get a new one.",
+  'telegram.bot.chatTaken': "This chat is already linked to another user of {app}. Send /stop here to unlink it first.",
+  'telegram.bot.unlinked': "This chat is no longer linked to {app}."
 } as const satisfies Record<string, EnMessage>
 
 export type MessageKey = keyof typeof en

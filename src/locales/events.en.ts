@@ -123,5 +123,12 @@ export const enEvents = {
   'activity.word.requestStatus.completed': 'completed',
   'activity.word.requestStatus.rejected': 'rejected',
   'activity.word.requestStatus.lifted': 'lifted',
-  'activity.word.requestStatus.other': 'another status'
+  'activity.word.requestStatus.other': 'another status',
+  'event.telegram.linked': '{actor} linked a Telegram account',
+  'event.telegram.link_refused': 'A Telegram code of {actor} was refused: the chat is linked to another user',
+  'event.telegram.unlinked': '{actor} unlinked their Telegram account',
+  'event.telegram.stopped': '{actor} unlinked their Telegram account from the chat (/stop)',
+  'event.telegram.chat_lost': 'The Telegram account of {target} was unlinked: the bot can no longer write to the chat',
+  'event.telegram.support_enabled': '{actor} turned on technical support in Telegram',
+  'event.telegram.support_disabled': '{actor} turned off technical support in Telegram'
 } as const

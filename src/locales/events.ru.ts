@@ -124,5 +124,12 @@ export const ruEvents: Record<keyof typeof enEvents, string> = {
   'activity.word.requestStatus.completed': 'выполнен',
   'activity.word.requestStatus.rejected': 'отклонён',
   'activity.word.requestStatus.lifted': 'ограничение снято',
-  'activity.word.requestStatus.other': 'другой статус'
+  'activity.word.requestStatus.other': 'другой статус',
+  'event.telegram.linked': '{actor}: привязан аккаунт Telegram',
+  'event.telegram.link_refused': '{actor}: код для Telegram отклонён, чат привязан к другому пользователю',
+  'event.telegram.unlinked': '{actor}: аккаунт Telegram отвязан',
+  'event.telegram.stopped': '{actor}: аккаунт Telegram отвязан из чата (/stop)',
+  'event.telegram.chat_lost': 'Аккаунт Telegram пользователя {target} отвязан: бот больше не может писать в чат',
+  'event.telegram.support_enabled': '{actor}: включено взаимодействие с технической поддержкой в Telegram',
+  'event.telegram.support_disabled': '{actor}: выключено взаимодействие с технической поддержкой в Telegram'
 }

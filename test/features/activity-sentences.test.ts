@@ -75,7 +75,15 @@ const samples: Record<EventType, Record<string, unknown>> = {
   'personal_data.export_requested': {},
   'personal_data.exported': {},
   'privacy_request.created': { kind: 'deletion' },
-  'privacy_request.updated': { kind: 'restriction', status: 'completed', by: 'provider' }
+  'privacy_request.updated': { kind: 'restriction', status: 'completed', by: 'provider' },
+  // Telegram
+  'telegram.linked': {},
+  'telegram.link_refused': {},
+  'telegram.unlinked': {},
+  'telegram.stopped': {},
+  'telegram.chat_lost': {},
+  'telegram.support_enabled': {},
+  'telegram.support_disabled': {}
 }
 
 t.test('every declared event type has a sentence key, and only those', async (t) => {

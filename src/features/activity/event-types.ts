@@ -55,7 +55,14 @@ const declared = {
   'personal_data.export_requested': true,
   'personal_data.exported': true,
   'privacy_request.created': true,
-  'privacy_request.updated': true
+  'privacy_request.updated': true,
+  'telegram.linked': true,
+  'telegram.link_refused': true,
+  'telegram.unlinked': true,
+  'telegram.stopped': true,
+  'telegram.chat_lost': true,
+  'telegram.support_enabled': true,
+  'telegram.support_disabled': true
 } as const satisfies Record<EventType, true>
 
 export const EVENT_TYPES = Object.keys(declared) as EventType[]
