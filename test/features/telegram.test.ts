@@ -282,6 +282,19 @@ t.test('Unlink goes through a confirmation page; a forged post is refused', asyn
   t.equal(again.statusCode, 303, 'nothing to unlink: back to the page')
 })
 
+t.test('while the user\'s personal data is restricted, Link and the support switch are refused', async (t) => {
+  const u = await linked()
+  await db.updateTable('users').set({ restricted: true }).where('id', '=', u.userId).execute()
+  await u.agent.get(PAGE)
+  const support = await u.agent.post(`${PAGE}/support`, { support: '1' })
+  t.equal(support.statusCode, 303)
+  t.equal((await linkOf(u.userId))?.support, false, 'the switch is not changed')
+  const link = await u.agent.post(`${PAGE}/link`, {})
+  t.equal(link.statusCode, 303, 'Link is refused')
+  t.equal((await db.selectFrom('tokens').select('id').where('user_id', '=', u.userId).where('purpose', '=', 'telegram-link').where('used_at', 'is', null).execute()).length, 0, 'no code made')
+  t.match((await u.agent.get(PAGE)).body, 'Your personal data is restricted', 'the page says why')
+})
+
 t.test('personal data: the export section and the erase step', async (t) => {
   const u = await linked('en', 'exported_name')
   const section = telegram.personalData!.export![0]!
