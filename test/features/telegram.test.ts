@@ -220,8 +220,12 @@ t.test('a 400 "chat not found" unlinks too; a 429 with retry_after waits that lo
   const u = await linked()
   bot.answers.set(String(u.chat), { status: 400, description: 'Bad Request: chat not found' })
   await webhook(textUpdate(u.chat, '/stop'))
-  // /stop unlinked it already; the answer then fails for good.
-  t.equal(await linkOf(u.userId), undefined)
+  t.equal(await linkOf(u.userId), undefined, '/stop unlinked it')
+  const lost = await eventually('the answer to /stop given up', async () => {
+    const r = await db.selectFrom('deliveries').selectAll().where('user_id', '=', u.userId).where('channel', '=', 'telegram').orderBy('id', 'desc').executeTakeFirst()
+    return r?.status === 'failed' ? r : undefined
+  })
+  t.match(lost, { attempts: 1, last_error: /400: Bad Request: chat not found/ }, 'chat not found: failed after one try')
   bot.answers.delete(String(u.chat))
 
   const v = await newUser()
@@ -322,4 +326,7 @@ t.test('without a token the block says the provider has not set up Telegram; the
   const link = await a.post(`${bare.base}client/settings/telegram/link`, {})
   t.equal(link.statusCode, 404)
   t.equal((await webhook(textUpdate(1, '/stop'), SECRET, bare)).statusCode, 404, 'the webhook is off')
+  const noSecret = await startTestApp(t, { env: { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_BOT_USERNAME: 'panel_test_bot', TELEGRAM_API_URL: bot.url } })
+  t.equal((await webhook(textUpdate(1, '/stop'), SECRET, noSecret)).statusCode, 404, 'without a secret the webhook is off too')
+  t.equal((await webhook(textUpdate(1, '/stop'), null, noSecret)).statusCode, 404)
 })
