@@ -140,6 +140,20 @@ t.test('a code used, expired, replaced or unknown links nothing; the answer foll
   t.equal((await db.selectFrom('telegram_links').select('user_id').where('chat_id', '=', String(stray)).execute()).length, 0)
 })
 
+t.test('parallel Link presses leave exactly one live code', async (t) => {
+  const u = await newUser()
+  await u.agent.get(PAGE)
+  const answers = await Promise.all(Array.from({ length: 6 }, async () => await u.agent.post(`${PAGE}/link`, {})))
+  t.same(answers.map((r) => r.statusCode), answers.map(() => 200))
+  const live = await db.selectFrom('tokens').select('id').where('user_id', '=', u.userId).where('purpose', '=', 'telegram-link').where('used_at', 'is', null).execute()
+  t.equal(live.length, 1, 'one live code')
+  const codes = answers.map((r) => /\/start ([A-Za-z0-9_-]+)<\/code>/.exec(r.body)![1]!)
+  const chat = ++nextChat
+  for (const code of codes) await webhook(textUpdate(chat, `/start ${code}`))
+  t.ok(await linkOf(u.userId), 'the live one links')
+  t.equal(await events(u.userId, 'telegram.linked'), 1, 'and only that one')
+})
+
 t.test('a code sent from a chat linked to another user is refused; that link stays', async (t) => {
   const a = await linked()
   const b = await newUser()

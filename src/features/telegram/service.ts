@@ -25,6 +25,8 @@ export function telegramConfigured (config: Pick<Config, 'telegramBotToken' | 't
 export async function startLink (deps: Pick<Deps, 'db' | 'clock'>, user: CurrentUser): Promise<string> {
   const now = deps.clock.now()
   return await deps.db.transaction().execute(async (trx) => {
+    // The user's row as a lock: of parallel Links, each replaces the one before, so one code stays live.
+    await trx.selectFrom('users').select('id').where('id', '=', user.id).forUpdate().executeTakeFirst()
     await revokeTokens(trx, user.id, LINK_PURPOSE, now)
     return await issueToken(trx, user.id, LINK_PURPOSE, now, CODE_TTL_SECONDS)
   })
