@@ -178,6 +178,19 @@ t.test('parallel webhooks with the same code: exactly one links', async (t) => {
   t.equal(bot.sent.filter((m) => chats.includes(Number(m.chatId)) && /^Linked to/.test(m.text)).length, 1, 'one "linked" answer, the others told the code is used')
 })
 
+t.test('parallel webhooks from one chat with two users\' codes: one links, the other is refused', async (t) => {
+  const [a, b] = [await newUser(), await newUser()]
+  const codes = [(await linkCode(a.agent)).code, (await linkCode(b.agent)).code]
+  const chat = ++nextChat
+  const answers = await Promise.all(codes.map(async (code) => await webhook(textUpdate(chat, `/start ${code}`))))
+  t.same(answers.map((r) => r.statusCode), [200, 200])
+  const rows = await db.selectFrom('telegram_links').select('user_id').where('chat_id', '=', String(chat)).execute()
+  t.equal(rows.length, 1, 'the chat is linked to one of them')
+  t.equal((await linkOf(a.userId) === undefined ? 0 : 1) + (await linkOf(b.userId) === undefined ? 0 : 1), 1, 'exactly one user linked')
+  await bot.waitFor(chat, 2)
+  t.equal(bot.sent.filter((m) => m.chatId === String(chat) && /already linked to another user/.test(m.text)).length, 1, 'the other told so')
+})
+
 t.test('a wrong or missing secret: 401 and nothing changed; a body that is not an update: 200 and ignored', async (t) => {
   const u = await newUser()
   const { code } = await linkCode(u.agent)

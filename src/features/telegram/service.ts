@@ -1,6 +1,7 @@
 // Linking a Telegram chat to a user (SPEC §4.6): the page issues a one-time
 // code, the bot's webhook takes `/start <code>` from the chat and links it.
 // Every answer to the chat goes through the durable queue (deliveries).
+import { sql } from 'kysely'
 import type { Config } from '../../config.ts'
 import type { CurrentUser } from '../../lib/current-user.ts'
 import { notifyAddress } from '../../lib/deliveries/index.ts'
@@ -110,6 +111,8 @@ async function link (deps: Deps, msg: IncomingMessage, code: string | undefined)
   const now = deps.clock.now()
   const toChat = (userId?: string) => ({ channel: 'telegram' as const, address: msg.chatId, ...(userId === undefined ? { language: msg.language } : { userId }) })
   return await deps.db.transaction().execute(async (trx) => {
+    // Updates from one chat one at a time: of two codes sent at once from a chat, one links and the other is refused, never a unique violation.
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`telegram-chat:${msg.chatId}`}, 0))`.execute(trx)
     // One conditional UPDATE: of two webhooks with the same code, one links.
     const used = code === undefined || code.length > 64 ? undefined : await consumeTokenWithData(trx, code, LINK_PURPOSE, now)
     const user = used === undefined
