@@ -29,6 +29,8 @@ export interface Config {
   phoneDefaultRegion: string | undefined
   telegramBotToken: string | undefined
   telegramBotUsername: string | undefined
+  /** What the bot's webhook must carry in X-Telegram-Bot-Api-Secret-Token; unset: the webhook is off. */
+  telegramWebhookSecret: string | undefined
   telegramApiUrl: string
   authProvidersFile: string | undefined
   permissionsFile: string | undefined
@@ -135,6 +137,24 @@ function region (env: Env): string | undefined {
   return code
 }
 
+/** Telegram's secret_token of setWebhook: 1-256 characters A-Z, a-z, 0-9, _ and -. */
+function telegramWebhookSecret (env: Env): string | undefined {
+  const raw = str(env, 'TELEGRAM_WEBHOOK_SECRET')
+  if (raw !== undefined && !/^[A-Za-z0-9_-]{1,256}$/.test(raw)) {
+    throw new ConfigError('TELEGRAM_WEBHOOK_SECRET', 'must be 1 to 256 characters of A-Z, a-z, 0-9, _ and - (what Telegram accepts as secret_token)')
+  }
+  return raw
+}
+
+/** Telegram's bot usernames: 5-32 characters of letters, digits and _, ending in "bot"; given with or without the @. */
+function telegramBotUsername (env: Env): string | undefined {
+  const raw = str(env, 'TELEGRAM_BOT_USERNAME')?.replace(/^@/, '')
+  if (raw !== undefined && !/^[A-Za-z][A-Za-z0-9_]{4,31}$/.test(raw)) {
+    throw new ConfigError('TELEGRAM_BOT_USERNAME', `must be the bot's username such as example_bot, got "${raw}"`)
+  }
+  return raw
+}
+
 function catalog (file: string | undefined): Catalog {
   try {
     return loadCatalog(file)
@@ -224,7 +244,8 @@ export function loadConfig (env: Env = process.env): Readonly<Config> {
     smsWebhookToken: str(env, 'SMS_WEBHOOK_TOKEN'),
     phoneDefaultRegion: region(env),
     telegramBotToken: str(env, 'TELEGRAM_BOT_TOKEN'),
-    telegramBotUsername: str(env, 'TELEGRAM_BOT_USERNAME'),
+    telegramBotUsername: telegramBotUsername(env),
+    telegramWebhookSecret: telegramWebhookSecret(env),
     telegramApiUrl: telegramApi?.toString() ?? 'https://api.telegram.org',
     authProvidersFile: readableFile(env, 'AUTH_PROVIDERS_FILE'),
     permissionsFile,

@@ -23,6 +23,14 @@ t.test('defaults as SPEC §7 gives them', async (t) => {
   t.ok(Object.isFrozen(c))
 })
 
+t.test('the Telegram settings: the secret as Telegram takes it, the bot username with or without @', async (t) => {
+  const c = loadConfig({ DATA_DIR: dataDir(), TELEGRAM_BOT_TOKEN: '123:abc', TELEGRAM_BOT_USERNAME: '@panel_bot', TELEGRAM_WEBHOOK_SECRET: 'A-z_09'.repeat(42) + 'abcd' })
+  t.equal(c.telegramBotUsername, 'panel_bot')
+  t.equal(c.telegramWebhookSecret?.length, 256)
+  t.equal(c.telegramApiUrl, 'https://api.telegram.org')
+  t.equal(loadConfig({ DATA_DIR: dataDir() }).telegramWebhookSecret, undefined, 'unset: the webhook is off')
+})
+
 t.test('the session secret is generated once and reused', async (t) => {
   const dir = dataDir()
   const a = loadConfig({ DATA_DIR: dir })
@@ -51,7 +59,9 @@ const bad: Array<[string, string]> = [
   ['BASE_PATH', 'panel'], ['BASE_PATH', '/a/../b'], ['DATABASE_URL', 'mysql://x/y'], ['SMTP_URL', 'http://mail'],
   ['SMS_WEBHOOK_URL', 'gateway'], ['SESSION_SECRET', 'short'], ['TRUST_PROXY', 'yes please'], ['FRAME_ANCESTORS', 'javascript:x'],
   ['PERMISSIONS_FILE', '/nonexistent/permissions.json'], ['AUTH_PROVIDERS_FILE', '/nonexistent/providers.json'],
-  ['PROVIDER_API_TOKEN', 'short'], ['MAIL_FROM', 'a@b.c\r\nBcc: x@y.z'], ['SESSION_IDLE_MINUTES', '0'], ['LOG_LEVEL', 'loud']
+  ['PROVIDER_API_TOKEN', 'short'], ['MAIL_FROM', 'a@b.c\r\nBcc: x@y.z'], ['SESSION_IDLE_MINUTES', '0'], ['LOG_LEVEL', 'loud'],
+  ['TELEGRAM_WEBHOOK_SECRET', 'has spaces in it'], ['TELEGRAM_WEBHOOK_SECRET', 'x'.repeat(257)], ['TELEGRAM_WEBHOOK_SECRET', 'sécret'],
+  ['TELEGRAM_BOT_USERNAME', 'no'], ['TELEGRAM_API_URL', 'api.telegram.org']
 ]
 for (const [name, value] of bad) {
   t.test(`a wrong ${name} is refused with its name`, async (t) => {

@@ -30,6 +30,8 @@ export interface CurrentUser {
   policyPending: boolean
   /** A new version of a consent the user decided on before (SMS news, Email news) is in effect, not decided yet: every page says so until they do. */
   policyUpdated: boolean
+  /** A Telegram chat is linked to the user (telegram feature): the Settings block's state, the notification channel. */
+  telegramLinked: boolean
 }
 
 /** The first user and Full access users hold every permission. */

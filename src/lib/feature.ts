@@ -2,6 +2,7 @@
 // app.ts loops over the list in src/features/index.ts; nothing else needs to
 // know a feature exists. Other features import only a feature's entry.
 import type { FastifyPluginAsync } from 'fastify'
+import type { Config } from '../config.ts'
 import type { Command } from './commands.ts'
 import type { EventSentences } from './events.ts'
 import type { CurrentUser } from './current-user.ts'
@@ -16,13 +17,14 @@ export interface SettingsBlock {
   /** Where the block stands on the page: lower first. */
   order: number
   title: MessageKey
-  about: MessageKey
+  /** What the block is for; a function when it depends on the state or the configuration (a block the provider has not set up says so). */
+  about: MessageKey | ((user: CurrentUser, config: Config) => MessageKey)
   /** Under BASE_PATH, without the leading slash. */
   path: string
-  /** On/off badge, when the block has a state. */
-  status?: (user: CurrentUser) => boolean
+  /** On/off badge, when the block has a state (undefined: no badge). */
+  status?: (user: CurrentUser, config: Config) => boolean | undefined
   /** The link's label: button.open unless given; a function of the state when it has one. */
-  action?: (user: CurrentUser) => MessageKey
+  action?: (user: CurrentUser, config: Config) => MessageKey
 }
 
 export interface Feature {

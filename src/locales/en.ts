@@ -479,7 +479,37 @@ export const en = {
   'unsubscribe.button': "Unsubscribe",
   'unsubscribe.done': "Done: “{type}” notifications are no longer sent by email to {email}. You can switch them back on in your notification settings.",
   'unsubscribe.settings': "Notification settings",
-  'unsubscribe.invalid': "This unsubscribe link is not valid. Nothing was changed."
+  'unsubscribe.invalid': "This unsubscribe link is not valid. Nothing was changed.",
+  // Telegram
+  'telegram.title': "Telegram",
+  'telegram.about': "Link your Telegram account to our bot to get notifications in Telegram and to talk to technical support there.",
+  'telegram.notSetUp': "The provider has not set up Telegram yet.",
+  'telegram.link': "Link",
+  'telegram.statusLinked': "Linked",
+  'telegram.statusNotLinked': "Not linked",
+  'telegram.openLink': "Open this link in Telegram and press Start:",
+  'telegram.orSend': "Or send the bot this message:",
+  'telegram.codeValid': {
+    one: "The link and the code are valid for {count} minute and can be used once.",
+    other: "The link and the code are valid for {count} minutes and can be used once."
+  },
+  'telegram.check': "I have sent it, check",
+  'telegram.linkedTitle': "Linked account",
+  'telegram.account': "Telegram account",
+  'telegram.noUsername': "no username",
+  'telegram.linkedAt': "Linked",
+  'telegram.support': "Enable interaction with technical support",
+  'telegram.supportSaved': "Saved.",
+  'telegram.unlinkTitle': "Unlink Telegram",
+  'telegram.unlinkAbout': "The bot will no longer send you anything; you can link again at any time.",
+  'telegram.unlinkAsk': "Unlink your Telegram account?",
+  'telegram.unlink': "Unlink",
+  'telegram.unlinkedDone': "Telegram is unlinked.",
+  'telegram.notLinked': "No Telegram account is linked.",
+  'telegram.bot.linked': "Linked to {app} as {email}. Send /stop to unlink.",
+  'telegram.bot.codeInvalid': "This code is wrong, expired or already used. Press Link on the Telegram page of {app} to get a new one.",
+  'telegram.bot.chatTaken': "This chat is already linked to another user of {app}. Send /stop here to unlink it first.",
+  'telegram.bot.unlinked': "This chat is no longer linked to {app}."
 } as const satisfies Record<string, EnMessage>
 
 export type MessageKey = keyof typeof en

@@ -132,5 +132,12 @@ export const enEvents = {
   'activity.word.channel.mail': 'email',
   'activity.word.channel.sms': 'SMS',
   'activity.word.channel.telegram': 'Telegram',
-  'activity.word.channel.other': 'another channel'
+  'activity.word.channel.other': 'another channel',
+  'event.telegram.linked': '{actor} linked a Telegram account',
+  'event.telegram.link_refused': 'A Telegram code of {actor} was refused: the chat is linked to another user',
+  'event.telegram.unlinked': '{actor} unlinked their Telegram account',
+  'event.telegram.stopped': '{actor} unlinked their Telegram account from the chat (/stop)',
+  'event.telegram.chat_lost': 'The Telegram account of {target} was unlinked: the bot can no longer write to the chat',
+  'event.telegram.support_enabled': '{actor} turned on technical support in Telegram',
+  'event.telegram.support_disabled': '{actor} turned off technical support in Telegram'
 } as const

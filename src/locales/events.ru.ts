@@ -133,5 +133,12 @@ export const ruEvents: Record<keyof typeof enEvents, string> = {
   'activity.word.channel.mail': 'электронная почта',
   'activity.word.channel.sms': 'SMS',
   'activity.word.channel.telegram': 'Телеграм',
-  'activity.word.channel.other': 'другой канал'
+  'activity.word.channel.other': 'другой канал',
+  'event.telegram.linked': '{actor}: привязан аккаунт Telegram',
+  'event.telegram.link_refused': '{actor}: код для Telegram отклонён, чат привязан к другому пользователю',
+  'event.telegram.unlinked': '{actor}: аккаунт Telegram отвязан',
+  'event.telegram.stopped': '{actor}: аккаунт Telegram отвязан из чата (/stop)',
+  'event.telegram.chat_lost': 'Аккаунт Telegram пользователя {target} отвязан: бот больше не может писать в чат',
+  'event.telegram.support_enabled': '{actor}: включено взаимодействие с технической поддержкой в Telegram',
+  'event.telegram.support_disabled': '{actor}: выключено взаимодействие с технической поддержкой в Telegram'
 }

@@ -491,5 +491,37 @@ export const ru: RuCatalog = {
   'unsubscribe.button': "Отписаться",
   'unsubscribe.done': "Готово: уведомления «{type}» больше не приходят по электронной почте на {email}. Включить их снова можно в настройках уведомлений.",
   'unsubscribe.settings': "Настройки уведомлений",
-  'unsubscribe.invalid': "Эта ссылка для отписки недействительна. Ничего не изменено."
+  'unsubscribe.invalid': "Эта ссылка для отписки недействительна. Ничего не изменено.",
+  // Telegram
+  'telegram.title': "Telegram",
+  'telegram.about': "Привяжите свой аккаунт Telegram к нашему боту, чтобы получать уведомления в Telegram и общаться там с технической поддержкой.",
+  'telegram.notSetUp': "Провайдер ещё не подключил Telegram.",
+  'telegram.link': "Привязать",
+  'telegram.statusLinked': "Привязан",
+  'telegram.statusNotLinked': "Не привязан",
+  'telegram.openLink': "Откройте эту ссылку в Telegram и нажмите «Запустить»:",
+  'telegram.orSend': "Или отправьте боту сообщение:",
+  'telegram.codeValid': {
+    one: "Ссылка и код действуют {count} минуту, один раз.",
+    few: "Ссылка и код действуют {count} минуты, один раз.",
+    many: "Ссылка и код действуют {count} минут, один раз.",
+    other: "Ссылка и код действуют {count} минуты, один раз."
+  },
+  'telegram.check': "Я отправил, проверить",
+  'telegram.linkedTitle': "Привязанный аккаунт",
+  'telegram.account': "Аккаунт Telegram",
+  'telegram.noUsername': "без имени пользователя",
+  'telegram.linkedAt': "Привязан",
+  'telegram.support': "Включить взаимодействие с технической поддержкой",
+  'telegram.supportSaved': "Сохранено.",
+  'telegram.unlinkTitle': "Отвязать Telegram",
+  'telegram.unlinkAbout': "Бот больше ничего не будет вам присылать; привязать аккаунт снова можно в любой момент.",
+  'telegram.unlinkAsk': "Отвязать ваш аккаунт Telegram?",
+  'telegram.unlink': "Отвязать",
+  'telegram.unlinkedDone': "Telegram отвязан.",
+  'telegram.notLinked': "Аккаунт Telegram не привязан.",
+  'telegram.bot.linked': "Этот чат привязан к {app}, пользователь {email}. Чтобы отвязать, отправьте /stop.",
+  'telegram.bot.codeInvalid': "Код неверный, просрочен или уже использован. Чтобы получить новый, нажмите «Привязать» на странице Telegram в {app}.",
+  'telegram.bot.chatTaken': "Этот чат уже привязан к другому пользователю {app}. Сначала отвяжите его: отправьте сюда /stop.",
+  'telegram.bot.unlinked': "Этот чат больше не привязан к {app}."
 }

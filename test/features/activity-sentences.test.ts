@@ -78,7 +78,15 @@ const samples: Record<EventType, Record<string, unknown>> = {
   'privacy_request.updated': { kind: 'restriction', status: 'completed', by: 'provider' },
   // Notifications
   'notifications.changed': { changes: 'billing:sms:on news:mail:off' },
-  'notifications.unsubscribed': { type: 'billing', channel: 'mail' }
+  'notifications.unsubscribed': { type: 'billing', channel: 'mail' },
+  // Telegram
+  'telegram.linked': {},
+  'telegram.link_refused': {},
+  'telegram.unlinked': {},
+  'telegram.stopped': {},
+  'telegram.chat_lost': {},
+  'telegram.support_enabled': {},
+  'telegram.support_disabled': {}
 }
 
 t.test('every declared event type has a sentence key, and only those', async (t) => {

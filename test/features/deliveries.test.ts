@@ -8,6 +8,8 @@ import { sql } from 'kysely'
 import t from 'tap'
 import { cleanUp } from '../../src/features/maintenance/service.ts'
 import { addSeconds } from '../../src/lib/clock.ts'
+import { notifyAddress } from '../../src/lib/deliveries/index.ts'
+import { TelegramApiError } from '../../src/lib/telegram.ts'
 import { unseal } from '../../src/lib/sealed.ts'
 import { Agent, createOwner, createUser, signIn, startTestApp } from '../helpers/app.ts'
 import { TestSmsGateway } from '../helpers/sms-gateway.ts'
@@ -156,4 +158,39 @@ t.test('a job queued before deliveries existed is still sent; a message that can
   await app.deps.jobs.send('mail', { id: row.id, attempt: 0 })
   const r = await eventually('the delivery to end', async () => { const r = await rowOf(row.id); return r.status !== 'queued' ? r : undefined })
   t.match(r, { status: 'failed', attempts: 0, payload: null, last_error: /unsealed/ })
+})
+
+t.test('a channel judges its own failures: "retry after N s" replaces the backoff and still counts toward the limit; "give up" ends at once', async (t) => {
+  // The Telegram channel (channels.ts) turns the Bot API's 429 into RetryAfter and its 403 into GiveUp; here its sender answers as told.
+  const answers: TelegramApiError[] = []
+  const tg = await startTestApp(t, { env: { DELIVERY_RETRY_LIMIT: '1' }, build: { sendTelegram: async () => { const e = answers.shift(); if (e !== undefined) throw e } } })
+  const tdb = tg.app.deps.db
+  const queue = async (chatId: string) => await tdb.transaction().execute(async (trx) => {
+    await notifyAddress(tg.app.deps, trx, { channel: 'telegram', address: chatId, language: 'en' }, 'telegram_unlinked', {})
+    return (await trx.selectFrom('deliveries').select('id').orderBy('id', 'desc').executeTakeFirstOrThrow()).id
+  })
+  const row = async (id: string) => await tdb.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
+  const tried = async (id: string, n: number) => await eventually(`try ${n}`, async () => { const r = await row(id); return r.attempts >= n ? r : undefined })
+
+  answers.push(new TelegramApiError(429, 'Too Many Requests: retry after 30', 30), new TelegramApiError(429, 'Too Many Requests: retry after 30', 30))
+  const slow = await queue('1001')
+  const first = await tried(slow, 1)
+  t.equal(first.status, 'queued')
+  t.equal(seconds(first.next_attempt_at, first.last_attempt_at!), 30, 'the next try after retry_after, not the 1 s backoff')
+  t.match(first.last_error, /TelegramApiError: Telegram Bot API answered 429/, 'last_error is the Bot API\'s answer')
+  await sql`update pgboss.job set start_after = now() where name = 'telegram' and state = 'created' and data->>'id' = ${slow}`.execute(tdb)
+  const second = await tried(slow, 2)
+  t.match(second, { status: 'failed', payload: null }, 'past the limit (1 retry): failed, retry_after or not')
+
+  answers.push(new TelegramApiError(403, 'Forbidden: user is deactivated', undefined))
+  const gone = await queue('1002')
+  const ended = await eventually('given up', async () => { const r = await row(gone); return r.status !== 'queued' ? r : undefined })
+  t.match(ended, { status: 'failed', attempts: 1, payload: null, last_error: /403: Forbidden: user is deactivated/ }, 'one try, then failed')
+
+  answers.push(new TelegramApiError(502, 'Bad Gateway', undefined))
+  const flaky = await queue('1003')
+  const backoff = await tried(flaky, 1)
+  t.equal(backoff.status, 'queued', 'any other failure: the backoff')
+  const d = seconds(backoff.next_attempt_at, backoff.last_attempt_at!)
+  t.ok(d >= 0.5 && d <= 1, `waits ${d} s, within the first step`)
 })

@@ -272,6 +272,8 @@ t.test('a completed deletion leaves none of the user\'s email, name, phone or IP
   await db.updateTable('users').set({ two_factor_enabled: true, totp_secret: sealSecret(deps, 'JBSWY3DPEHPK3PXP'), ip_allow_list: [ip] }).where('id', '=', u.userId).execute()
   await db.updateTable('users').set({ phone_verified: true }).where('id', '=', u.userId).execute()
   await db.insertInto('recovery_codes').values({ user_id: u.userId, code_hash: 'hash-of-a-code', created_at: new Date() }).execute()
+  await db.insertInto('telegram_links').values({ user_id: u.userId, chat_id: '424242', username: 'dmitri_tg_handle', support: true, linked_at: new Date() }).execute()
+  await db.insertInto('tokens').values({ id: 'telegram-link-code-hash', user_id: u.userId, purpose: 'telegram-link', created_at: new Date(), expires_at: new Date(Date.now() + 600_000), data: '{}' }).execute()
   await db.insertInto('tokens').values({ id: 'email-change-token-hash', user_id: u.userId, purpose: 'email_change', created_at: new Date(), expires_at: new Date(Date.now() + 3600_000), data: JSON.stringify({ email: 'dmitri.new@example.com', old: u.email }) }).execute()
   const [row] = await requestsOf(u.userId)
 
@@ -281,7 +283,7 @@ t.test('a completed deletion leaves none of the user\'s email, name, phone or IP
   const user = await db.selectFrom('users').selectAll().where('id', '=', u.userId).executeTakeFirstOrThrow()
   t.match(user, { email: `deleted-${u.userId}@invalid`, full_name: 'Deleted user', phone: null, phone_verified: false, two_factor_enabled: false, totp_secret: null, status: 'disabled', password_hash: null })
   t.same(user.ip_allow_list, [])
-  for (const table of ['sessions', 'recovery_codes', 'verification_codes', 'code_sends', 'tokens'] as const) {
+  for (const table of ['sessions', 'recovery_codes', 'verification_codes', 'code_sends', 'tokens', 'telegram_links'] as const) {
     const left = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)} where user_id = ${u.userId}`.execute(db)
     t.equal(left.rows[0]!.n, 0, `${table}: none of the user's rows`)
   }
@@ -291,7 +293,7 @@ t.test('a completed deletion leaves none of the user\'s email, name, phone or IP
 
   // Every text, json and jsonb column of every table, the queue's too.
   const phoneDigits = phone!.replace(/\D/g, '')
-  const needles = [u.email.toLowerCase(), name.toLowerCase(), phone!.toLowerCase(), phoneDigits, ip, 'deletablebrowser', 'dmitri.new@example.com']
+  const needles = [u.email.toLowerCase(), name.toLowerCase(), phone!.toLowerCase(), phoneDigits, ip, 'deletablebrowser', 'dmitri.new@example.com', 'dmitri_tg_handle']
   const columns = await sql<{ table_schema: string, table_name: string, column_name: string }>`
     select c.table_schema, c.table_name, c.column_name from information_schema.columns c
     join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name and t.table_type = 'BASE TABLE'

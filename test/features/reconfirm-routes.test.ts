@@ -66,7 +66,10 @@ const notReconfirmed: Record<string, string> = {
   '/client/users/:id/permissions/confirm': 'only shows the confirmation page of a change',
   '/client/users/:id/invitation': 'sends the invited user\'s own address a new link: the actor gets nothing from it, and it is limited per user',
   '/client/settings/privacy/accept': 'records the user\'s own acceptance of the documents in effect: nothing to take over with it',
-  '/client/settings/privacy/decisions': 'records the user\'s own decision on a document; a required one cannot be withdrawn here'
+  '/client/settings/privacy/decisions': 'records the user\'s own decision on a document; a required one cannot be withdrawn here',
+  '/client/settings/telegram/link': 'only shows a one-time code to the signed-in user; the chat it links gets the notices the panel already shows the session',
+  '/client/settings/telegram/support': 'the user\'s own switch for technical support in Telegram',
+  '/client/settings/telegram/unlink': 'only removes the user\'s own chat, after its confirmation page'
 }
 
 const reconfirmed = app.routeTable.filter((r) => r.operation !== undefined)

@@ -25,7 +25,7 @@ t.test('the delay doubles from the base, stays within [d/2, d] and stops growing
   }
   t.same([1, 2, 3, 4].map((n) => givesUp(policy, n)), [false, false, false, true], 'limit 3: the fourth failure is the last')
   const config = { deliveryRetryDelaySeconds: 30, deliveryRetryMaxDelaySeconds: 900, deliveryRetryLimit: 100 }
-  const senders = channelSenders({ config: config as never, sendMail: async () => {}, sendSms: async () => {}, sendTelegram: async () => {} })
+  const senders = channelSenders({ config: config as never, db: undefined as never, clock: undefined as never, sendMail: async () => {}, sendSms: async () => {}, sendTelegram: async () => {} })
   t.same(senders.mail.retry, { baseSeconds: 30, capSeconds: 900, limit: 100 })
   t.same(senders.sms.retry, { baseSeconds: 30, capSeconds: SMS_MAX_DELAY_SECONDS, limit: 100 }, 'SMS codes live 5 minutes: tried at least every minute')
 })
@@ -59,6 +59,10 @@ const samples: { [T in NotificationType]: NotificationParams[T] } = {
   otp_locked: { minutes: 15 },
   otp_replay: {},
   phone_code: { code: '123456', minutes: 5 },
+  telegram_linked: {},
+  telegram_code_invalid: {},
+  telegram_chat_taken: {},
+  telegram_unlinked: {},
   privacy_request: { kind: 'deletion', status: 'rejected', reason: 'The account has unpaid invoices', at: new Date('2026-11-25T06:07:08Z') },
   notice: { type: 'billing', subject: 'Invoice 42 is ready', text: 'Your invoice for November is ready.' }
 }

@@ -58,7 +58,14 @@ const declared = {
   'privacy_request.updated': true,
   // Notifications
   'notifications.changed': true,
-  'notifications.unsubscribed': true
+  'notifications.unsubscribed': true,
+  'telegram.linked': true,
+  'telegram.link_refused': true,
+  'telegram.unlinked': true,
+  'telegram.stopped': true,
+  'telegram.chat_lost': true,
+  'telegram.support_enabled': true,
+  'telegram.support_disabled': true
 } as const satisfies Record<EventType, true>
 
 export const EVENT_TYPES = Object.keys(declared) as EventType[]

@@ -35,9 +35,11 @@ function storedValues (user: CurrentUser): TypedSettings {
 
 export function renderSettings (request: FastifyRequest, reply: FastifyReply, user: CurrentUser, state?: SettingsState, status = 200): FastifyReply {
   const app = request.server
+  const config = app.deps.config
   const blocks = app.settingsBlocks.map((block) => {
-    const on = block.status?.(user)
-    return { title: block.title, about: block.about, path: block.path, on, action: block.action?.(user) ?? 'button.open' }
+    const on = block.status?.(user, config)
+    const about = typeof block.about === 'function' ? block.about(user, config) : block.about
+    return { title: block.title, about, path: block.path, on, action: block.action?.(user, config) ?? 'button.open' }
   })
   return reply.render('settings/index', {
     blocks,

@@ -21,7 +21,7 @@
 import type { Deps } from '../../types.ts'
 import type { MailMessage } from '../mail.ts'
 import type { SmsMessage } from '../sms.ts'
-import type { TelegramMessage } from '../telegram.ts'
+import { chatGone, forgetChat, type TelegramMessage, TelegramApiError } from '../telegram.ts'
 
 /** Channel → the message its sender takes. Webhooks add theirs here. */
 export interface ChannelMessages {
@@ -40,6 +40,22 @@ export interface BackoffPolicy {
   limit: number
 }
 
+/** Thrown by a sender: this delivery can never go out (its recipient is gone); no more tries. */
+export class GiveUp extends Error {
+  constructor (override readonly cause: unknown) {
+    super('given up', { cause })
+    this.name = 'GiveUp'
+  }
+}
+
+/** Thrown by a sender: the service asked for the next try no sooner than this. */
+export class RetryAfter extends Error {
+  constructor (readonly seconds: number, override readonly cause: unknown) {
+    super(`retry after ${seconds} s`, { cause })
+    this.name = 'RetryAfter'
+  }
+}
+
 export interface ChannelSender<M> {
   send: (message: M) => Promise<void>
   retry: BackoffPolicy
@@ -49,12 +65,35 @@ export type ChannelSenders = { [C in Channel]: ChannelSender<ChannelMessages[C]>
 
 export const SMS_MAX_DELAY_SECONDS = 60
 
-export function channelSenders (deps: Pick<Deps, 'config' | 'sendMail' | 'sendSms' | 'sendTelegram'>): ChannelSenders {
+/**
+ * Telegram's answers judged: a chat the bot can no longer write to (the user
+ * blocked it, deleted their account, the chat is gone) is unlinked and the
+ * message given up, instead of being tried for a day; a 429's retry_after
+ * is honoured instead of the backoff.
+ */
+function telegramSender (deps: Pick<Deps, 'db' | 'clock' | 'sendTelegram'>): ChannelSender<TelegramMessage>['send'] {
+  return async (message) => {
+    try {
+      await deps.sendTelegram(message)
+    } catch (err) {
+      if (chatGone(err)) {
+        await forgetChat(deps.db, message.chatId, deps.clock.now())
+        throw new GiveUp(err)
+      }
+      if (err instanceof TelegramApiError && err.status === 429 && err.retryAfterSeconds !== undefined && err.retryAfterSeconds > 0) {
+        throw new RetryAfter(err.retryAfterSeconds, err)
+      }
+      throw err
+    }
+  }
+}
+
+export function channelSenders (deps: Pick<Deps, 'config' | 'db' | 'clock' | 'sendMail' | 'sendSms' | 'sendTelegram'>): ChannelSenders {
   const { deliveryRetryDelaySeconds: baseSeconds, deliveryRetryMaxDelaySeconds: cap, deliveryRetryLimit: limit } = deps.config
   return {
     mail: { send: deps.sendMail, retry: { baseSeconds, capSeconds: cap, limit } },
     sms: { send: deps.sendSms, retry: { baseSeconds, capSeconds: Math.min(cap, SMS_MAX_DELAY_SECONDS), limit } },
-    telegram: { send: deps.sendTelegram, retry: { baseSeconds, capSeconds: cap, limit } }
+    telegram: { send: telegramSender(deps), retry: { baseSeconds, capSeconds: cap, limit } }
   }
 }
 

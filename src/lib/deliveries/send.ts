@@ -10,7 +10,12 @@
 //   the link it carries has expired, the delivery ends as 'failed';
 // - an ended delivery keeps no message: its payload is cleared;
 // - last_error is the error's code and first line, cut short, without
-//   credentials of a URL: never the message.
+//   credentials of a URL: never the message;
+// - a sender may judge its own failure (the channel knows its service's
+//   answers): it throws GiveUp when no try can ever succeed (the recipient
+//   is gone), and the delivery ends as 'failed' at once; it throws
+//   RetryAfter when the service said when to come back, and that delay
+//   replaces the backoff (the try still counts toward the limit).
 // A process that dies while sending may send a message twice (the job
 // runs again): mail and SMS are at-least-once.
 import type { FastifyBaseLogger } from 'fastify'
@@ -19,7 +24,7 @@ import type { DB } from '../../db/schema.ts'
 import type { Deps } from '../../types.ts'
 import { addSeconds } from '../clock.ts'
 import { unseal } from '../sealed.ts'
-import { type Channel, type ChannelMessages, type ChannelSender, givesUp, retryDelaySeconds } from './channels.ts'
+import { type Channel, type ChannelMessages, type ChannelSender, GiveUp, givesUp, RetryAfter, retryDelaySeconds } from './channels.ts'
 
 /** A try of a delivery: the row's id and how many tries came before it. */
 export interface DeliveryJob { id: string, attempt: number }
@@ -52,15 +57,21 @@ async function end (db: Kysely<DB>, job: DeliveryJob, now: Date, outcome: { stat
 }
 
 /** Records a failed try and queues the next one, or gives the delivery up. */
-async function recordFailure<C extends Channel> (deps: SendDeps, channel: C, sender: ChannelSender<ChannelMessages[C]>, job: DeliveryJob, error: string, log: FastifyBaseLogger): Promise<void> {
+async function recordFailure<C extends Channel> (deps: SendDeps, channel: C, sender: ChannelSender<ChannelMessages[C]>, job: DeliveryJob, err: unknown, log: FastifyBaseLogger): Promise<void> {
   const now = deps.clock.now()
   const failures = job.attempt + 1
+  const error = describeError(err instanceof GiveUp || err instanceof RetryAfter ? err.cause : err)
+  if (err instanceof GiveUp) {
+    await end(deps.db, job, now, { status: 'failed', error, tried: true })
+    log.warn({ deliveryId: job.id, channel, attempts: failures, error }, 'delivery failed: the channel says it can never go out')
+    return
+  }
   if (givesUp(sender.retry, failures)) {
     await end(deps.db, job, now, { status: 'failed', error, tried: true })
     log.error({ deliveryId: job.id, channel, attempts: failures, error }, 'delivery failed: given up after the retry limit')
     return
   }
-  const delay = retryDelaySeconds(sender.retry, failures)
+  const delay = err instanceof RetryAfter ? err.seconds : retryDelaySeconds(sender.retry, failures)
   await deps.db.transaction().execute(async (trx) => {
     const updated = await trx.updateTable('deliveries').set({
       attempts: failures, last_error: error, last_attempt_at: now, next_attempt_at: addSeconds(now, delay)
@@ -107,7 +118,7 @@ export async function deliver<C extends Channel> (deps: SendDeps, channel: C, se
   try {
     await sender.send(message)
   } catch (err) {
-    await recordFailure(deps, channel, sender, job, describeError(err), log)
+    await recordFailure(deps, channel, sender, job, err, log)
     return
   }
   await end(deps.db, job, deps.clock.now(), { status: 'sent' })

@@ -31,6 +31,11 @@ export interface NotificationParams {
   otp_replay: Record<string, never>
   phone_code: { code: string, minutes: number }
   /** A personal-data request made or moved on (privacy feature): the reason only with a rejection. */
+  /** Telegram (the bot's answers in the chat): linked to the user, a code that is no good, a chat linked to someone else, unlinked. */
+  telegram_linked: Record<string, never>
+  telegram_code_invalid: Record<string, never>
+  telegram_chat_taken: Record<string, never>
+  telegram_unlinked: Record<string, never>
   privacy_request: { kind: 'deletion' | 'restriction', status: 'received' | 'in_progress' | 'completed' | 'rejected' | 'lifted', reason: string | null, at: Date }
   /** A notification the provider writes (CLI notify, the provider API), of a catalog type: its subject and text are the provider's, neutralised as typed text. */
   notice: { type: string, subject: string, text: string }
@@ -77,6 +82,10 @@ export const templates: { readonly [T in NotificationType]: Template<Notificatio
   otp_locked: { of: security, mail: 'mail.totpLocked', vars: (p, c) => ({ count: p.minutes, link: forgotLink(c) }) },
   otp_replay: { of: security, mail: 'mail.totpReplay', vars: (_p, c) => ({ link: forgotLink(c) }) },
   phone_code: { text: 'sms.code', vars: (p) => ({ code: p.code, count: p.minutes }) },
+  telegram_linked: { text: 'telegram.bot.linked', vars: () => ({}) },
+  telegram_code_invalid: { text: 'telegram.bot.codeInvalid', vars: () => ({}) },
+  telegram_chat_taken: { text: 'telegram.bot.chatTaken', vars: () => ({}) },
+  telegram_unlinked: { text: 'telegram.bot.unlinked', vars: () => ({}) },
   privacy_request: {
     of: security,
     mail: 'mail.privacyRequest',

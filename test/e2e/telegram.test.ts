@@ -1,0 +1,85 @@
+// In a real browser with JavaScript off: link Telegram. The user presses
+// Link on /client/settings/telegram and gets the deep link and the code; the
+// test plays the bot's webhook (as Telegram would post it after /start); a
+// reload shows the chat linked; Unlink goes through its confirmation page.
+// The pages pass axe-core and fit a 390 px phone.
+import path from 'node:path'
+import type { Page } from 'playwright-core'
+import t, { type Test } from 'tap'
+import { createOwner, startTestApp } from '../helpers/app.ts'
+import { overflowOf, runAxe } from '../helpers/audit.ts'
+import { browserMissing, newContext, reopen, serveToBrowser } from '../helpers/browser.ts'
+import { TestBotApi, textUpdate } from '../helpers/telegram-api.ts'
+
+const missing = browserMissing()
+if (missing !== undefined) {
+  t.plan(0, missing)
+} else {
+  const bot = new TestBotApi()
+  await bot.start()
+  t.teardown(() => bot.stop())
+  const SECRET = 'e2e-webhook-secret'
+  const ta = await startTestApp(t, { env: { TELEGRAM_BOT_TOKEN: '42:e2e', TELEGRAM_BOT_USERNAME: 'panel_e2e_bot', TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_URL: bot.url } })
+  const owner = await createOwner(ta, 'telegram@example.com', 'telegram browser passphrase', 'Tatiana Telegram')
+  const { origin, browser, shots } = await serveToBrowser(t, ta.app)
+  const wide = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 1280, height: 800 } })
+  const phone = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
+  t.teardown(async () => { await wide.close(); await phone.close() })
+
+  async function audit (t: Test, name: string, page: Page): Promise<void> {
+    for (const [width, context] of [[1280, wide], [390, phone]] as const) {
+      const copy = await reopen(context, page)
+      const findings = await runAxe(copy)
+      t.same(findings.map((f) => `${f.id} (${f.impact ?? ''}): ${f.help}: ${f.nodes.slice(0, 3).join(' | ')}`), [], `${name} at ${width} px: no axe violation`)
+      if (width === 390) t.equal(await overflowOf(copy), 0, `${name} at 390 px: not wider than the viewport`)
+      await copy.screenshot({ path: path.join(shots, `telegram-${name}-${width}.png`), fullPage: true })
+      await copy.close()
+    }
+  }
+
+  t.test('Link, the bot\'s webhook, linked; support on; Unlink through its confirmation', async (t) => {
+    const context = await newContext(browser)
+    const page = await context.newPage()
+    await page.goto(`${origin}/login`)
+    await page.getByLabel('Email').fill(owner.email)
+    await page.getByLabel('Password').fill(owner.password)
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.goto(`${origin}/client/settings`)
+    await page.locator('section', { has: page.getByRole('heading', { name: 'Telegram' }) }).getByRole('link', { name: 'Link' }).click()
+    t.equal(new URL(page.url()).pathname, '/client/settings/telegram')
+    await audit(t, 'not-linked', page)
+
+    await page.getByRole('button', { name: 'Link' }).click()
+    const deepLink = await page.getByRole('link', { name: /^https:\/\/t\.me\/panel_e2e_bot\?start=/ }).getAttribute('href')
+    const code = new URL(deepLink!).searchParams.get('start')!
+    t.match(await page.locator('#telegram-code').textContent(), `/start ${code}`, 'the code as text')
+    t.match(await page.locator('main').textContent(), 'valid for 10 minutes')
+    await audit(t, 'code', page)
+
+    // Telegram posts the update after the user pressed Start in the bot's chat.
+    const res = await fetch(`${origin}/telegram/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
+      body: JSON.stringify(textUpdate(9001, `/start ${code}`, { username: 'tatiana_tg' }))
+    })
+    t.equal(res.status, 200)
+    await page.getByRole('link', { name: 'I have sent it, check' }).click()
+    t.match(await page.getByRole('heading', { level: 1 }).textContent(), 'Linked')
+    t.match(await page.locator('main').textContent(), '@tatiana_tg')
+    t.match((await bot.waitFor(9001)).text, `Linked to`, 'the bot answered in the chat')
+    await audit(t, 'linked', page)
+
+    await page.getByLabel('Enable interaction with technical support').check()
+    await page.getByRole('button', { name: 'Save' }).click()
+    t.equal(await page.getByRole('status').textContent(), 'Saved.')
+    t.ok(await page.getByLabel('Enable interaction with technical support').isChecked(), 'saved on')
+
+    await page.getByRole('link', { name: 'Unlink' }).click()
+    t.equal(new URL(page.url()).pathname, '/client/settings/telegram/unlink')
+    await audit(t, 'unlink', page)
+    await page.getByRole('button', { name: 'Unlink' }).click()
+    t.equal(await page.getByRole('status').textContent(), 'Telegram is unlinked.')
+    t.equal(await page.getByRole('button', { name: 'Link' }).count(), 1, 'Link again')
+    await context.close()
+  })
+}
