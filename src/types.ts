@@ -16,7 +16,7 @@ import type { Guard } from './plugins/guards.ts'
 export type Access = 'public' | 'user' | { permission: string }
 
 /** What a route answers and takes: its body limit, CSRF check and error answers (plugins/guards.ts). */
-export type RouteKind = 'page' | 'api' | 'webhook'
+export type RouteKind = 'page' | 'upload' | 'api' | 'webhook'
 
 export interface Flash { type: 'success' | 'error' | 'info', text: MessageKey, params?: Record<string, string> }
 
@@ -60,7 +60,7 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     access?: Access
-    /** 'page' unless given: API and webhook routes authenticate otherwise and take no CSRF token. */
+    /** 'page' unless given; 'upload': a page taking one file (plugins/uploads.ts); API and webhook routes authenticate otherwise and take no CSRF token. */
     kind?: RouteKind
     /** Reachable while a required policy document waits for acceptance (the privacy feature's guard): logout, the language switch, the acceptance page. */
     beforePolicy?: true

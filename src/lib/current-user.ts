@@ -28,6 +28,8 @@ export interface CurrentUser {
   restricted: boolean
   /** The newest effective version of a required policy document is not accepted: the panel waits for it (privacy feature's guard). */
   policyPending: boolean
+  /** The avatar's file name under /avatars/, or null for the default (the initials). */
+  avatar: string | null
 }
 
 /** The first user and Full access users hold every permission. */

@@ -123,5 +123,8 @@ export const enEvents = {
   'activity.word.requestStatus.completed': 'completed',
   'activity.word.requestStatus.rejected': 'rejected',
   'activity.word.requestStatus.lifted': 'lifted',
-  'activity.word.requestStatus.other': 'another status'
+  'activity.word.requestStatus.other': 'another status',
+  // Avatar
+  'event.avatar.changed': '{actor} changed their avatar',
+  'event.avatar.removed': '{actor} removed their avatar'
 } as const

@@ -124,5 +124,8 @@ export const ruEvents: Record<keyof typeof enEvents, string> = {
   'activity.word.requestStatus.completed': 'выполнен',
   'activity.word.requestStatus.rejected': 'отклонён',
   'activity.word.requestStatus.lifted': 'ограничение снято',
-  'activity.word.requestStatus.other': 'другой статус'
+  'activity.word.requestStatus.other': 'другой статус',
+  // Avatar
+  'event.avatar.changed': '{actor}: изменён аватар',
+  'event.avatar.removed': '{actor}: удалён аватар'
 }

@@ -458,5 +458,26 @@ export const ru: RuCatalog = {
   'privacy.requests.restricted': "Обработка ваших персональных данных ограничена по вашему запросу: имя, номер телефона и основные настройки нельзя изменить, пока провайдер не снимет ограничение.",
   'mail.privacyRequest.subject': "Ваш запрос на {request}: {status}",
   'mail.privacyRequest.body': "Здравствуйте.\n\nСтатус вашего запроса на {request} в {app}: {status} (с {time} ({zone})).{note}",
-  'mail.privacyRequest.reason': "\n\nПричина: {reason}"
+  'mail.privacyRequest.reason': "\n\nПричина: {reason}",
+  // Avatar
+  'avatar.title': "Аватар",
+  'avatar.about': "Изображение рядом с вашим именем, в том числе в переписке с технической поддержкой.",
+  'avatar.current': "Текущий аватар",
+  'avatar.yours': "Загруженное вами изображение.",
+  'avatar.default': "Изображение не загружено: показываются ваши инициалы.",
+  'avatar.upload': "Загрузить",
+  'avatar.change': "Изменить",
+  'avatar.uploadTitle': "Новое изображение",
+  'avatar.field': "Аватар",
+  'avatar.hint': "PNG, JPEG или WebP, до 1 МиБ. Изображение обрезается до квадрата 256 × 256 пикселей; сохраняется только само изображение, без метаданных.",
+  'avatar.uploadButton': "Загрузить",
+  'avatar.remove': "Удалить",
+  'avatar.changed': "Аватар изменён.",
+  'avatar.removed': "Аватар удалён: вместо него показываются ваши инициалы.",
+  'avatar.error.none': "Выберите файл.",
+  'avatar.error.tooLarge': "Файл больше 1 МиБ.",
+  'avatar.error.tooMany': "Отправьте только один файл.",
+  'avatar.error.notImage': "Это не изображение PNG, JPEG или WebP.",
+  'avatar.error.tooManyPixels': "Изображение слишком большое: не более 25 мегапикселей.",
+  'avatar.error.broken': "Изображение не читается: файл повреждён или неполон."
 }

@@ -49,6 +49,7 @@ const LOAD_SQL = `
       'permissions', array(select p.permission from user_permissions p where p.user_id = u.id order by p.permission),
       'ipAccess', u.ip_access, 'ipAllowList', array_to_string(u.ip_allow_list, chr(10)), 'bindSessionIp', u.bind_session_ip,
       'sessionIp', s.ip, 'restricted', u.restricted,
+      'avatar', (select a.file from avatars a where a.user_id = u.id),
       'policyPending', exists (
         select 1 from policy_versions v
         where v.required and v.effective_at <= to_timestamp($4::float8 / 1000)

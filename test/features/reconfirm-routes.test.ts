@@ -66,7 +66,9 @@ const notReconfirmed: Record<string, string> = {
   '/client/users/:id/permissions/confirm': 'only shows the confirmation page of a change',
   '/client/users/:id/invitation': 'sends the invited user\'s own address a new link: the actor gets nothing from it, and it is limited per user',
   '/client/settings/privacy/accept': 'records the user\'s own acceptance of the documents in effect: nothing to take over with it',
-  '/client/settings/privacy/decisions': 'records the user\'s own decision on a document; a required one cannot be withdrawn here'
+  '/client/settings/privacy/decisions': 'records the user\'s own decision on a document; a required one cannot be withdrawn here',
+  '/client/settings/avatar': 'replaces the user\'s own picture: nothing to take over with it',
+  '/client/settings/avatar/remove': 'removes the user\'s own picture: nothing to take over with it'
 }
 
 const reconfirmed = app.routeTable.filter((r) => r.operation !== undefined)
