@@ -8,7 +8,7 @@ import t from 'tap'
 import sharp from 'sharp'
 import { personalData } from '../../src/features/index.ts'
 import { avatar } from '../../src/features/avatar/index.ts'
-import { Agent, createOwner, createUser, fieldError, flashOf, signIn, startTestApp } from '../helpers/app.ts'
+import { type Agent, createOwner, createUser, fieldError, flashOf, signIn, startTestApp } from '../helpers/app.ts'
 
 const ta = await startTestApp(t)
 const { app, base } = ta
