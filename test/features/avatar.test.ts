@@ -187,6 +187,15 @@ t.test('what is not a usable image is refused with a message, nothing stored', a
   t.equal((await db.selectFrom('avatars').select('file').where('user_id', '=', userId).execute()).length, 1)
 })
 
+t.test('a url-encoded post (no file part) is answered with the form\'s message', async (t) => {
+  const { a, userId } = await freshAgent()
+  const res = await a.post(page, { avatar: 'me.png' })
+  t.equal(res.statusCode, 422)
+  t.equal(fieldError(res.body, 'avatar'), 'Choose a file.')
+  t.equal(await rowOf(userId), undefined)
+  t.equal((await a.post(page, { _csrf: null, avatar: 'me.png' })).statusCode, 403, 'its token is checked all the same')
+})
+
 t.test('a body declaring more than the upload limit is refused before it is read (413)', async (t) => {
   const { a, userId } = await freshAgent()
   const huge = Buffer.alloc(5 * 1048576, 1)
