@@ -8,6 +8,7 @@ import t from 'tap'
 import sharp from 'sharp'
 import { personalData } from '../../src/features/index.ts'
 import { avatar } from '../../src/features/avatar/index.ts'
+import { publishPolicy } from '../../src/features/privacy/index.ts'
 import { type Agent, createOwner, createUser, fieldError, flashOf, signIn, startTestApp } from '../helpers/app.ts'
 
 const ta = await startTestApp(t)
@@ -345,4 +346,14 @@ t.test('personal data: the export names the avatar, the deletion erases it', asy
   await db.transaction().execute(async (trx) => { await erase!(trx, { id: userId, accountId: owner.accountId, email: 'x@example.invalid', fullName: 'x', phone: null }) })
   t.equal(await rowOf(userId), undefined, 'erased')
   t.equal(await rowCount(), before - 1, 'only that user\'s')
+})
+
+// Last: a required document waiting for acceptance holds every user.
+t.test('an upload waits, like any other form, for a required document to be accepted', async (t) => {
+  const { a, userId } = await freshAgent()
+  const r = await publishPolicy(app.deps, { document: 'privacy-policy', version: 99, effectiveAt: ta.clock.now().toISOString(), textEn: 'Updated.', textRu: 'Обновлено.', changesEn: 'New.', changesRu: 'Новое.' })
+  t.ok(r.ok, 'published')
+  const res = await upload(a, file(png))
+  t.equal(res.statusCode, 403, 'refused by the acceptance gate')
+  t.equal(await rowOf(userId), undefined, 'nothing stored')
 })
