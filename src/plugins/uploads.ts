@@ -74,7 +74,26 @@ export async function uploadCsrfToken (request: FastifyRequest): Promise<string>
   if (Number.isFinite(declared) && declared > request.routeOptions.bodyLimit) throw tooLarge()
   const parts = request.parts()
   ;(request as WithParts)[PARTS] = parts
-  const first = await parts.next().catch((err: unknown) => { throw asBadRequest(err) })
+  // The first next() pipes the request into busboy at once (before any data
+  // can flow); counting beside it stops a body without a declared length
+  // (chunked) at the same limit: the connection is cut, as nothing can be
+  // answered to a client still sending.
+  const first = parts.next()
+  const limit = request.routeOptions.bodyLimit
+  let received = 0
+  const count = (chunk: Buffer): void => {
+    received += chunk.length
+    if (received > limit) {
+      request.raw.off('data', count)
+      request.raw.destroy(tooLarge())
+    }
+  }
+  request.raw.on('data', count)
+  request.raw.once('end', () => request.raw.off('data', count))
+  return await first.then((part) => firstToken(part), (err: unknown) => { throw asBadRequest(err) })
+}
+
+function firstToken (first: IteratorResult<Multipart>): string {
   if (first.done === true || first.value.type !== 'field' || first.value.fieldname !== '_csrf') return ''
   return typeof first.value.value === 'string' ? first.value.value : ''
 }

@@ -4,6 +4,7 @@
 // metadata, one file of 1 MiB at most, the CSRF token first; whatever is
 // refused stores nothing. Served at /avatars/<file> (public, by content
 // hash) as an image that cannot be read as anything else.
+import { Readable } from 'node:stream'
 import t from 'tap'
 import sharp from 'sharp'
 import { personalData } from '../../src/features/index.ts'
@@ -202,6 +203,17 @@ t.test('a body declaring more than the upload limit is refused before it is read
   const huge = Buffer.alloc(5 * 1048576, 1)
   const res = await upload(a, file(Buffer.concat([png, huge])))
   t.equal(res.statusCode, 413)
+  t.equal(await rowOf(userId), undefined)
+})
+
+t.test('a body without a declared length is stopped at the same limit', async (t) => {
+  const { a, userId } = await freshAgent()
+  const { payload, contentType } = multipart([{ name: '_csrf', value: a.lastCsrf! }, file(Buffer.concat([png, Buffer.alloc(5 * 1048576, 1)]))])
+  // Sent in chunks without Content-Length, as a chunked upload is.
+  const stream = Readable.from((function * () { for (let i = 0; i < payload.length; i += 65536) yield payload.subarray(i, i + 65536) })())
+  const res = await app.inject({ method: 'POST', url: page, headers: { cookie: a.cookieHeader, 'content-type': contentType }, payload: stream }).catch((err: unknown) => err as Error)
+  if (res instanceof Error) t.pass(`the connection was cut: ${res.message}`)
+  else t.equal(res.statusCode, 413)
   t.equal(await rowOf(userId), undefined)
 })
 
