@@ -8,7 +8,7 @@
 //   order); a form with the file first, or no token, is a 403 (plugins/csrf.ts
 //   calls uploadCsrfToken, then the usual check);
 // - a body declaring more than the route's body limit is a 413 before
-//   anything is read; below it, busboy's limits bound what is kept in memory
+//   anything is read, and one without a declared length is cut there; below it, busboy's limits bound what is kept in memory
 //   (one file of UPLOAD_LIMITS.fileSize, a few small fields): a larger file, a
 //   second file, too many parts are told apart for the page's message
 //   (uploadedFile), and nothing is kept of them;
