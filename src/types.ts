@@ -16,8 +16,8 @@ import type { Guard } from './plugins/guards.ts'
 export type Access = 'public' | 'user' | { permission: string }
 
 /** What a route answers and takes: its body limit, CSRF check and error answers (plugins/guards.ts). */
-/** page: a form with the CSRF token; link: a page whose URL's signed token is the proof (unsubscribe), so no session or CSRF token; api, webhook: JSON, authenticated otherwise. */
-export type RouteKind = 'page' | 'link' | 'api' | 'webhook'
+/** page: a form with the CSRF token; link: a page whose URL's signed token is the proof (unsubscribe), so no session or CSRF token; upload: a multipart form (the CSRF token its first part); api, webhook: JSON, authenticated otherwise. */
+export type RouteKind = 'page' | 'link' | 'upload' | 'api' | 'webhook'
 
 export interface Flash { type: 'success' | 'error' | 'info', text: MessageKey, params?: Record<string, string> }
 
@@ -61,7 +61,7 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     access?: Access
-    /** 'page' unless given: API and webhook routes authenticate otherwise and take no CSRF token. */
+    /** 'page' unless given; 'upload': a page taking one file (plugins/uploads.ts); API and webhook routes authenticate otherwise and take no CSRF token. */
     kind?: RouteKind
     /** Reachable while a required policy document waits for acceptance (the privacy feature's guard): logout, the language switch, the acceptance page. */
     beforePolicy?: true

@@ -224,6 +224,16 @@ export interface TelegramLinksTable {
   linked_at: Timestamp
 }
 
+/** A user's avatar (SPEC §4.7): the re-encoded image itself, one per user. */
+export interface AvatarsTable {
+  user_id: string
+  /** <sha-256 of bytes, hex>.webp: the name it is served under. */
+  file: string
+  bytes: Buffer
+  content_type: string
+  created_at: Timestamp
+}
+
 export interface DB {
   recovery_codes: RecoveryCodesTable
   accounts: AccountsTable
@@ -244,6 +254,7 @@ export interface DB {
   privacy_request_events: PrivacyRequestEventsTable
   notification_settings: NotificationSettingsTable
   telegram_links: TelegramLinksTable
+  avatars: AvatarsTable
 }
 
 export type User = Selectable<UsersTable>

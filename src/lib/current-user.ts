@@ -32,6 +32,8 @@ export interface CurrentUser {
   policyUpdated: boolean
   /** A Telegram chat is linked to the user (telegram feature): the Settings block's state, the notification channel. */
   telegramLinked: boolean
+  /** The avatar's file name under /avatars/, or null for the default (the initials). */
+  avatar: string | null
 }
 
 /** The first user and Full access users hold every permission. */

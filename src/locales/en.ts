@@ -509,7 +509,28 @@ export const en = {
   'telegram.bot.linked': "Linked to {app} as {email}. Send /stop to unlink.",
   'telegram.bot.codeInvalid': "This code is wrong, expired or already used. Press Link on the Telegram page of {app} to get a new one.",
   'telegram.bot.chatTaken': "This chat is already linked to another user of {app}. Send /stop here to unlink it first.",
-  'telegram.bot.unlinked': "This chat is no longer linked to {app}."
+  'telegram.bot.unlinked': "This chat is no longer linked to {app}.",
+  // Avatar
+  'avatar.title': "Avatar",
+  'avatar.about': "The picture shown beside your name, in support correspondence too.",
+  'avatar.current': "Current avatar",
+  'avatar.yours': "The picture you uploaded.",
+  'avatar.default': "No picture uploaded: your initials are shown.",
+  'avatar.upload': "Upload",
+  'avatar.change': "Change",
+  'avatar.uploadTitle': "New picture",
+  'avatar.field': "Avatar",
+  'avatar.hint': "PNG, JPEG or WebP, up to 1 MiB. It is cut to a square of 256 × 256 px; only the picture is kept, without its metadata.",
+  'avatar.uploadButton': "Upload",
+  'avatar.remove': "Remove",
+  'avatar.changed': "Avatar changed.",
+  'avatar.removed': "Avatar removed: your initials are shown instead.",
+  'avatar.error.none': "Choose a file.",
+  'avatar.error.tooLarge': "The file is larger than 1 MiB.",
+  'avatar.error.tooMany': "Send one file only.",
+  'avatar.error.notImage': "This is not a PNG, JPEG or WebP image.",
+  'avatar.error.tooManyPixels': "The image is too large: at most 25 megapixels.",
+  'avatar.error.broken': "The image cannot be read: the file is damaged or incomplete."
 } as const satisfies Record<string, EnMessage>
 
 export type MessageKey = keyof typeof en

@@ -139,5 +139,8 @@ export const enEvents = {
   'event.telegram.stopped': '{actor} unlinked their Telegram account from the chat (/stop)',
   'event.telegram.chat_lost': 'The Telegram account of {target} was unlinked: the bot can no longer write to the chat',
   'event.telegram.support_enabled': '{actor} turned on technical support in Telegram',
-  'event.telegram.support_disabled': '{actor} turned off technical support in Telegram'
+  'event.telegram.support_disabled': '{actor} turned off technical support in Telegram',
+  // Avatar
+  'event.avatar.changed': '{actor} changed their avatar',
+  'event.avatar.removed': '{actor} removed their avatar'
 } as const

@@ -140,5 +140,8 @@ export const ruEvents: Record<keyof typeof enEvents, string> = {
   'event.telegram.stopped': '{actor}: аккаунт Telegram отвязан из чата (/stop)',
   'event.telegram.chat_lost': 'Аккаунт Telegram пользователя {target} отвязан: бот больше не может писать в чат',
   'event.telegram.support_enabled': '{actor}: включено взаимодействие с технической поддержкой в Telegram',
-  'event.telegram.support_disabled': '{actor}: выключено взаимодействие с технической поддержкой в Telegram'
+  'event.telegram.support_disabled': '{actor}: выключено взаимодействие с технической поддержкой в Telegram',
+  // Avatar
+  'event.avatar.changed': '{actor}: изменён аватар',
+  'event.avatar.removed': '{actor}: удалён аватар'
 }

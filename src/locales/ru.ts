@@ -523,5 +523,26 @@ export const ru: RuCatalog = {
   'telegram.bot.linked': "Этот чат привязан к {app}, пользователь {email}. Чтобы отвязать, отправьте /stop.",
   'telegram.bot.codeInvalid': "Код неверный, просрочен или уже использован. Чтобы получить новый, нажмите «Привязать» на странице Telegram в {app}.",
   'telegram.bot.chatTaken': "Этот чат уже привязан к другому пользователю {app}. Сначала отвяжите его: отправьте сюда /stop.",
-  'telegram.bot.unlinked': "Этот чат больше не привязан к {app}."
+  'telegram.bot.unlinked': "Этот чат больше не привязан к {app}.",
+  // Avatar
+  'avatar.title': "Аватар",
+  'avatar.about': "Изображение рядом с вашим именем, в том числе в переписке с технической поддержкой.",
+  'avatar.current': "Текущий аватар",
+  'avatar.yours': "Загруженное вами изображение.",
+  'avatar.default': "Изображение не загружено: показываются ваши инициалы.",
+  'avatar.upload': "Загрузить",
+  'avatar.change': "Изменить",
+  'avatar.uploadTitle': "Новое изображение",
+  'avatar.field': "Аватар",
+  'avatar.hint': "PNG, JPEG или WebP, до 1 МиБ. Изображение обрезается до квадрата 256 × 256 пикселей; сохраняется только само изображение, без метаданных.",
+  'avatar.uploadButton': "Загрузить",
+  'avatar.remove': "Удалить",
+  'avatar.changed': "Аватар изменён.",
+  'avatar.removed': "Аватар удалён: вместо него показываются ваши инициалы.",
+  'avatar.error.none': "Выберите файл.",
+  'avatar.error.tooLarge': "Файл больше 1 МиБ.",
+  'avatar.error.tooMany': "Отправьте только один файл.",
+  'avatar.error.notImage': "Это не изображение PNG, JPEG или WebP.",
+  'avatar.error.tooManyPixels': "Изображение слишком большое: не более 25 мегапикселей.",
+  'avatar.error.broken': "Изображение не читается: файл повреждён или неполон."
 }

@@ -3,6 +3,8 @@
 // - every POST (and any other unsafe method) carries the token in its form
 //   field `_csrf` (no header or query fallback), checked before any handler
 //   or access check; a missing or wrong one is a 403 and changes nothing;
+//   an upload (multipart) carries it as its first part, checked before the
+//   file is read (plugins/uploads.ts);
 // - the secret is a signed, HttpOnly, SameSite=Lax cookie (signed
 //   double-submit), so that an anonymous page such as /login writes no
 //   session row; it is replaced at every sign-in and privilege change
@@ -12,6 +14,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.ts'
 import { routeKinds } from './guards.ts'
+import { uploadCsrfToken } from './uploads.ts'
 
 export function csrfCookieName (config: Pick<Config, 'publicUrl' | 'basePath'>): string {
   return config.publicUrl.protocol === 'https:' && config.basePath === '/' ? '__Host-csrf' : 'csrf'
@@ -47,7 +50,13 @@ export default fp(async function csrfPlugin (app: FastifyInstance) {
   // preValidation: after the body is parsed, before any handler or access check runs.
   app.addHook('preValidation', (request, reply, done) => {
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return done()
-    if (!routeKinds[request.routeOptions.config.kind ?? 'page'].csrf) return done()
-    app.csrfProtection(request, reply, done)
+    const kind = routeKinds[request.routeOptions.config.kind ?? 'page']
+    if (!kind.csrf) return done()
+    if (kind.multipart !== true) return app.csrfProtection(request, reply, done)
+    uploadCsrfToken(request).then((token) => {
+      // The token alone stands for the body here: the handler reads the file from the parts.
+      request.body = { _csrf: token }
+      app.csrfProtection(request, reply, done)
+    }, done)
   })
 }, { name: 'csrf', dependencies: ['session'] })

@@ -9,8 +9,12 @@
 // the API.
 //
 // Route kinds set the body limit and whether the CSRF token is checked:
-// pages take small url-encoded forms with a token; API and webhook routes
-// authenticate otherwise (a bearer token, a signature) and answer JSON.
+// pages take small url-encoded forms with a token; uploads are pages that
+// take one file as multipart/form-data, the token as its first part
+// (plugins/uploads.ts; their body limit is what a body may declare: the file
+// itself is limited by UPLOAD_LIMITS, so that a file a little too large gets
+// the page's message); API and webhook routes authenticate otherwise (a
+// bearer token, a signature) and answer JSON.
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteGenericInterface } from 'fastify'
 import fp from 'fastify-plugin'
 import { can, type CurrentUser } from '../lib/current-user.ts'
@@ -19,10 +23,11 @@ import { loginPathFor } from '../lib/paths.ts'
 import { sessionWasEnded } from './session.ts'
 import type { Access, RouteKind } from '../types.ts'
 
-export const routeKinds: Record<RouteKind, { csrf: boolean, bodyLimit: number, answers: 'html' | 'json' }> = {
+export const routeKinds: Record<RouteKind, { csrf: boolean, bodyLimit: number, answers: 'html' | 'json', multipart?: true }> = {
   page: { csrf: true, bodyLimit: 64 * 1024, answers: 'html' },
   // The signed token in the URL is the proof: one-click unsubscribe (RFC 8058) posts without cookies.
   link: { csrf: false, bodyLimit: 4 * 1024, answers: 'html' },
+  upload: { csrf: true, bodyLimit: 4 * 1024 * 1024, answers: 'html', multipart: true },
   api: { csrf: false, bodyLimit: 256 * 1024, answers: 'json' },
   webhook: { csrf: false, bodyLimit: 256 * 1024, answers: 'json' }
 }

@@ -50,6 +50,7 @@ const LOAD_SQL = `
       'ipAccess', u.ip_access, 'ipAllowList', array_to_string(u.ip_allow_list, chr(10)), 'bindSessionIp', u.bind_session_ip,
       'sessionIp', s.ip, 'restricted', u.restricted,
       'telegramLinked', exists (select 1 from telegram_links t where t.user_id = u.id),
+      'avatar', (select a.file from avatars a where a.user_id = u.id),
       'policyPending', exists (
         select 1 from policy_versions v
         where v.required and v.effective_at <= to_timestamp($4::float8 / 1000)

@@ -9,6 +9,7 @@ import fp from 'fastify-plugin'
 import { appRoot } from '../lib/app-root.ts'
 import { can } from '../lib/current-user.ts'
 import { timeZoneCaption } from '../lib/format.ts'
+import { initialsOf } from '../lib/initials.ts'
 import { csrfSecretOf } from './csrf.ts'
 import { appNameIn, isLanguage, LANGUAGE_COOKIE, languageChoices, negotiateLanguage, translator } from '../lib/i18n.ts'
 import type { NavItem } from '../types.ts'
@@ -118,7 +119,7 @@ export default fp(async function viewPlugin (app: FastifyInstance) {
       languages: languageChoices,
       appName: appNameIn(config, request.lang),
       base: config.basePath,
-      currentUser: user === null ? null : { fullName: user.fullName, email: user.email, restricted: user.restricted, policyUpdated: user.policyUpdated && !user.policyPending },
+      currentUser: user === null ? null : { fullName: user.fullName, email: user.email, restricted: user.restricted, policyUpdated: user.policyUpdated && !user.policyPending, avatar: { file: user.avatar, initials: initialsOf(user.fullName, user.email), size: 'small' } },
       // The zone every time on the page is in, for partials/time-zone (src/lib/format.ts).
       zoneCaption: user === null ? null : timeZoneCaption(request.lang, user.timeZone),
       nav: user === null ? [] : currentNav(app.nav.filter((item) => item.permission === undefined || can(user, item.permission)), config.basePath, request.url.split('?')[0] ?? ''),

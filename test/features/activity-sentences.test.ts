@@ -67,6 +67,8 @@ const samples: Record<EventType, Record<string, unknown>> = {
   'login.ip_refused': {},
   'settings.saved': { changed: 'language ip_access ip_allow_list' },
   'session.ended_by_ip_list': {},
+  'avatar.changed': {},
+  'avatar.removed': {},
   'session.ended_by_binding': { sessionIp: '203.0.113.7' },
   'ip_list.cleared_by_provider': {},
   'policy.accepted': { document: 'privacy-policy', version: 2 },

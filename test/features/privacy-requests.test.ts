@@ -276,6 +276,8 @@ t.test('a completed deletion leaves none of the user\'s email, name, phone or IP
   await db.insertInto('tokens').values({ id: 'telegram-link-code-hash', user_id: u.userId, purpose: 'telegram-link', created_at: new Date(), expires_at: new Date(Date.now() + 600_000), data: '{}' }).execute()
   await db.insertInto('tokens').values({ id: 'email-change-token-hash', user_id: u.userId, purpose: 'email_change', created_at: new Date(), expires_at: new Date(Date.now() + 3600_000), data: JSON.stringify({ email: 'dmitri.new@example.com', old: u.email }) }).execute()
   const [row] = await requestsOf(u.userId)
+  // An avatar (its feature's erase step removes it).
+  await db.insertInto('avatars').values({ user_id: u.userId, file: `${'d'.repeat(64)}.webp`, bytes: Buffer.from('pixels'), content_type: 'image/webp', created_at: new Date() }).execute()
 
   const done = await completeRequest(deps, row!.id)
   t.match(done, { ok: true, request: { status: 'completed', email: `deleted-${u.userId}@invalid` } })
@@ -287,6 +289,7 @@ t.test('a completed deletion leaves none of the user\'s email, name, phone or IP
     const left = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)} where user_id = ${u.userId}`.execute(db)
     t.equal(left.rows[0]!.n, 0, `${table}: none of the user's rows`)
   }
+  t.equal(await db.selectFrom('avatars').select('file').where('user_id', '=', u.userId).executeTakeFirst(), undefined, 'avatars: the user\'s is gone')
   t.ok((await db.selectFrom('audit_log').select('id').where('actor_user_id', '=', u.userId).execute()).length > 3, 'the log keeps the user\'s events')
   const queued = await db.selectFrom('deliveries').select(['status', 'payload']).where('user_id', '=', u.userId).execute()
   t.ok(queued.every((d) => d.payload === null), 'no message to the user rests in the deliveries')

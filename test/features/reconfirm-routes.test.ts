@@ -69,7 +69,9 @@ const notReconfirmed: Record<string, string> = {
   '/client/settings/privacy/decisions': 'records the user\'s own decision on a document; a required one cannot be withdrawn here',
   '/client/settings/telegram/link': 'only shows a one-time code to the signed-in user; the chat it links gets the notices the panel already shows the session',
   '/client/settings/telegram/support': 'the user\'s own switch for technical support in Telegram',
-  '/client/settings/telegram/unlink': 'only removes the user\'s own chat, after its confirmation page'
+  '/client/settings/telegram/unlink': 'only removes the user\'s own chat, after its confirmation page',
+  '/client/settings/avatar': 'replaces the user\'s own picture: nothing to take over with it',
+  '/client/settings/avatar/remove': 'removes the user\'s own picture: nothing to take over with it'
 }
 
 const reconfirmed = app.routeTable.filter((r) => r.operation !== undefined)

@@ -260,7 +260,8 @@ t.test('every page, form error, flash, email and SMS is in Russian', async (t) =
   const values: Record<string, string[]> = { id: [member.userId, owner.userId, viewer.userId, invited.id], token: tokens, document: ['sms-news', 'email-news'] }
 
   const pages = app.routeTable.filter((r) => r.method === 'GET' && r.kind === 'page' && !isStatic(r.url))
-  const forms = app.routeTable.filter((r) => r.method === 'POST' && r.kind === 'page')
+  // Uploads too (the avatar): posted without a file, as here, they answer with the form's message.
+  const forms = app.routeTable.filter((r) => r.method === 'POST' && (r.kind === 'page' || r.kind === 'upload'))
   t.ok(pages.length >= 15, `${pages.length} page routes to walk`)
   let walked = 0
 

@@ -46,6 +46,8 @@ const declared = {
   'permissions.full_access': true,
   'login.ip_refused': true,
   'settings.saved': true,
+  'avatar.changed': true,
+  'avatar.removed': true,
   'session.ended_by_ip_list': true,
   'session.ended_by_binding': true,
   'ip_list.cleared_by_provider': true,

@@ -39,6 +39,8 @@ export interface UserListRow {
   invited: boolean
   /** When the newest live invitation link expires (epoch ms), for an invited user. */
   invite_expires_ms: number | null
+  /** The avatar's file name, null for the default (initials). */
+  avatar: string | null
 }
 
 // One page of the account's users, owner first, then by email (unique, so a
@@ -58,7 +60,8 @@ const usersPageSql = Object.fromEntries((['first', 'last', 'after', 'before'] as
     (extract(epoch from u.last_login_at) * 1000)::float8 as last_login_ms,
     u.password_hash is null as invited,
     case when u.password_hash is null then (select (extract(epoch from max(t.expires_at)) * 1000)::float8 from tokens t
-      where t.user_id = u.id and t.purpose = 'invite' and t.used_at is null) end as invite_expires_ms
+      where t.user_id = u.id and t.purpose = 'invite' and t.used_at is null) end as invite_expires_ms,
+    (select a.file from avatars a where a.user_id = u.id) as avatar
   from users u where u.account_id = $1${after}
   order by not u.is_owner ${dir}, lower(u.email) ${dir} limit $${cursor ? 3 : 2}`]
 })) as Record<PageRequest['from'], string>

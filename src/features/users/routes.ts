@@ -5,6 +5,7 @@ import { can, type CurrentUser } from '../../lib/current-user.ts'
 import { asFormBody } from '../../lib/forms.ts'
 import { formatDateTime } from '../../lib/format.ts'
 import { pagerLinks, pageSize, parsePageRequest } from '../../lib/keyset.ts'
+import { initialsOf } from '../../lib/initials.ts'
 import { formatPhone } from '../../lib/phone.ts'
 import { signedInHandler } from '../../plugins/guards.ts'
 import { type Resolve, validating } from '../two-factor/index.ts'
@@ -29,6 +30,7 @@ export default async function usersRoutes (app: FastifyInstance): Promise<void> 
         id: u.id,
         email: u.email,
         fullName: u.full_name,
+        avatar: { file: u.avatar, initials: initialsOf(u.full_name, u.email), size: 'small' },
         active: u.status === 'active',
         invited: u.invited && u.status === 'active',
         inviteExpires: u.invite_expires_ms === null || u.invite_expires_ms <= now ? null : formatDateTime(u.invite_expires_ms, request.lang, actor.timeZone),

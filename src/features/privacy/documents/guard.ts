@@ -7,7 +7,7 @@
 // other post is refused. Routes without a user (API, webhooks, signed out)
 // are not concerned. Costs nothing when nothing is pending.
 import type { Guard } from '../../../plugins/guards.ts'
-import { kindOf, refuse } from '../../../plugins/guards.ts'
+import { kindOf, refuse, routeKinds } from '../../../plugins/guards.ts'
 import { safeReturnTo } from '../../../lib/paths.ts'
 
 export const ACCEPT_PATH = 'client/settings/privacy/accept'
@@ -21,7 +21,7 @@ export function acceptPathFor (basePath: string, returnTo: unknown): string {
 export const policyGuard: Guard = {
   name: 'policy-acceptance',
   check (request, reply) {
-    if (request.user?.policyPending !== true || request.routeOptions.config.beforePolicy === true || kindOf(request) !== 'page') return undefined
+    if (request.user?.policyPending !== true || request.routeOptions.config.beforePolicy === true || routeKinds[kindOf(request)].answers !== 'html') return undefined
     if (request.method === 'GET' || request.method === 'HEAD') {
       return reply.redirect(acceptPathFor(request.server.deps.config.basePath, request.url), 303)
     }
