@@ -9,7 +9,7 @@ import path from 'node:path'
 import { startEmbedded } from '../src/db/embedded.ts'
 import { startTestApp } from '../test/helpers/app.ts'
 import { launch, reopen } from '../test/helpers/browser.ts'
-import { tour } from '../test/helpers/tour.ts'
+import { TOUR_ENV, tour } from '../test/helpers/tour.ts'
 
 const out = path.resolve(process.argv[2] ?? 'screenshots')
 mkdirSync(out, { recursive: true })
@@ -25,7 +25,7 @@ try {
     process.env.DATABASE_URL = server.url
     t.teardown(async () => { await server.stop(); rmSync(dir, { recursive: true, force: true }) })
   }
-  const ta = await startTestApp(t)
+  const ta = await startTestApp(t, { env: { ...TOUR_ENV } })
   await ta.app.listen({ port: 0, host: '127.0.0.1' })
   const origin = `http://127.0.0.1:${(ta.app.server.address() as { port: number }).port}`
   const browser = await launch()

@@ -11,7 +11,7 @@ import type { Test } from 'tap'
 import { startTestApp } from './app.ts'
 import { overflowOf, runAxe, sidewaysScrollersOf } from './audit.ts'
 import { browserMissing, reopen, serveToBrowser } from './browser.ts'
-import { tour } from './tour.ts'
+import { TOUR_ENV, tour } from './tour.ts'
 
 export async function auditEveryPage (t: Test, lang: 'en' | 'ru'): Promise<void> {
   const missing = browserMissing()
@@ -21,7 +21,7 @@ export async function auditEveryPage (t: Test, lang: 'en' | 'ru'): Promise<void>
   }
   // About 40 pages, each audited two or three times: longer than tap's default file timeout.
   t.setTimeout(15 * 60 * 1000)
-  const ta = await startTestApp(t)
+  const ta = await startTestApp(t, { env: { ...TOUR_ENV } })
   const { origin, browser } = await serveToBrowser(t, ta.app)
   await t.test(`every page in ${lang}`, async (t) => {
     const wide = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 1280, height: 800 } })

@@ -10,6 +10,7 @@
 // and in Russian.
 import { readFile } from 'node:fs/promises'
 import * as OTPAuth from 'otpauth'
+import sharp from 'sharp'
 import type { Browser, Page } from 'playwright-core'
 import { publishPolicy } from '../../src/features/privacy/index.ts'
 import { createAccount } from '../../src/features/provider/index.ts'
@@ -18,6 +19,14 @@ import { issueToken } from '../../src/lib/tokens.ts'
 import type { TestApp } from './app.ts'
 
 export type Visit = (name: string, page: Page) => Promise<void>
+
+/** What the app the tour runs on needs beyond the defaults: a bot, so that the Telegram block is set up (its replies go to a closed port and wait in the queue). */
+export const TOUR_ENV: Readonly<Record<string, string>> = {
+  TELEGRAM_BOT_TOKEN: '123456:tour-token',
+  TELEGRAM_BOT_USERNAME: 'panel_tour_bot',
+  TELEGRAM_WEBHOOK_SECRET: 'tour-webhook-secret',
+  TELEGRAM_API_URL: 'http://127.0.0.1:9'
+}
 
 const MEMBER_PASSWORD = 'member passphrase here'
 
@@ -211,6 +220,36 @@ export async function tour (ta: TestApp, browser: Browser, origin: string, lang:
     await page.locator('input[name="accept"]').check()
     await submit(page)
     if (new URL(page.url()).pathname.endsWith('/accept')) throw new Error('the acceptance page did not let the owner go on')
+
+    // Notifications, Telegram (linked through the bot's webhook as Telegram would post it) and the avatar.
+    await page.goto(`${origin}/client/settings/notifications`)
+    await visit('notifications', page)
+    await page.goto(`${origin}/client/settings/telegram`)
+    await visit('telegram', page)
+    await page.locator('form[action$="/telegram/link"] button').click()
+    await visit('telegram-code', page)
+    const startCode = (await page.locator('#telegram-code').textContent())!.replace('/start', '').trim()
+    const chatId = lang === 'ru' ? 7000002 : 7000001
+    const hook = await page.request.post(`${origin}/telegram/webhook`, {
+      headers: { 'x-telegram-bot-api-secret-token': TOUR_ENV.TELEGRAM_WEBHOOK_SECRET! },
+      data: { update_id: chatId, message: { message_id: 1, date: 0, text: `/start ${startCode}`, entities: [{ type: 'bot_command', offset: 0, length: 6 }], from: { id: chatId, is_bot: false, first_name: 'Olga', username: `olga_${lang}`, language_code: lang }, chat: { id: chatId, type: 'private', first_name: 'Olga' } } }
+    })
+    if (hook.status() !== 200) throw new Error(`the Telegram webhook answered ${hook.status()}`)
+    await page.goto(`${origin}/client/settings/telegram`)
+    await visit('telegram-linked', page)
+    await page.goto(`${origin}/client/settings/telegram/unlink`)
+    await visit('telegram-unlink', page)
+    await page.goto(`${origin}/client/settings/notifications`)
+    await visit('notifications-telegram', page)
+    await page.goto(`${origin}/client/settings/avatar`)
+    await visit('avatar-none', page)
+    const picture = await sharp({ create: { width: 400, height: 300, channels: 3, background: { r: 46, g: 110, b: 180 } } }).png().toBuffer()
+    await page.locator('input[name="avatar"]').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: picture })
+    await page.locator('form[enctype="multipart/form-data"] button[type="submit"]').click()
+    await visit('avatar', page)
+    await page.locator('input[name="avatar"]').setInputFiles({ name: 'page.png', mimeType: 'image/png', buffer: Buffer.from('<html><body>not a picture</body></html>') })
+    await page.locator('form[enctype="multipart/form-data"] button[type="submit"]').click()
+    await visit('avatar-error', page)
 
     // Two-factor: setup, the prompt, the recovery codes, the manage page, the sign-in step.
     await page.goto(`${origin}/client/settings/two-factor`)
