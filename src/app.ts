@@ -67,6 +67,7 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
     await migrateToLatest(database.db)
     const jobs = new Jobs({
       url: database.url,
+      applicationName: database.connectionName,
       retryDelaySeconds: config.deliveryRetryDelaySeconds,
       retryLimit: config.deliveryRetryLimit,
       log: app.log,

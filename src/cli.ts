@@ -99,7 +99,7 @@ const stderrLog = (() => {
  * queues are the service's, declared from the same definitions.
  */
 async function openQueue (config: Config, database: Database): Promise<Jobs> {
-  const jobs = new Jobs({ url: database.url, retryDelaySeconds: config.deliveryRetryDelaySeconds, retryLimit: config.deliveryRetryLimit, log: stderrLog, work: false })
+  const jobs = new Jobs({ url: database.url, applicationName: database.connectionName, retryDelaySeconds: config.deliveryRetryDelaySeconds, retryLimit: config.deliveryRetryLimit, log: stderrLog, work: false })
   const deps: Deps = {
     config,
     db: database.db,

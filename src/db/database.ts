@@ -17,11 +17,25 @@ export interface Database {
   pool: pg.Pool
   url: string
   embedded: boolean
+  /** The application_name of this database's connections: the job queue's take it too. */
+  connectionName: string
   close: () => Promise<void>
 }
 
-export function createKysely (url: string, max = 10): { db: Kysely<DB>, pool: pg.Pool } {
-  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000 })
+let opened = 0
+
+/**
+ * A name for the connections of one opened database (application_name),
+ * its pool's and its job queue's, so that othersConnected can leave them
+ * out: a backend of ours whose socket has just closed may still be listed
+ * for a moment, more so on a busy machine.
+ */
+function connectionName (): string {
+  return `client-panel ${process.pid}.${++opened}`
+}
+
+export function createKysely (url: string, max = 10, name = connectionName()): { db: Kysely<DB>, pool: pg.Pool } {
+  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, application_name: name })
   pool.on('error', () => { /* a dropped idle client is replaced on the next query */ })
   // cursor: .stream() reads a query in chunks from a server-side cursor (the
   // personal-data export), so a large result is never held in memory.
@@ -29,12 +43,13 @@ export function createKysely (url: string, max = 10): { db: Kysely<DB>, pool: pg
 }
 
 /** Whether anyone but this connection uses the server (the service, while a CLI command runs). */
-async function othersConnected (url: string): Promise<boolean> {
+async function othersConnected (url: string, ours: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url })
   try {
     await client.connect()
     const { rows } = await client.query<{ n: number }>(
-      "select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()")
+      "select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid() and application_name is distinct from $1",
+      [ours])
     return (rows[0]?.n ?? 0) > 0
   } catch {
     return false
@@ -52,26 +67,30 @@ async function othersConnected (url: string): Promise<boolean> {
  */
 export async function openDatabase (config: Pick<Config, 'databaseUrl' | 'dataDir'>, opts: { reuseRunning?: boolean, log?: (message: string) => void } = {}): Promise<Database> {
   if (config.databaseUrl !== undefined) {
-    const { db, pool } = createKysely(config.databaseUrl)
-    return { db, pool, url: config.databaseUrl, embedded: false, close: async () => { await db.destroy() } }
+    const name = connectionName()
+    const { db, pool } = createKysely(config.databaseUrl, 10, name)
+    return { db, pool, url: config.databaseUrl, embedded: false, connectionName: name, close: async () => { await db.destroy() } }
   }
   if (opts.reuseRunning === true) {
     const running = await findRunningEmbedded(config.dataDir)
     if (running !== undefined) {
-      const { db, pool } = createKysely(running, 2)
-      return { db, pool, url: running, embedded: true, close: async () => { await db.destroy() } }
+      const name = connectionName()
+      const { db, pool } = createKysely(running, 2, name)
+      return { db, pool, url: running, embedded: true, connectionName: name, close: async () => { await db.destroy() } }
     }
   }
   const embedded = await startEmbedded(config.dataDir, { log: opts.log })
-  const { db, pool } = createKysely(embedded.url, opts.reuseRunning === true ? 2 : 10)
+  const name = connectionName()
+  const { db, pool } = createKysely(embedded.url, opts.reuseRunning === true ? 2 : 10, name)
   return {
     db,
     pool,
     url: embedded.url,
     embedded: true,
+    connectionName: name,
     close: async () => {
       await db.destroy()
-      if (await othersConnected(embedded.url)) return
+      if (await othersConnected(embedded.url, name)) return
       await embedded.stop()
     }
   }

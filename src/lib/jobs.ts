@@ -12,6 +12,8 @@ export interface JobsOptions {
   log: FastifyBaseLogger
   /** Run the workers in this process (off for the CLI). */
   work: boolean
+  /** The application_name of the queue's connections: the database's (Database.connectionName). */
+  applicationName?: string
 }
 
 export type JobHandler<T> = (data: T, job: { id: string, retryCount: number, log: FastifyBaseLogger }) => Promise<void>
@@ -52,6 +54,8 @@ export class Jobs {
     this.boss = new PgBoss({
       connectionString: opts.url,
       max: 3,
+      // Named like the app's own pool (src/db/database.ts), so that closing the embedded server does not count them.
+      application_name: opts.applicationName,
       // Completed jobs may carry addresses: keep them briefly.
       archiveCompletedAfterSeconds: 3600,
       deleteAfterDays: 2,

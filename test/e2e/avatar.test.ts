@@ -7,12 +7,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import type { Page } from 'playwright-core'
 import sharp from 'sharp'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { createOwner, startTestApp } from '../helpers/app.ts'
-import { overflowOf, runAxe, sidewaysScrollersOf } from '../helpers/audit.ts'
-import { browserMissing, newContext, reopen, serveToBrowser } from '../helpers/browser.ts'
+import { browserMissing, newContext, serveToBrowser, widthAuditor } from '../helpers/browser.ts'
 
 const missing = browserMissing()
 if (missing !== undefined) {
@@ -21,29 +19,13 @@ if (missing !== undefined) {
   const ta = await startTestApp(t)
   const owner = await createOwner(ta, 'avatar@example.com', 'avatar browser passphrase', 'Anna Avatar')
   const { origin, browser, shots } = await serveToBrowser(t, ta.app)
-  const wide = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 1280, height: 800 } })
-  const phone = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
-  t.teardown(async () => { await wide.close(); await phone.close() })
+  const audit = await widthAuditor(t, browser, shots, 'avatar')
 
   const dir = mkdtempSync(path.join(tmpdir(), 'avatar-e2e-'))
   const photo = path.join(dir, 'photo.jpg')
   writeFileSync(photo, await sharp({ create: { width: 600, height: 400, channels: 3, background: '#2a6f97' } }).jpeg().toBuffer())
   const drawing = path.join(dir, 'drawing.svg')
   writeFileSync(drawing, '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>')
-
-  async function audit (t: Test, name: string, page: Page): Promise<void> {
-    for (const [width, context] of [[1280, wide], [390, phone]] as const) {
-      const copy = await reopen(context, page)
-      const findings = await runAxe(copy)
-      t.same(findings.map((f) => `${f.id} (${f.impact ?? ''}): ${f.help}: ${f.nodes.slice(0, 3).join(' | ')}`), [], `${name} at ${width} px: no axe violation`)
-      if (width === 390) {
-        t.equal(await overflowOf(copy), 0, `${name} at 390 px: not wider than the viewport`)
-        t.same(await sidewaysScrollersOf(copy), [], `${name} at 390 px: no box scrolls sideways`)
-      }
-      await copy.screenshot({ path: path.join(shots, `avatar-${name}-${width}.png`), fullPage: true })
-      await copy.close()
-    }
-  }
 
   t.test('upload, see it in the header, a refused SVG, remove', async (t) => {
     const context = await newContext(browser)

@@ -2,13 +2,10 @@
 // /client/settings/notifications. Switch a notification off and see it
 // stay off; unsubscribe from a mail's link with its one button. The matrix
 // and the unsubscribe pages pass axe-core and fit a 390 px phone.
-import path from 'node:path'
-import type { Page } from 'playwright-core'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { unsubscribeToken } from '../../src/lib/unsubscribe.ts'
 import { createOwner, startTestApp } from '../helpers/app.ts'
-import { overflowOf, runAxe } from '../helpers/audit.ts'
-import { browserMissing, newContext, reopen, serveToBrowser } from '../helpers/browser.ts'
+import { browserMissing, newContext, serveToBrowser, widthAuditor } from '../helpers/browser.ts'
 
 const missing = browserMissing()
 if (missing !== undefined) {
@@ -17,20 +14,7 @@ if (missing !== undefined) {
   const ta = await startTestApp(t)
   const owner = await createOwner(ta, 'notify@example.com', 'notifications browser passphrase', 'Nina Notify')
   const { origin, browser, shots } = await serveToBrowser(t, ta.app)
-  const wide = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 1280, height: 800 } })
-  const phone = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
-  t.teardown(async () => { await wide.close(); await phone.close() })
-
-  async function audit (t: Test, name: string, page: Page): Promise<void> {
-    for (const [width, context] of [[1280, wide], [390, phone]] as const) {
-      const copy = await reopen(context, page)
-      const findings = await runAxe(copy)
-      t.same(findings.map((f) => `${f.id} (${f.impact ?? ''}): ${f.help}: ${f.nodes.slice(0, 3).join(' | ')}`), [], `${name} at ${width} px: no axe violation`)
-      if (width === 390) t.equal(await overflowOf(copy), 0, `${name} at 390 px: not wider than the viewport`)
-      await copy.screenshot({ path: path.join(shots, `notifications-${name}-${width}.png`), fullPage: true })
-      await copy.close()
-    }
-  }
+  const audit = await widthAuditor(t, browser, shots, 'notifications')
 
   t.test('switch a notification off, and unsubscribe from a mail link', async (t) => {
     const context = await newContext(browser)

@@ -4,13 +4,10 @@
 // for. Then the privacy page: accept and withdraw SMS news, the history.
 // The acceptance page, its error state and the privacy page pass axe-core
 // and fit a 390 px phone.
-import path from 'node:path'
-import type { Page } from 'playwright-core'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { publishPolicy } from '../../src/features/privacy/index.ts'
 import { createOwner, startTestApp } from '../helpers/app.ts'
-import { overflowOf, runAxe, sidewaysScrollersOf } from '../helpers/audit.ts'
-import { browserMissing, newContext, reopen, serveToBrowser } from '../helpers/browser.ts'
+import { browserMissing, newContext, serveToBrowser, widthAuditor } from '../helpers/browser.ts'
 
 const missing = browserMissing()
 if (missing !== undefined) {
@@ -19,23 +16,7 @@ if (missing !== undefined) {
   const ta = await startTestApp(t)
   const owner = await createOwner(ta, 'policy@example.com', 'policy browser passphrase', 'Pavel Policy')
   const { origin, browser, shots } = await serveToBrowser(t, ta.app)
-  const wide = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 1280, height: 800 } })
-  const phone = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
-  t.teardown(async () => { await wide.close(); await phone.close() })
-
-  async function audit (t: Test, name: string, page: Page): Promise<void> {
-    for (const [width, context] of [[1280, wide], [390, phone]] as const) {
-      const copy = await reopen(context, page)
-      const findings = await runAxe(copy)
-      t.same(findings.map((f) => `${f.id} (${f.impact ?? ''}): ${f.help}: ${f.nodes.slice(0, 3).join(' | ')}`), [], `${name} at ${width} px: no axe violation`)
-      if (width === 390) {
-        t.equal(await overflowOf(copy), 0, `${name} at 390 px: not wider than the viewport`)
-        t.same(await sidewaysScrollersOf(copy), [], `${name} at 390 px: no box scrolls sideways`)
-      }
-      await copy.screenshot({ path: path.join(shots, `privacy-documents-${name}-${width}.png`), fullPage: true })
-      await copy.close()
-    }
-  }
+  const audit = await widthAuditor(t, browser, shots, 'privacy-documents')
 
   const publish = async (input: Parameters<typeof publishPolicy>[1]) => {
     const r = await publishPolicy(ta.app.deps, input)

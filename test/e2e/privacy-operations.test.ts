@@ -4,13 +4,10 @@
 // request deletion, again through the prompt, and see the request with its
 // history. The page with a request and an export, and the prompt, pass
 // axe-core and fit a 390 px phone.
-import path from 'node:path'
 import Papa from 'papaparse'
-import type { Page } from 'playwright-core'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { createOwner, startTestApp } from '../helpers/app.ts'
-import { overflowOf, runAxe, sidewaysScrollersOf } from '../helpers/audit.ts'
-import { browserMissing, newContext, reopen, serveToBrowser, showsPrompt } from '../helpers/browser.ts'
+import { browserMissing, newContext, serveToBrowser, showsPrompt, widthAuditor } from '../helpers/browser.ts'
 import { TestSmtp } from '../helpers/smtp.ts'
 import { eventually } from '../helpers/wait.ts'
 
@@ -22,23 +19,7 @@ if (missing !== undefined) {
   const ta = await startTestApp(t, { env: { SMTP_URL: smtp.url } })
   const owner = await createOwner(ta, 'operations@example.com', 'operations browser passphrase', 'Oksana Operations')
   const { origin, browser, shots } = await serveToBrowser(t, ta.app)
-  const wide = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 1280, height: 800 } })
-  const phone = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
-  t.teardown(async () => { await wide.close(); await phone.close() })
-
-  async function audit (t: Test, name: string, page: Page): Promise<void> {
-    for (const [width, context] of [[1280, wide], [390, phone]] as const) {
-      const copy = await reopen(context, page)
-      const findings = await runAxe(copy)
-      t.same(findings.map((f) => `${f.id} (${f.impact ?? ''}): ${f.help}: ${f.nodes.slice(0, 3).join(' | ')}`), [], `${name} at ${width} px: no axe violation`)
-      if (width === 390) {
-        t.equal(await overflowOf(copy), 0, `${name} at 390 px: not wider than the viewport`)
-        t.same(await sidewaysScrollersOf(copy), [], `${name} at 390 px: no box scrolls sideways`)
-      }
-      await copy.screenshot({ path: path.join(shots, `privacy-operations-${name}-${width}.png`), fullPage: true })
-      await copy.close()
-    }
-  }
+  const audit = await widthAuditor(t, browser, shots, 'privacy-operations')
 
   t.test('export through the prompt, the CSV mailed; then a deletion request through the prompt', async (t) => {
     const context = await newContext(browser)

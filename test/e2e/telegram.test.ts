@@ -3,12 +3,9 @@
 // test plays the bot's webhook (as Telegram would post it after /start); a
 // reload shows the chat linked; Unlink goes through its confirmation page.
 // The pages pass axe-core and fit a 390 px phone.
-import path from 'node:path'
-import type { Page } from 'playwright-core'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { createOwner, startTestApp } from '../helpers/app.ts'
-import { overflowOf, runAxe } from '../helpers/audit.ts'
-import { browserMissing, newContext, reopen, serveToBrowser } from '../helpers/browser.ts'
+import { browserMissing, newContext, serveToBrowser, widthAuditor } from '../helpers/browser.ts'
 import { TestBotApi, textUpdate } from '../helpers/telegram-api.ts'
 
 const missing = browserMissing()
@@ -22,20 +19,7 @@ if (missing !== undefined) {
   const ta = await startTestApp(t, { env: { TELEGRAM_BOT_TOKEN: '42:e2e', TELEGRAM_BOT_USERNAME: 'panel_e2e_bot', TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_URL: bot.url } })
   const owner = await createOwner(ta, 'telegram@example.com', 'telegram browser passphrase', 'Tatiana Telegram')
   const { origin, browser, shots } = await serveToBrowser(t, ta.app)
-  const wide = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 1280, height: 800 } })
-  const phone = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
-  t.teardown(async () => { await wide.close(); await phone.close() })
-
-  async function audit (t: Test, name: string, page: Page): Promise<void> {
-    for (const [width, context] of [[1280, wide], [390, phone]] as const) {
-      const copy = await reopen(context, page)
-      const findings = await runAxe(copy)
-      t.same(findings.map((f) => `${f.id} (${f.impact ?? ''}): ${f.help}: ${f.nodes.slice(0, 3).join(' | ')}`), [], `${name} at ${width} px: no axe violation`)
-      if (width === 390) t.equal(await overflowOf(copy), 0, `${name} at 390 px: not wider than the viewport`)
-      await copy.screenshot({ path: path.join(shots, `telegram-${name}-${width}.png`), fullPage: true })
-      await copy.close()
-    }
-  }
+  const audit = await widthAuditor(t, browser, shots, 'telegram')
 
   t.test('Link, the bot\'s webhook, linked; support on; Unlink through its confirmation', async (t) => {
     const context = await newContext(browser)

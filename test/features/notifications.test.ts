@@ -1,13 +1,13 @@
 // Notifications (SPEC §4.8): the matrix page, what a notification goes out
 // on, the one-click unsubscribe and the notify command, with a real SMTP
 // server, the loopback SMS gateway and a loopback Telegram Bot API.
-import { execFile } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { ParsedMail } from 'mailparser'
 import t from 'tap'
+import { runCli } from '../helpers/cli.ts'
 import { ConfigError, loadConfig } from '../../src/config.ts'
 import { sendNotification } from '../../src/features/notifications/index.ts'
 import { publishPolicy } from '../../src/features/privacy/index.ts'
@@ -249,11 +249,7 @@ t.test('notify CLI: only the chosen channels, each its own delivery; unknown typ
   await a.get(PAGE)
   t.equal((await a.post(PAGE, { mail: ['support'], sms: ['billing'], telegram: ['billing'] })).statusCode, 303)
   const env = { ...process.env, DATA_DIR: ta.config.dataDir, DATABASE_URL: ta.config.databaseUrl ?? '', SESSION_SECRET: 'test-session-secret-of-at-least-32-chars', PUBLIC_URL: 'http://panel.test', LOG_LEVEL: 'silent' }
-  const cli = async (...args: string[]) => await new Promise<{ status: number | null, stdout: string, stderr: string }>((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ status: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr })
-    })
-  })
+  const cli = async (...args: string[]) => await runCli(env, args)
   const res = await cli('notify', '--email', u.email, '--type', 'billing', '--subject', 'Invoice 7', '--text', 'Due on Monday.')
   t.equal(res.status, 0, res.stderr)
   t.same(JSON.parse(res.stdout), { userId: u.userId, type: 'billing', channels: ['sms', 'telegram'] })

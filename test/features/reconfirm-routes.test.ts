@@ -70,6 +70,7 @@ const notReconfirmed: Record<string, string> = {
   '/client/settings/telegram/link': 'only shows a one-time code to the signed-in user; the chat it links gets the notices the panel already shows the session',
   '/client/settings/telegram/support': 'the user\'s own switch for technical support in Telegram',
   '/client/settings/telegram/unlink': 'only removes the user\'s own chat, after its confirmation page',
+  '/client/settings/notifications': 'the user\'s own choice of channels per type; security notices stay on whatever it says',
   '/client/settings/avatar': 'replaces the user\'s own picture: nothing to take over with it',
   '/client/settings/avatar/remove': 'removes the user\'s own picture: nothing to take over with it'
 }

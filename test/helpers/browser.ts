@@ -2,6 +2,8 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Test } from 'tap'
+import { overflowOf, runAxe, sidewaysScrollersOf } from './audit.ts'
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
@@ -56,4 +58,30 @@ export async function reopen (context: BrowserContext, page: Page): Promise<Page
   })
   await copy.goto(url)
   return copy
+}
+
+/**
+ * The audit of a page as served, at 1280 px and at a 390 px phone: no
+ * axe-core violation, nothing wider than the phone's viewport, no box that
+ * scrolls sideways; a full-page screenshot of each under `shots` named
+ * `<prefix>-<name>-<width>.png`. The contexts run JavaScript and bypass the
+ * CSP for axe only; the page itself was served with JavaScript off.
+ */
+export async function widthAuditor (t: { teardown: (fn: () => unknown) => void }, browser: Browser, shots: string, prefix: string): Promise<(t: Test, name: string, page: Page) => Promise<void>> {
+  const wide = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 1280, height: 800 } })
+  const phone = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
+  t.teardown(async () => { await wide.close(); await phone.close() })
+  return async (t, name, page) => {
+    for (const [width, context] of [[1280, wide], [390, phone]] as const) {
+      const copy = await reopen(context, page)
+      const findings = await runAxe(copy)
+      t.same(findings.map((f) => `${f.id} (${f.impact ?? ''}): ${f.help}: ${f.nodes.slice(0, 3).join(' | ')}`), [], `${name} at ${width} px: no axe violation`)
+      if (width === 390) {
+        t.equal(await overflowOf(copy), 0, `${name} at 390 px: not wider than the viewport`)
+        t.same(await sidewaysScrollersOf(copy), [], `${name} at 390 px: no box scrolls sideways`)
+      }
+      await copy.screenshot({ path: path.join(shots, `${prefix}-${name}-${width}.png`), fullPage: true })
+      await copy.close()
+    }
+  }
 }
