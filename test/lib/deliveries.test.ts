@@ -58,6 +58,11 @@ const samples: { [T in NotificationType]: NotificationParams[T] } = {
   address_in_use_change: {},
   otp_locked: { minutes: 15 },
   otp_replay: {},
+  totp_enabled: { at: new Date('2026-11-25T06:07:08Z'), ip: '192.0.2.7' },
+  totp_disabled: { at: new Date('2026-11-25T06:07:08Z'), ip: '192.0.2.7' },
+  totp_codes_regenerated: { at: new Date('2026-11-25T06:07:08Z'), ip: '192.0.2.7' },
+  totp_reset: { at: new Date('2026-11-25T06:07:08Z') },
+  new_sign_in: { at: new Date('2026-11-25T06:07:08Z'), ip: '198.51.100.9', browser: 'Firefox 140 · Linux' },
   phone_code: { code: '123456', minutes: 5 },
   telegram_linked: {},
   telegram_code_invalid: {},
@@ -84,6 +89,16 @@ t.test('every notification type is written in both languages, every placeholder 
   t.equal(reset.subject, 'Установка нового пароля')
   t.match(reset.html, '<a href="http://panel.test/password/reset/TOKEN">http://panel.test/password/reset/TOKEN</a>', 'the link is the HTML part\'s anchor')
   t.throws(() => render(config, 'en', 'password_reset', { link: 'http://evil.test/x' }, {}), /PUBLIC_URL/, 'a link from anywhere else is a bug')
+})
+
+t.test('a new sign-in names the browser as the sessions page does, or says it is unknown; the browser is typed text', async (t) => {
+  const en = render(config, 'en', 'new_sign_in', samples.new_sign_in, { name: 'Uma', email: 'uma@example.com', timeZone: 'Europe/Berlin' }).mail!
+  t.match(en.text, 'on Nov 25, 2026, 7:07 AM GMT+1 (Europe/Berlin) from the IP address 198.51.100.9')
+  t.match(en.text, 'Browser: Firefox 140 · Linux.')
+  t.match(en.text, 'If this was not you, set a new password at once (it signs every other session out): http://panel.test/password/forgot')
+  t.match(render(config, 'ru', 'new_sign_in', { ...samples.new_sign_in, browser: null }, {}).mail!.text, 'Браузер: Неизвестный браузер.')
+  t.match(render(config, 'en', 'new_sign_in', { ...samples.new_sign_in, browser: 'Evil http://evil.test' }, {}).mail!.text, 'Browser: Evil http[:]//evil[.]test.')
+  t.notMatch(render(config, 'en', 'totp_reset', samples.totp_reset, {}).mail!.text, 'IP address', 'a provider\'s reset names no IP: it was not the user\'s act')
 })
 
 t.test('a time in a mail is in the recipient\'s zone and language, the zone named; UTC for an address with no user', async (t) => {

@@ -30,6 +30,20 @@ export async function recordAttempt (db: Kysely<DB>, a: { email: string, userId:
   }).execute()
 }
 
+/**
+ * What the user's successful sign-ins say of an IP address: whether one was
+ * from it, and whether there was any at all. One statement over the user's
+ * rows (login_attempts_user_idx), read by the new-sign-in notice.
+ */
+export async function signInHistoryOf (db: Kysely<DB>, userId: string, ip: string): Promise<{ known: boolean, any: boolean }> {
+  const mine = db.selectFrom('login_attempts').select(sql`1`.as('one')).where('user_id', '=', userId).where('success', '=', true)
+  const row = await db.selectNoFrom((eb) => [
+    eb.exists(mine.where('ip', '=', ip)).as('known'),
+    eb.exists(mine).as('any')
+  ]).executeTakeFirstOrThrow()
+  return { known: Boolean(row.known), any: Boolean(row.any) }
+}
+
 export async function setPasswordHash (db: Kysely<DB>, userId: string, hash: string, now: Date): Promise<void> {
   await db.updateTable('users').set({ password_hash: hash, updated_at: now }).where('id', '=', userId).execute()
 }

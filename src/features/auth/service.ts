@@ -14,7 +14,8 @@ import { checkNewPassword, hashPassword, needsRehash, verifyPassword } from '../
 import { consumeToken, issueToken, peekToken, revokeTokens, type TokenPurpose } from '../../lib/tokens.ts'
 import { endUserSessions } from '../../lib/sessions.ts'
 import { ipAllowed } from '../../lib/ip-access.ts'
-import { countRecentTokens, findIpAccess, findUserByEmail, findUserById, recordAttempt, setLastLogin, setPasswordHash } from './queries.ts'
+import { countRecentTokens, findIpAccess, findUserByEmail, findUserById, recordAttempt, setLastLogin, setPasswordHash, signInHistoryOf } from './queries.ts'
+import { describeBrowser } from '../sessions/index.ts'
 import { emailRule, ipRule } from './throttle.ts'
 
 export const RESET_TTL_SECONDS = 3600
@@ -50,20 +51,18 @@ export async function logIn (deps: Deps, email: string, password: string, client
   if (ok && user.password_hash !== null && needsRehash(user.password_hash)) {
     await setPasswordHash(db, user.id, await hashPassword(password), now)
   }
-  // With 2FA the attempt is recorded once the second step is done (completeSignIn).
-  if (ok && user.two_factor_enabled) return { ok: true, user }
-  await recordAttempt(db, { email: key, userId: user?.id ?? null, ip: client.ip, userAgent: client.userAgent, success: ok, throttled, at: now })
+  // A successful attempt is recorded by completeSignIn (recordSignIn), with or without a second
+  // step: that is where the history is read for the new-sign-in notice, under the user's row lock.
+  if (ok) return { ok: true, user }
+  await recordAttempt(db, { email: key, userId: user?.id ?? null, ip: client.ip, userAgent: client.userAgent, success: false, throttled, at: now })
   if (user === undefined) return { ok: false }
-  if (!ok) {
-    if (!throttled && user.status === 'active' && ipRefused) {
-      await recordEvent(db, { accountId: user.account_id, actorUserId: user.id, type: 'login.ip_refused', ip: client.ip, at: now })
-      return { ok: false }
-    }
-    const reason = throttled ? 'throttled' : user.status !== 'active' ? 'disabled' : 'password'
-    await recordEvent(db, { accountId: user.account_id, actorUserId: user.id, type: 'login.failed', ip: client.ip, details: { reason }, at: now })
+  if (!throttled && user.status === 'active' && ipRefused) {
+    await recordEvent(db, { accountId: user.account_id, actorUserId: user.id, type: 'login.ip_refused', ip: client.ip, at: now })
     return { ok: false }
   }
-  return { ok: true, user }
+  const reason = throttled ? 'throttled' : user.status !== 'active' ? 'disabled' : 'password'
+  await recordEvent(db, { accountId: user.account_id, actorUserId: user.id, type: 'login.failed', ip: client.ip, details: { reason }, at: now })
+  return { ok: false }
 }
 
 /** Whether the user's IP access settings (Main settings) let a client at `ip` sign in. */
@@ -85,16 +84,29 @@ export async function checkSignInIp (deps: Deps, user: { id: string, account_id:
   return false
 }
 
-/** A completed sign-in (completeSignIn): last login, the sign-in history, the audit log; the address's failures start again. */
+/**
+ * A completed sign-in (completeSignIn): last login, the sign-in history, the
+ * audit log; the address's failures start again. A sign-in from an IP address
+ * none of the user's earlier successful sign-ins came from gets a `new_sign_in`
+ * security notice, written in the same transaction. Not at the user's first
+ * recorded sign-in: with no history there is nothing it is new against (and a
+ * new user would get it every time). Parallel sign-ins of one user queue on
+ * the user's row (the last-login update comes first), so of two from the same
+ * new address only the first is new: at most one notice. The history is
+ * login_attempts, kept for the retention period: an address last used before
+ * it is new again.
+ */
 export async function recordSignIn (deps: Deps, user: { id: string, account_id: string, email: string }, client: Client, method: SignInMethod): Promise<void> {
   const now = deps.clock.now()
-  if (method !== 'password') {
-    await recordAttempt(deps.db, { email: user.email.toLowerCase(), userId: user.id, ip: client.ip, userAgent: client.userAgent, success: true, throttled: false, at: now })
-    // (With the password alone, logIn has already started the count again.)
-    await resetCounter(deps.db, emailRule, user.email.toLowerCase(), now)
-  }
-  await setLastLogin(deps.db, user.id, now)
-  await recordEvent(deps.db, { accountId: user.account_id, actorUserId: user.id, type: 'login.success', ip: client.ip, details: { method }, at: now })
+  await deps.db.transaction().execute(async (trx) => {
+    await setLastLogin(trx, user.id, now)
+    const history = await signInHistoryOf(trx, user.id, client.ip)
+    await recordAttempt(trx, { email: user.email.toLowerCase(), userId: user.id, ip: client.ip, userAgent: client.userAgent, success: true, throttled: false, at: now })
+    if (history.any && !history.known) await notify(deps, trx, user.id, 'new_sign_in', { at: now, ip: client.ip, browser: describeBrowser(client.userAgent) })
+    await recordEvent(trx, { accountId: user.account_id, actorUserId: user.id, type: 'login.success', ip: client.ip, details: { method }, at: now })
+  })
+  // (With the password alone, logIn has already started the count again.)
+  if (method !== 'password') await resetCounter(deps.db, emailRule, user.email.toLowerCase(), now)
 }
 
 export interface ResetRequestJob { email: string, ip: string }

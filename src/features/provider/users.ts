@@ -2,6 +2,7 @@
 // account rules apply: the provider is trusted. Each change and its event
 // are one transaction; an id that is not a user's (another number, text)
 // is not_found.
+import type { Deps } from '../../types.ts'
 import { recordEvent } from '../../lib/events.ts'
 import { normalizeEmail, normalizeName } from '../../lib/forms.ts'
 import { endUserSessions } from '../../lib/sessions.ts'
@@ -97,7 +98,7 @@ export async function removePhone (deps: ProviderDeps, id: string): Promise<User
 }
 
 /** A user who lost their authenticator and recovery codes: 2FA off, sessions ended. */
-export async function resetTwoFactor (deps: ProviderDeps, id: string): Promise<UserOperationResult> {
+export async function resetTwoFactor (deps: ProviderDeps & Pick<Deps, 'jobs' | 'keys'>, id: string): Promise<UserOperationResult> {
   const userId = userIdOf(id)
   if (userId === undefined || !await resetTwoFactorByProvider(deps, userId)) return notFound
   return { ok: true, userId }

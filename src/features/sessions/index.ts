@@ -5,6 +5,8 @@ import { sessionsExport } from './export-sections.ts'
 import sessionsRoutes from './routes.ts'
 import { eraseSessions } from './queries.ts'
 
+export { describeBrowser } from './service.ts'
+
 export const sessions: Feature = {
   name: 'sessions',
   routes: sessionsRoutes,

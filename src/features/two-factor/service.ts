@@ -1,4 +1,5 @@
 // Client → User settings → Two-factor authentication (SPEC §4.5).
+import { notify } from '../../lib/deliveries/index.ts'
 import { recordEvent } from '../../lib/events.ts'
 import type { CurrentUser } from '../../lib/current-user.ts'
 import type { MessageKey } from '../../lib/i18n.ts'
@@ -31,6 +32,8 @@ export async function enableTwoFactor (deps: Deps, user: CurrentUser, sealedSecr
     if (updated === undefined) return false
     await storeRecoveryCodes(trx, user.id, codes, now)
     await recordEvent(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'totp.enabled', ip: client.ip, at: now })
+    // The security notice is written with the change: it exists exactly when the change does.
+    await notify(deps, trx, user.id, 'totp_enabled', { at: now, ip: client.ip })
     return true
   })
   return done ? { ok: true, codes } : { ok: false, error: 'error.otpAlreadyOn' }
@@ -53,7 +56,9 @@ export async function disableTwoFactor (deps: Deps, user: CurrentUser, password:
   return { ok: true }
 }
 
-async function turnOff (deps: Pick<Deps, 'db' | 'clock'>, userId: string, accountId: string, actorId: string | null, ip: string | null, type: 'totp.disabled' | 'totp.reset_by_provider', endSessions = false): Promise<void> {
+type TurnOffDeps = Pick<Deps, 'db' | 'clock' | 'config' | 'jobs' | 'keys'>
+
+async function turnOff (deps: TurnOffDeps, userId: string, accountId: string, actorId: string | null, ip: string | null, type: 'totp.disabled' | 'totp.reset_by_provider', endSessions = false): Promise<void> {
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
     await disableTotp(trx, userId, now)
@@ -61,6 +66,8 @@ async function turnOff (deps: Pick<Deps, 'db' | 'clock'>, userId: string, accoun
     await clearOtpLimits(trx, userId) // a lock running at a reset does not outlast it
     if (endSessions) await endUserSessions(trx, userId) // half-finished sign-ins too
     await recordEvent(trx, { accountId, actorUserId: actorId, targetUserId: userId, type, ip, at: now })
+    if (ip !== null) await notify(deps, trx, userId, 'totp_disabled', { at: now, ip })
+    else await notify(deps, trx, userId, 'totp_reset', { at: now })
   })
 }
 
@@ -71,6 +78,7 @@ export async function regenerateRecoveryCodes (deps: Deps, user: CurrentUser, cl
   await deps.db.transaction().execute(async (trx) => {
     await storeRecoveryCodes(trx, user.id, codes, now)
     await recordEvent(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'totp.recovery_codes_regenerated', ip: client.ip, at: now })
+    await notify(deps, trx, user.id, 'totp_codes_regenerated', { at: now, ip: client.ip })
   })
   return codes
 }
@@ -84,7 +92,7 @@ export async function liveRecoveryCodes (deps: Deps, userId: string, codes: stri
 }
 
 /** Provider operation: a user who lost their authenticator and recovery codes. False: no such user. */
-export async function resetTwoFactorByProvider (deps: Pick<Deps, 'db' | 'clock'>, userId: string): Promise<boolean> {
+export async function resetTwoFactorByProvider (deps: TurnOffDeps, userId: string): Promise<boolean> {
   const accountId = await findAccountId(deps.db, userId)
   if (accountId === undefined) return false
   await turnOff(deps, userId, accountId, null, null, 'totp.reset_by_provider', true)

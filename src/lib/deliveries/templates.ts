@@ -29,6 +29,13 @@ export interface NotificationParams {
   address_in_use_change: Record<string, never>
   otp_locked: { minutes: number }
   otp_replay: Record<string, never>
+  /** Two-factor changes (SPEC §4.5): by the user (with the IP they acted from) or by the provider (no IP: not the user's act). */
+  totp_enabled: { at: Date, ip: string }
+  totp_disabled: { at: Date, ip: string }
+  totp_codes_regenerated: { at: Date, ip: string }
+  totp_reset: { at: Date }
+  /** A completed sign-in from an IP address the user's sign-in history does not hold (auth/sign-in.ts); the browser as the sessions page names it, null when unknown. */
+  new_sign_in: { at: Date, ip: string, browser: string | null }
   phone_code: { code: string, minutes: number }
   /** A personal-data request made or moved on (privacy feature): the reason only with a rejection. */
   /** Telegram (the bot's answers in the chat): linked to the user, a code that is no good, a chat linked to someone else, unlinked. */
@@ -81,6 +88,12 @@ export const templates: { readonly [T in NotificationType]: Template<Notificatio
   address_in_use_change: { of: security, mail: 'mail.addressInUse.change', vars: () => ({}) },
   otp_locked: { of: security, mail: 'mail.totpLocked', vars: (p, c) => ({ count: p.minutes, link: forgotLink(c) }) },
   otp_replay: { of: security, mail: 'mail.totpReplay', vars: (_p, c) => ({ link: forgotLink(c) }) },
+  totp_enabled: { of: security, mail: 'mail.totpEnabled', vars: (p, c, r) => ({ ...when(p.at, r), ip: p.ip, link: forgotLink(c) }) },
+  totp_disabled: { of: security, mail: 'mail.totpDisabled', vars: (p, c, r) => ({ ...when(p.at, r), ip: p.ip, link: forgotLink(c) }) },
+  totp_codes_regenerated: { of: security, mail: 'mail.totpCodes', vars: (p, c, r) => ({ ...when(p.at, r), ip: p.ip, link: forgotLink(c) }) },
+  totp_reset: { of: security, mail: 'mail.totpReset', vars: (p, c, r) => ({ ...when(p.at, r), link: forgotLink(c) }) },
+  // The browser comes from the User-Agent header, which the client writes: typed text, neutralised (not TRUSTED).
+  new_sign_in: { of: security, mail: 'mail.newSignIn', vars: (p, c, r) => ({ ...when(p.at, r), ip: p.ip, browser: p.browser ?? translator(r.lang)('sessions.unknownBrowser'), link: forgotLink(c) }) },
   phone_code: { text: 'sms.code', vars: (p) => ({ code: p.code, count: p.minutes }) },
   telegram_linked: { text: 'telegram.bot.linked', vars: () => ({}) },
   telegram_code_invalid: { text: 'telegram.bot.codeInvalid', vars: () => ({}) },
