@@ -532,13 +532,13 @@ export const en = {
   'avatar.error.tooManyPixels': "The image is too large: at most 25 megapixels.",
   'avatar.error.broken': "The image cannot be read: the file is damaged or incomplete.",
   // Security notices: two-factor changes and a sign-in from a new IP address
-  'mail.totpEnabled.subject': "Two-factor authentication was turned on at {app}",
+  'mail.totpEnabled.subject': "Two-factor authentication was turned on",
   'mail.totpEnabled.body': "Hello, {name}.\n\nTwo-factor authentication was turned on for {email} at {app} on {time} ({zone}) from the IP address {ip}.\n\nIf this was not you, set a new password at once: {link}",
-  'mail.totpDisabled.subject': "Two-factor authentication was turned off at {app}",
+  'mail.totpDisabled.subject': "Two-factor authentication was turned off",
   'mail.totpDisabled.body': "Hello, {name}.\n\nTwo-factor authentication was turned off for {email} at {app} on {time} ({zone}) from the IP address {ip}. Signing in now needs the password only.\n\nIf this was not you, set a new password at once: {link}",
-  'mail.totpCodes.subject': "New recovery codes were made at {app}",
+  'mail.totpCodes.subject': "New recovery codes were made",
   'mail.totpCodes.body': "Hello, {name}.\n\nNew recovery codes for two-factor authentication were made for {email} at {app} on {time} ({zone}) from the IP address {ip}. The old codes no longer work.\n\nIf this was not you, set a new password at once: {link}",
-  'mail.totpReset.subject': "Two-factor authentication was reset at {app}",
+  'mail.totpReset.subject': "Two-factor authentication was reset",
   'mail.totpReset.body': "Hello, {name}.\n\nThe service provider turned off two-factor authentication for {email} at {app} on {time} ({zone}), as asked for a lost authenticator. Every session was signed out; signing in now needs the password only.\n\nIf you did not ask for this, set a new password at once: {link}",
   'mail.newSignIn.subject': "New sign-in to {app}",
   'mail.newSignIn.body': "Hello, {name}.\n\nSomebody signed in as {email} at {app} on {time} ({zone}) from the IP address {ip}, which you have not signed in from before. Browser: {browser}.\n\nIf this was you, there is nothing to do. If this was not you, set a new password at once (it signs every other session out): {link}"

@@ -106,7 +106,7 @@ t.test('the provider\'s reset (user:reset-2fa) mails a notice that names no IP, 
   t.same(await resetTwoFactor(app.deps, u.userId), { ok: true, userId: u.userId })
   t.same(await typesOf(u.userId), ['totp_enabled', 'totp_reset'])
   const mails = await settledMails(u.userId, u.email)
-  const reset = mails.filter((m) => m.subject === 'Two-factor authentication was reset at Client area')
+  const reset = mails.filter((m) => m.subject === 'Two-factor authentication was reset')
   t.equal(reset.length, 1, 'once')
   t.match(reset[0]?.text, 'The service provider turned off two-factor authentication for tfa-reset@example.com')
   t.notMatch(reset[0]?.text, 'IP address', 'not the user\'s act: no IP of theirs')
