@@ -4,6 +4,7 @@
 // restrictionGuard keeps a restricted user's profile read-only.
 import type { MessageKey } from '../../../lib/i18n.ts'
 import { formatDateTime } from '../../../lib/format.ts'
+import type { ExportSection } from '../../../lib/personal-data.ts'
 import type { PageSection, PrivacyPart } from '../part.ts'
 import { requestCommands } from './commands.ts'
 import { restrictionGuard } from './guard.ts'
@@ -18,6 +19,16 @@ export interface RequestsState {
   error?: { kind: PrivacyRequestKind, message: MessageKey }
 }
 
+/** The export's section: each of the user's requests with every status it went through. */
+const requestsExport: ExportSection = {
+  name: 'requests',
+  query: (db, subject) => db.selectFrom('privacy_request_events as e')
+    .innerJoin('privacy_requests as r', 'r.id', 'e.request_id')
+    .select(['r.id as request', 'r.kind', 'r.created_at', 'e.status', 'e.reason', 'e.by', 'e.at'])
+    .where('r.user_id', '=', subject.id)
+    .orderBy('r.id').orderBy('e.id')
+}
+
 export const requestsPart: PrivacyPart = {
   routes: requestsRoutes,
   operations: {
@@ -29,7 +40,8 @@ export const requestsPart: PrivacyPart = {
     'privacy_request.created': 'event.privacy_request.created',
     'privacy_request.updated': 'event.privacy_request.updated'
   },
-  commands: requestCommands
+  commands: requestCommands,
+  personalData: { export: [requestsExport] }
 }
 
 /** The user's own requests (never another user's of the account), newest first, each with its history. */
