@@ -6,7 +6,7 @@
 // a `security` type stays (the product's own security notices are of it);
 // a security type is never marketing.
 import { readFileSync } from 'node:fs'
-import type { Labels } from './permissions.ts'
+import { CATALOG_KEY, type Labels, parseCatalogJson, parseLabels } from './permissions.ts'
 
 export interface NotificationTypeDef {
   key: string
@@ -43,19 +43,6 @@ export function makeNotificationCatalog (types: NotificationTypeDef[]): Notifica
   return { types, byKey: new Map(types.map((t) => [t.key, t])) }
 }
 
-const KEY = /^[a-z][a-z0-9_-]{0,39}$/
-
-function labels (value: unknown, where: string): Labels {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${where}: "label" must be an object such as {"en": "Maintenance", "ru": "Технические работы"}`)
-  const out: Record<string, string> = {}
-  for (const [lang, text] of Object.entries(value)) {
-    if (typeof text !== 'string' || text.trim() === '' || text.length > 100) throw new Error(`${where}: label "${lang}" must be a non-empty string of up to 100 characters`)
-    out[lang] = text
-  }
-  if (out.en === undefined) throw new Error(`${where}: the label needs at least "en"`)
-  return out as Labels
-}
-
 function flag (value: unknown, name: string, where: string): boolean {
   if (value === undefined) return false
   if (typeof value !== 'boolean') throw new Error(`${where}: "${name}" must be true or false`)
@@ -64,26 +51,20 @@ function flag (value: unknown, name: string, where: string): boolean {
 
 /** Parses and checks a catalog file; throws with what is wrong and where. */
 export function parseNotificationCatalog (text: string): NotificationCatalog {
-  let data: unknown
-  try {
-    data = JSON.parse(text)
-  } catch (err) {
-    throw new Error(`not valid JSON: ${(err as Error).message}`)
-  }
-  const raw = (data as { types?: unknown } | null)?.types
+  const raw = (parseCatalogJson(text) as { types?: unknown } | null)?.types
   if (!Array.isArray(raw) || raw.length === 0) throw new Error('it must be an object with a non-empty "types" array')
   if (raw.length > 100) throw new Error('it lists more than 100 types')
   const seen = new Set<string>()
   const types = raw.map((item: unknown, i: number): NotificationTypeDef => {
     const where = `types[${i}]`
     const t = (item !== null && typeof item === 'object' ? item : {}) as { key?: unknown, label?: unknown, security?: unknown, marketing?: unknown }
-    if (typeof t.key !== 'string' || !KEY.test(t.key)) throw new Error(`${where}: "key" must be lower-case letters, digits, - or _ (up to 40)`)
+    if (typeof t.key !== 'string' || !CATALOG_KEY.test(t.key)) throw new Error(`${where}: "key" must be lower-case letters, digits, - or _ (up to 40)`)
     if (seen.has(t.key)) throw new Error(`${where}: the type "${t.key}" is listed twice`)
     seen.add(t.key)
     const security = flag(t.security, 'security', where)
     const marketing = flag(t.marketing, 'marketing', where)
     if (security && marketing) throw new Error(`${where}: a type cannot be both security and marketing`)
-    return { key: t.key, label: labels(t.label, where), security, marketing, group: security ? 'account' : 'other' }
+    return { key: t.key, label: parseLabels(t.label, where, '{"en": "Maintenance", "ru": "Технические работы"}'), security, marketing, group: security ? 'account' : 'other' }
   })
   const security = types.find((t) => t.key === SECURITY_TYPE)
   if (security === undefined || !security.security) throw new Error(`it must keep the type "${SECURITY_TYPE}" with "security": true (the product's own security notices are of it)`)

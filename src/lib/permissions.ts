@@ -33,10 +33,13 @@ export function makeCatalog (sections: CatalogSection[]): Catalog {
   return { sections, keys: new Set(sections.flatMap((s) => s.actions.map((a) => `${s.key}.${a.key}`))) }
 }
 
-const KEY = /^[a-z][a-z0-9_-]{0,39}$/
+/** A key in a provider's catalog file (permissions, notification types). */
+export const CATALOG_KEY = /^[a-z][a-z0-9_-]{0,39}$/
 
-function labels (value: unknown, where: string): Labels {
-  if (value === null || typeof value !== 'object') throw new Error(`${where}: "label" must be an object such as {"en": "View"}`)
+
+/** A label of a provider's catalog file: {"en": …, "ru": …}, "en" required; `example` shows the shape in the message. */
+export function parseLabels (value: unknown, where: string, example = '{"en": "View"}'): Labels {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${where}: "label" must be an object such as ${example}`)
   const out: Record<string, string> = {}
   for (const [lang, text] of Object.entries(value)) {
     if (typeof text !== 'string' || text.trim() === '' || text.length > 100) throw new Error(`${where}: label "${lang}" must be a non-empty string of up to 100 characters`)
@@ -46,33 +49,36 @@ function labels (value: unknown, where: string): Labels {
   return out as Labels
 }
 
-/** Parses and checks a catalog file; throws with what is wrong and where. */
-export function parseCatalog (text: string): Catalog {
-  let data: unknown
+/** A catalog file's JSON, or an error saying it is not JSON. */
+export function parseCatalogJson (text: string): unknown {
   try {
-    data = JSON.parse(text)
+    return JSON.parse(text)
   } catch (err) {
     throw new Error(`not valid JSON: ${(err as Error).message}`)
   }
-  const raw = (data as { sections?: unknown } | null)?.sections
+}
+
+/** Parses and checks a catalog file; throws with what is wrong and where. */
+export function parseCatalog (text: string): Catalog {
+  const raw = (parseCatalogJson(text) as { sections?: unknown } | null)?.sections
   if (!Array.isArray(raw) || raw.length === 0) throw new Error('it must be an object with a non-empty "sections" array')
   const sections: CatalogSection[] = []
   const seen = new Set<string>()
   raw.forEach((s: any, i: number) => {
     const where = `sections[${i}]`
-    if (typeof s?.key !== 'string' || !KEY.test(s.key)) throw new Error(`${where}: "key" must be lower-case letters, digits, - or _`)
+    if (typeof s?.key !== 'string' || !CATALOG_KEY.test(s.key)) throw new Error(`${where}: "key" must be lower-case letters, digits, - or _`)
     if (seen.has(s.key)) throw new Error(`${where}: the section "${s.key}" is listed twice`)
     seen.add(s.key)
     if (!Array.isArray(s.actions) || s.actions.length === 0) throw new Error(`${where}: "actions" must be a non-empty array`)
     const actionKeys = new Set<string>()
     const actions = s.actions.map((a: any, j: number) => {
       const w = `${where}.actions[${j}]`
-      if (typeof a?.key !== 'string' || !KEY.test(a.key)) throw new Error(`${w}: "key" must be lower-case letters, digits, - or _`)
+      if (typeof a?.key !== 'string' || !CATALOG_KEY.test(a.key)) throw new Error(`${w}: "key" must be lower-case letters, digits, - or _`)
       if (actionKeys.has(a.key)) throw new Error(`${w}: the action "${a.key}" is listed twice`)
       actionKeys.add(a.key)
-      return { key: a.key, label: labels(a.label, w) }
+      return { key: a.key, label: parseLabels(a.label, w) }
     })
-    sections.push({ key: s.key, label: labels(s.label, where), actions })
+    sections.push({ key: s.key, label: parseLabels(s.label, where), actions })
   })
   const catalog = makeCatalog(sections)
   const missing = REQUIRED_PERMISSIONS.filter((k) => !catalog.keys.has(k))
