@@ -54,3 +54,9 @@ export type UpdateUserResult = { ok: true, user: ProviderUser } | NotFound | Ema
 export type UserOperationResult = { ok: true, userId: string } | NotFound
 
 export type PermissionsResult = { ok: true, userId: string, fullAccess: boolean, permissions: string[] } | NotFound
+
+/**
+ * Who called a provider operation: the provider API passes the client's IP,
+ * the CLI none. Changes are recorded as done by "provider" with that IP.
+ */
+export interface ProviderCaller { ip: string | null }
