@@ -34,9 +34,9 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
 }
 
-/** Paths carrying a secret (set-password and email-change links) are logged without it. */
+/** Paths carrying a secret (set-password and email-change links, an SSO link's ?token=) are logged without it. */
 export function redactUrl (url: string): string {
-  return url.replace(/\/(password\/reset|email\/confirm)\/[^/?#]+/, '/$1/[redacted]')
+  return url.replace(/\/(password\/reset|email\/confirm)\/[^/?#]+/, '/$1/[redacted]').replace(/([?&]token=)[^&#]*/g, '$1[redacted]')
 }
 
 /** One line per request, when it is answered, instead of Fastify's two: half the logging work on every page. */

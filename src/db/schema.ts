@@ -82,6 +82,8 @@ export interface LoginAttemptsTable {
   success: boolean
   throttled: Generated<boolean>
   created_at: Timestamp
+  /** What proved who the user is: password, totp, recovery, sso, sso_totp, sso_recovery; null on rows from before it was recorded. */
+  method: string | null
 }
 
 export interface TokensTable {

@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely'
 import type { DB } from '../db/schema.ts'
 import { addSeconds } from './clock.ts'
 
-export type TokenPurpose = 'password_reset' | 'invite' | 'email_change' | 'telegram-link'
+export type TokenPurpose = 'password_reset' | 'invite' | 'email_change' | 'telegram-link' | 'sso'
 
 export function randomToken (): string {
   return randomBytes(16).toString('base64url')

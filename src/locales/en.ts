@@ -541,7 +541,22 @@ export const en = {
   'mail.totpReset.subject': "Two-factor authentication was reset",
   'mail.totpReset.body': "Hello, {name}.\n\nThe service provider turned off two-factor authentication for {email} at {app} on {time} ({zone}), as asked for a lost authenticator. Every session was signed out; signing in now needs the password only.\n\nIf you did not ask for this, set a new password at once: {link}",
   'mail.newSignIn.subject': "New sign-in to {app}",
-  'mail.newSignIn.body': "Hello, {name}.\n\nSomebody signed in as {email} at {app} on {time} ({zone}) from the IP address {ip}, which you have not signed in from before. Browser: {browser}.\n\nIf this was you, there is nothing to do. If this was not you, set a new password at once (it signs every other session out): {link}"
+  'mail.newSignIn.body': "Hello, {name}.\n\nSomebody signed in as {email} at {app} on {time} ({zone}) from the IP address {ip}, which you have not signed in from before. Browser: {browser}.\n\nIf this was you, there is nothing to do. If this was not you, set a new password at once (it signs every other session out): {link}",
+  // sso: the SSO handoff page, its events and sign-in methods
+  'sso.title': "Log in",
+  'sso.intro': "Your service provider sent you here to log in as {email}. Press the button to go on.",
+  'sso.signedInAs': "This browser is signed in as {email} now: that session ends when you go on.",
+  'sso.invalid': "This sign-in link is not valid: it has expired or has already been used. Go back to where you came from and open it again, or log in with your password.",
+  'sso.toLogin': "Log in with a password",
+  'event.sso.link_created': "The provider made a one-time sign-in link for {target}",
+  'event.sso.link_refused': "A one-time sign-in link for {target} was refused ({reason})",
+  'activity.word.method.sso': "with a one-time link from the provider",
+  'activity.word.method.sso_totp': "with a one-time link from the provider and a one-time password",
+  'activity.word.method.sso_recovery': "with a one-time link from the provider and a recovery code",
+  'activity.word.sso.used': "already used",
+  'activity.word.sso.expired': "expired",
+  'activity.word.sso.return_to': "its return path is not a page of this site",
+  'activity.word.sso.other': "not valid"
 } as const satisfies Record<string, EnMessage>
 
 export type MessageKey = keyof typeof en

@@ -88,7 +88,9 @@ const samples: Record<EventType, Record<string, unknown>> = {
   'telegram.stopped': {},
   'telegram.chat_lost': {},
   'telegram.support_enabled': {},
-  'telegram.support_disabled': {}
+  'telegram.support_disabled': {},
+  'sso.link_created': { returnTo: '/client/users' },
+  'sso.link_refused': { reason: 'used' }
 }
 
 t.test('every declared event type has a sentence key, and only those', async (t) => {
@@ -133,6 +135,8 @@ t.test('facts in words', async (t) => {
   t.match(eventSentence(row('login.failed', { reason: 'throttled' }), en), '(too many tries)')
   t.match(eventSentence(row('login.failed', { reason: 'something_new' }), en), '(refused)', 'an unknown reason: a word, not its code')
   t.equal(eventSentence(row('login.success', { method: 'password' }), en), 'Anna Petrova (anna@example.com) signed in with a password')
+  t.equal(eventSentence(row('login.success', { method: 'sso_totp' }), en), 'Anna Petrova (anna@example.com) signed in with a one-time link from the provider and a one-time password')
+  t.match(eventSentence(row('sso.link_refused', { reason: 'expired' }, nobody), en), 'A one-time sign-in link for Boris Ivanov (boris@example.com) was refused (expired)')
   t.equal(eventSentence(row('permissions.changed', { enabled: 'finance.pay', disabled: 'users.view' }), en),
     'Anna Petrova (anna@example.com) changed the permissions of Boris Ivanov (boris@example.com): Finance: Pay enabled, Users: View disabled')
   t.match(eventSentence(row('permissions.changed', { enabled: 'finance.pay' }), ctxIn('ru')), 'Финансы: Оплата — включено', 'labels in the viewer\'s language')

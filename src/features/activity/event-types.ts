@@ -67,7 +67,10 @@ const declared = {
   'telegram.stopped': true,
   'telegram.chat_lost': true,
   'telegram.support_enabled': true,
-  'telegram.support_disabled': true
+  'telegram.support_disabled': true,
+  // SSO handoff
+  'sso.link_created': true,
+  'sso.link_refused': true
 } as const satisfies Record<EventType, true>
 
 export const EVENT_TYPES = Object.keys(declared) as EventType[]

@@ -32,7 +32,8 @@ type Word = (value: unknown) => MessageKey
 function words<const T extends string> (prefix: string, known: readonly T[], other: MessageKey): Word {
   return (value) => (typeof value === 'string' && (known as readonly string[]).includes(value) ? `${prefix}${value}` : other) as MessageKey
 }
-const method = words('activity.word.method.', ['password', 'totp', 'recovery'], 'activity.word.method.other')
+const method = words('activity.word.method.', ['password', 'totp', 'recovery', 'sso', 'sso_totp', 'sso_recovery'], 'activity.word.method.other')
+const ssoRefusal = words('activity.word.sso.', ['used', 'expired', 'return_to'], 'activity.word.sso.other')
 const loginReason = words('activity.word.login.', ['password', 'disabled', 'throttled'], 'activity.word.login.other')
 const purpose = words('activity.word.purpose.', ['phone_verify', 'phone_change'], 'activity.word.purpose.other')
 const codeReason = words('activity.word.code.', ['format', 'no_code', 'expired', 'burned', 'wrong'], 'activity.word.code.other')
@@ -137,6 +138,7 @@ function paramsOf (ctx: SentenceContext, row: SentenceRow): Params {
     case 'notifications.changed': p.changes = typeof d.changes === 'string' && d.changes !== '' ? d.changes.split(' ').map((c) => notificationChange(t, c)).join(', ') : t('activity.word.nothing'); break
     case 'notifications.unsubscribed': p.type = typeof d.type === 'string' ? d.type : '?'; p.channel = t(channelWord(d.channel)); break
     case 'privacy_request.created': case 'privacy_request.updated': p.request = t(requestKind(d.kind)); p.status = t(requestStatus(d.status)); break
+    case 'sso.link_refused': p.reason = t(ssoRefusal(d.reason)); break
   }
   return p
 }

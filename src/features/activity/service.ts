@@ -13,7 +13,7 @@ import { eventSentence, type Person, personText, type SentenceContext } from './
  * index holds.
  */
 export const activityTypes = {
-  signin: ['login'],
+  signin: ['login', 'sso'],
   profile: ['profile', 'phone'],
   security: ['password', 'session', 'totp', 'confirm'],
   users: ['user', 'account'],

@@ -5,8 +5,8 @@ import authRoutes from './routes.ts'
 import { sendPasswordReset } from './service.ts'
 import { eraseSignIns } from './queries.ts'
 
-export { INVITE_TTL_SECONDS, issueInviteLink, type SignInMethod } from './service.ts'
-export { completeSignIn, type SignInUser } from './sign-in.ts'
+export { INVITE_TTL_SECONDS, issueInviteLink, recordRefusedSignIn, type SignInMethod } from './service.ts'
+export { clientOf, completeSignIn, type SignInUser } from './sign-in.ts'
 export { findUserByEmail } from './queries.ts'
 
 export const auth: Feature = {

@@ -18,7 +18,8 @@ export function findUserById (db: Kysely<DB>, id: string) {
     .executeTakeFirst()
 }
 
-export async function recordAttempt (db: Kysely<DB>, a: { email: string, userId: string | null, ip: string, userAgent: string | null, success: boolean, throttled: boolean, at: Date }): Promise<void> {
+/** One try in the sign-in history; `method` is what proved (or tried to prove) who the user is, when known. */
+export async function recordAttempt (db: Kysely<DB>, a: { email: string, userId: string | null, ip: string, userAgent: string | null, success: boolean, throttled: boolean, at: Date, method?: string }): Promise<void> {
   await db.insertInto('login_attempts').values({
     email: a.email.slice(0, 320).replaceAll('\u0000', '\uFFFD'),
     user_id: a.userId,
@@ -26,7 +27,8 @@ export async function recordAttempt (db: Kysely<DB>, a: { email: string, userId:
     user_agent: a.userAgent?.slice(0, 512) ?? null,
     success: a.success,
     throttled: a.throttled,
-    created_at: a.at
+    created_at: a.at,
+    method: a.method ?? null
   }).execute()
 }
 

@@ -24,8 +24,15 @@ export const RESETS_PER_HOUR = 3
 
 export interface Client { ip: string, userAgent: string | null }
 
-/** What proved who the user is. */
-export type SignInMethod = 'password' | 'totp' | 'recovery'
+/** What proved who the user is ('sso': a provider's one-time sign-in link, a first factor like the password). */
+export type SignInMethod = 'password' | 'totp' | 'recovery' | 'sso'
+
+/**
+ * What the sign-in history and the audit log record: the method, or for a
+ * second step after an SSO link, both ('sso_totp', 'sso_recovery'; after a
+ * password the second factor alone says it, as it always did).
+ */
+export type RecordedMethod = SignInMethod | 'sso_totp' | 'sso_recovery'
 
 export type LogInResult = { ok: true, user: { id: string, account_id: string, email: string, two_factor_enabled: boolean } } | { ok: false }
 
@@ -54,7 +61,7 @@ export async function logIn (deps: Deps, email: string, password: string, client
   // A successful attempt is recorded by completeSignIn (recordSignIn), with or without a second
   // step: that is where the history is read for the new-sign-in notice, under the user's row lock.
   if (ok) return { ok: true, user }
-  await recordAttempt(db, { email: key, userId: user?.id ?? null, ip: client.ip, userAgent: client.userAgent, success: false, throttled, at: now })
+  await recordAttempt(db, { email: key, userId: user?.id ?? null, ip: client.ip, userAgent: client.userAgent, success: false, throttled, at: now, method: 'password' })
   if (user === undefined) return { ok: false }
   if (!throttled && user.status === 'active' && ipRefused) {
     await recordEvent(db, { accountId: user.account_id, actorUserId: user.id, type: 'login.ip_refused', ip: client.ip, at: now })
@@ -75,13 +82,24 @@ export function signInAllowedFrom (user: { ip_access: 'any' | 'list', ip_allow_l
  * step comes from wherever its sender is): false, recorded as a failed
  * sign-in and audited, when the IP is outside the user's list.
  */
-export async function checkSignInIp (deps: Deps, user: { id: string, account_id: string, email: string }, client: Client): Promise<boolean> {
+export async function checkSignInIp (deps: Deps, user: { id: string, account_id: string, email: string }, client: Client, method?: RecordedMethod): Promise<boolean> {
   const access = await findIpAccess(deps.db, user.id)
   if (access === undefined || signInAllowedFrom(access, client.ip)) return true
   const now = deps.clock.now()
-  await recordAttempt(deps.db, { email: user.email.toLowerCase(), userId: user.id, ip: client.ip, userAgent: client.userAgent, success: false, throttled: false, at: now })
+  await recordAttempt(deps.db, { email: user.email.toLowerCase(), userId: user.id, ip: client.ip, userAgent: client.userAgent, success: false, throttled: false, at: now, method })
   await recordEvent(deps.db, { accountId: user.account_id, actorUserId: user.id, type: 'login.ip_refused', ip: client.ip, at: now })
   return false
+}
+
+/**
+ * A proof that was right (an SSO link) for a user who may not sign in
+ * (disabled): a failed sign-in in the history and the audit log, as a
+ * disabled user's password is.
+ */
+export async function recordRefusedSignIn (deps: Deps, user: { id: string, account_id: string, email: string }, client: Client, method: RecordedMethod): Promise<void> {
+  const now = deps.clock.now()
+  await recordAttempt(deps.db, { email: user.email.toLowerCase(), userId: user.id, ip: client.ip, userAgent: client.userAgent, success: false, throttled: false, at: now, method })
+  await recordEvent(deps.db, { accountId: user.account_id, actorUserId: user.id, type: 'login.failed', ip: client.ip, details: { reason: 'disabled' }, at: now })
 }
 
 /**
@@ -96,12 +114,12 @@ export async function checkSignInIp (deps: Deps, user: { id: string, account_id:
  * login_attempts, kept for the retention period: an address last used before
  * it is new again.
  */
-export async function recordSignIn (deps: Deps, user: { id: string, account_id: string, email: string }, client: Client, method: SignInMethod): Promise<void> {
+export async function recordSignIn (deps: Deps, user: { id: string, account_id: string, email: string }, client: Client, method: RecordedMethod): Promise<void> {
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
     await setLastLogin(trx, user.id, now)
     const history = await signInHistoryOf(trx, user.id, client.ip)
-    await recordAttempt(trx, { email: user.email.toLowerCase(), userId: user.id, ip: client.ip, userAgent: client.userAgent, success: true, throttled: false, at: now })
+    await recordAttempt(trx, { email: user.email.toLowerCase(), userId: user.id, ip: client.ip, userAgent: client.userAgent, success: true, throttled: false, at: now, method })
     if (history.any && !history.known) await notify(deps, trx, user.id, 'new_sign_in', { at: now, ip: client.ip, browser: describeBrowser(client.userAgent) })
     await recordEvent(trx, { accountId: user.account_id, actorUserId: user.id, type: 'login.success', ip: client.ip, details: { method }, at: now })
   })

@@ -1,18 +1,21 @@
 // SSO handoff (SPEC §6): the provider asks for a single-use link that signs
-// a user in. CONTRACT ONLY: the sso feature's work replaces this file; the
-// provider API (POST /provider-api/v1/sso) and the CLI (sso:create) call
-// createSsoLink and nothing else.
-import type { NotFound, ProviderCaller, ProviderDeps } from '../provider/index.ts'
+// a user in after one click (the CLI's sso:create, the provider API's
+// POST /provider-api/v1/sso: both call createSsoLink); /sso shows the
+// button and its POST signs in through completeSignIn. Other code imports
+// this entry only.
+import type { Feature } from '../../lib/feature.ts'
+import { commands } from './commands.ts'
+import './events.ts'
+import ssoRoutes from './routes.ts'
 
-export type SsoLinkResult =
-  | { ok: true, url: string, expiresAt: string }
-  | NotFound
-  /** The user is disabled: no link. */
-  | { ok: false, reason: 'user_disabled' }
-  /** returnTo is not a local path under BASE_PATH. */
-  | { ok: false, reason: 'invalid_return_to' }
+export { createSsoLink, SSO_TTL_SECONDS, type SsoLinkResult } from './service.ts'
 
-/** A single-use link (128-bit token, stored hashed, 60 s) that signs the user in after one click. */
-export async function createSsoLink (_deps: ProviderDeps, _input: { userId: string, returnTo?: string }, _caller: ProviderCaller = { ip: null }): Promise<SsoLinkResult> {
-  throw new Error('createSsoLink: not written yet (contract for the provider API)')
+export const sso: Feature = {
+  name: 'sso',
+  routes: ssoRoutes,
+  commands,
+  events: {
+    'sso.link_created': 'event.sso.link_created',
+    'sso.link_refused': 'event.sso.link_refused'
+  }
 }
