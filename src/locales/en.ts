@@ -556,7 +556,14 @@ export const en = {
   'activity.word.sso.used': "already used",
   'activity.word.sso.expired': "expired",
   'activity.word.sso.return_to': "its return path is not a page of this site",
-  'activity.word.sso.other': "not valid"
+  'activity.word.sso.other': "not valid",
+  'sessions.method': "Method",
+  'sessions.method.password': "Password",
+  'sessions.method.totp': "Password and one-time password",
+  'sessions.method.recovery': "Password and recovery code",
+  'sessions.method.sso': "Link from the provider",
+  'sessions.method.sso_totp': "Link from the provider and one-time password",
+  'sessions.method.sso_recovery': "Link from the provider and recovery code"
 } as const satisfies Record<string, EnMessage>
 
 export type MessageKey = keyof typeof en

@@ -570,5 +570,12 @@ export const ru: RuCatalog = {
   'activity.word.sso.used': "уже использована",
   'activity.word.sso.expired': "срок действия истёк",
   'activity.word.sso.return_to': "адрес возврата не принадлежит этому сайту",
-  'activity.word.sso.other': "недействительна"
+  'activity.word.sso.other': "недействительна",
+  'sessions.method': "Способ",
+  'sessions.method.password': "Пароль",
+  'sessions.method.totp': "Пароль и одноразовый пароль",
+  'sessions.method.recovery': "Пароль и резервный код",
+  'sessions.method.sso': "Ссылка от поставщика",
+  'sessions.method.sso_totp': "Ссылка от поставщика и одноразовый пароль",
+  'sessions.method.sso_recovery': "Ссылка от поставщика и резервный код"
 }

@@ -86,6 +86,7 @@ t.test('the page: one button; GET changes nothing, however often; no referrer; t
   const attempt = await db.selectFrom('login_attempts').select(['success', 'method', 'ip']).where('user_id', '=', u.userId).executeTakeFirstOrThrow()
   t.same(attempt, { success: true, method: 'sso', ip: '127.0.0.1' }, 'the sign-in history says SSO')
   t.match((await eventsOf(u.userId, 'login.success'))[0], { actor_user_id: u.userId, ip: '127.0.0.1', details: { method: 'sso' } }, 'the audit log too')
+  t.match((await a.get(`${base}client/profile/sessions`)).body, /<td data-label="Method">Link from the provider<\/td>/, 'and the Sessions page shows it')
   const activity = await (await signIn(ta, owner.email, owner.password)).get(`${base}client/activity?type=signin`)
   t.match(activity.body, `${u.email}) signed in with a one-time link from the provider`, 'the activity log in words')
   t.match(activity.body, `The provider made a one-time sign-in link for Uma User (${u.email})`)

@@ -14,6 +14,7 @@ import sharp from 'sharp'
 import type { Browser, Page } from 'playwright-core'
 import { publishPolicy } from '../../src/features/privacy/index.ts'
 import { createAccount } from '../../src/features/provider/index.ts'
+import { createSsoLink } from '../../src/features/sso/index.ts'
 import { hashPassword } from '../../src/lib/passwords.ts'
 import { issueToken } from '../../src/lib/tokens.ts'
 import type { TestApp } from './app.ts'
@@ -105,6 +106,13 @@ export async function tour (ta: TestApp, browser: Browser, origin: string, lang:
     await visit('reset-errors', page)
     await page.goto(`${origin}/password/reset/not-a-valid-token`)
     await visit('reset-invalid', page)
+    // The provider's SSO link: its one button (looked at, not pressed), and a link that is not valid.
+    const sso = await createSsoLink(ta.app.deps, { userId: created.userId })
+    if (!sso.ok) throw new Error(`createSsoLink: ${sso.reason}`)
+    await page.goto(`${origin}/sso${new URL(sso.url).search}`)
+    await visit('sso', page)
+    await page.goto(`${origin}/sso?token=not-a-valid-token`)
+    await visit('sso-invalid', page)
     await page.goto(`${origin}/no-such-page`)
     await visit('not-found-signed-out', page)
 

@@ -4,6 +4,7 @@ import Bowser from 'bowser'
 import { recordEvent } from '../../lib/events.ts'
 import { addSeconds } from '../../lib/clock.ts'
 import type { CurrentUser } from '../../lib/current-user.ts'
+import type { MessageKey } from '../../lib/i18n.ts'
 import { sha256 } from '../../lib/tokens.ts'
 import { endUserSessions } from '../../lib/sessions.ts'
 import type { Deps } from '../../types.ts'
@@ -12,7 +13,18 @@ import { deleteSession, findLiveSessions, findSignIns } from './queries.ts'
 export const SIGN_INS_SHOWN = 20
 
 export interface SessionView { publicId: string, browser: string | null, ip: string | null, lastSeen: Date, started: Date, current: boolean }
-export interface SignInView { at: Date, ip: string, browser: string | null, success: boolean }
+/** method: how it was proved, in words; undefined for rows from before it was recorded. */
+export interface SignInView { at: Date, ip: string, browser: string | null, success: boolean, method: MessageKey | undefined }
+
+// login_attempts.method (auth's RecordedMethod) → its words on the page.
+const METHOD_WORDS: Record<string, MessageKey> = {
+  password: 'sessions.method.password',
+  totp: 'sessions.method.totp',
+  recovery: 'sessions.method.recovery',
+  sso: 'sessions.method.sso',
+  sso_totp: 'sessions.method.sso_totp',
+  sso_recovery: 'sessions.method.sso_recovery'
+}
 
 /** "Chrome 156 on Linux" from a User-Agent header, or null. */
 export function describeBrowser (userAgent: string | null): string | null {
@@ -34,7 +46,7 @@ export async function listSessions (deps: Deps, user: CurrentUser, currentSessio
 
 export async function listSignIns (deps: Deps, user: CurrentUser): Promise<SignInView[]> {
   const rows = await findSignIns(deps.db, user.id, SIGN_INS_SHOWN)
-  return rows.map((r) => ({ at: new Date(r.created_at), ip: r.ip, browser: describeBrowser(r.user_agent), success: r.success }))
+  return rows.map((r) => ({ at: new Date(r.created_at), ip: r.ip, browser: describeBrowser(r.user_agent), success: r.success, method: r.method === null ? undefined : METHOD_WORDS[r.method] }))
 }
 
 /** Ends one of the user's own sessions: which one it was, or false when there is no such session of theirs. */

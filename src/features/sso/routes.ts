@@ -28,14 +28,14 @@ export default async function ssoRoutes (app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: { token?: unknown } }>('/sso', { config }, async (request, reply) => {
     const token = request.query.token
     const target = await ssoLinkTarget(deps, token)
-    if (target === undefined) return keepSecret(reply).render('sso/handoff', { invalid: true }, 404)
+    if (target === undefined) return keepSecret(reply).render('sso/handoff', { invalid: true, signedIn: request.user !== null }, 404)
     return keepSecret(reply).render('sso/handoff', { token, email: target.email, signedInAs: request.user?.email })
   })
 
   app.post('/sso', { config }, async (request, reply) => {
     const token = field(asFormBody(request.body), 'token')
     const result = await useSsoLink(deps, token, clientOf(request))
-    if (!result.ok) return keepSecret(reply).render('sso/handoff', { invalid: true }, result.reason === 'disabled' ? 403 : 404)
+    if (!result.ok) return keepSecret(reply).render('sso/handoff', { invalid: true, signedIn: request.user !== null }, result.reason === 'disabled' ? 403 : 404)
     return await completeSignIn(request, keepSecret(reply), result.user, 'sso', { returnTo: result.returnTo })
   })
 }
