@@ -297,3 +297,17 @@ t.test('CLI sso:create: JSON {url, expiresAt}; refusals as JSON on stderr, exit 
   t.equal((await eventsOf(u.userId, 'sso.link_created')).length, 2, 'each link audited; no refusal made one')
   t.match(await eventsOf(u.userId, 'sso.link_created'), [{ ip: null, actor_user_id: null }, { ip: null }], 'the CLI has no IP')
 })
+
+t.test('under a BASE_PATH: the link, the form and the landing are all under it', async (t) => {
+  const panel = await startTestApp(t, { env: { BASE_PATH: '/panel/', PUBLIC_URL: 'https://billing.example.com' } })
+  const o = await createOwner(panel, 'based@example.com')
+  const r = await createSsoLink(panel.app.deps, { userId: o.userId, returnTo: '/panel/client/settings' })
+  if (!r.ok) throw new Error(r.reason)
+  t.match(r.url, /^https:\/\/billing\.example\.com\/panel\/sso\?token=[A-Za-z0-9_-]{22}$/)
+  const a = new Agent(panel.app, { 'x-forwarded-proto': 'https' })
+  const page = await a.get(`/panel/sso${new URL(r.url).search}`)
+  t.match(page.body, /<form method="post" action="\/panel\/sso">/)
+  const res = await a.post('/panel/sso', { token: new URL(r.url).searchParams.get('token') })
+  t.equal(res.statusCode, 303, res.body.slice(0, 200))
+  t.equal(res.headers.location, '/panel/client/settings')
+})
