@@ -18,9 +18,24 @@ const app = await buildApp(config)
 if (config.publicUrl.protocol === 'https:' && config.trustProxy === false) {
   app.log.warn('PUBLIC_URL is https but TRUST_PROXY is unset: behind a TLS-terminating proxy the service sees plain http and will not send its Secure session cookie. Set TRUST_PROXY to the proxy address.')
 }
+// A graceful close (app.close): /readyz answers 503 from the start; no new
+// connection is taken; the requests in flight get their full answers; the
+// job queue stops taking jobs and waits for the running ones (lib/jobs.ts
+// STOP_WAIT_MS); then the pool closes and the embedded PostgreSQL stops
+// (unless someone else still uses it). A second signal ends at once.
 const close = async (signal: string): Promise<void> => {
-  app.log.info({ signal }, 'shutting down')
-  await app.close()
+  app.log.info({ signal }, 'shutting down: finishing the requests in flight and the running jobs')
+  process.once(signal, () => {
+    app.log.warn({ signal }, 'second signal: stopping without waiting')
+    process.exit(1)
+  })
+  try {
+    await app.close()
+  } catch (err) {
+    app.log.error({ err }, 'shutdown failed')
+    process.exit(1)
+  }
+  app.log.info('stopped')
   process.exit(0)
 }
 process.once('SIGINT', () => { void close('SIGINT') })
