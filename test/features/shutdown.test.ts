@@ -77,3 +77,38 @@ async function refused (port: number): Promise<boolean> {
     s.once('error', () => resolve(true))
   })
 }
+
+t.test('during the drain, a request arriving on an open connection (/readyz) gets 503 while the one in flight is answered', async (t) => {
+  const ta = await startTestApp(t)
+  const { app } = ta
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (app.server.address() as AddressInfo).port
+  const login = await fetch(`http://127.0.0.1:${port}/login`)
+  const cookie = String(login.headers.get('set-cookie')).split(';')[0]!
+  const token = (await login.text()).match(/name="_csrf" value="([^"]+)"/)![1]!
+  const body = new URLSearchParams({ _csrf: token, email: 'nobody@example.com', password: 'not the right one at all' }).toString()
+
+  // One keep-alive connection: a sign-in whose body is half sent, then (pipelined behind it) /readyz.
+  const socket = net.connect(port, '127.0.0.1')
+  let received = ''
+  socket.setEncoding('utf8')
+  socket.on('data', (d: string) => { received += d })
+  const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  socket.write(`POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n`)
+  await eventually('100 Continue', () => received.includes('100 Continue') ? true : undefined, () => received)
+  const half = Math.floor(body.length / 2)
+  socket.write(body.slice(0, half))
+
+  const closing = app.close()
+  await eventually('the listener to close', async () => await refused(port) ? true : undefined)
+  socket.write(body.slice(half) + 'GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+  await ended
+  await closing
+
+  const statuses = [...received.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => m[1])
+  t.same(statuses, ['100', '422', '503'], 'the sign-in gets its answer, /readyz behind it 503')
+  t.match(received, 'Wrong email or password.')
+  t.match(received, /<\/html>\s*\r?\n?HTTP\/1\.1 503/, 'the whole page before the 503')
+  t.match(received.slice(received.lastIndexOf('HTTP/1.1 503')), /connection: close/i)
+})

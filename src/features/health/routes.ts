@@ -2,26 +2,21 @@
 // load balancer polling it costs nothing and a database outage does not get
 // every instance restarted).
 // GET /readyz: readiness, whether this instance can serve: the database
-// answers a query and the job queue runs and reaches its tables. 503 with
-// what failed otherwise, and from the moment a shutdown begins, so that a
-// load balancer stops sending requests to an instance that is going away.
+// answers a query and the job queue runs and reaches its tables; 503 with
+// what failed otherwise. From the moment a shutdown begins Fastify itself
+// answers every request still arriving (on a kept-alive connection) with
+// 503 and Connection: close, /readyz included (return503OnClosing), so
+// that a load balancer stops sending to an instance that is going away.
 import type { FastifyInstance } from 'fastify'
 import { pingDatabase } from './queries.ts'
 
 export default async function healthRoutes (app: FastifyInstance): Promise<void> {
-  let closing = false
-  app.addHook('preClose', (done) => {
-    closing = true
-    done()
-  })
-
   app.get('/healthz', { config: { access: 'public' } }, async (_request, reply) => {
     return reply.type('application/json').send({ status: 'ok' })
   })
 
   app.get('/readyz', { config: { access: 'public' } }, async (request, reply) => {
     const failed: Record<string, string> = {}
-    if (closing) failed.instance = 'shutting down'
     try {
       await pingDatabase(app.deps.db)
     } catch (err) {
