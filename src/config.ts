@@ -45,6 +45,10 @@ export interface Config {
   appName: string
   /** APP_NAME was given: the provider's brand, shown as is; unset, the default name is shown in each language (i18n appNameIn). */
   appNameSet: boolean
+  /** BRAND_LOGO_URL: the logo in the header (https, or http on loopback); its origin joins the CSP's img-src. */
+  brandLogoUrl: URL | undefined
+  /** BRAND_CSS_URL: a stylesheet linked after the product's own, setting its CSS variables; its origin joins style-src. */
+  brandCssUrl: URL | undefined
   logLevel: string
   /** Seconds before the first retry of a failed delivery (mail, SMS); the delay doubles with each retry. */
   deliveryRetryDelaySeconds: number
@@ -127,6 +131,23 @@ function frameAncestors (env: Env): string[] {
     }
   }
   return parts
+}
+
+/** True for localhost and the loopback addresses, where http is as private as https. */
+export function isLoopbackHost (hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  return host === 'localhost' || host.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1'
+}
+
+/** A branding asset's address: https, or http only on loopback (a page over https cannot load http anyway). */
+function brandUrl (env: Env, name: string): URL | undefined {
+  const u = url(env, name, ['http:', 'https:'])
+  if (u === undefined) return undefined
+  if (u.protocol === 'http:' && !isLoopbackHost(u.hostname)) {
+    throw new ConfigError(name, `must be an https URL (http only on localhost), got "${u.toString()}"`)
+  }
+  if (u.username !== '' || u.password !== '') throw new ConfigError(name, 'must not carry a user name or password')
+  return u
 }
 
 function region (env: Env): string | undefined {
@@ -257,6 +278,8 @@ export function loadConfig (env: Env = process.env): Readonly<Config> {
     frameAncestors: frameAncestors(env),
     appName: str(env, 'APP_NAME') ?? 'Client area',
     appNameSet: str(env, 'APP_NAME') !== undefined,
+    brandLogoUrl: brandUrl(env, 'BRAND_LOGO_URL'),
+    brandCssUrl: brandUrl(env, 'BRAND_CSS_URL'),
     logLevel,
     deliveryRetryDelaySeconds: int(env, 'DELIVERY_RETRY_DELAY_SECONDS', 30, 1, 3600),
     deliveryRetryMaxDelaySeconds: int(env, 'DELIVERY_RETRY_MAX_DELAY_SECONDS', 900, 1, 86400),

@@ -45,6 +45,9 @@ export interface QueueDefinition<Q extends QueueName> {
 }
 export type QueueDefinitions = { [Q in QueueName]?: QueueDefinition<Q> }
 
+/** How long a stop waits for running jobs (under the 30 s a container is usually given after SIGTERM). */
+export const STOP_WAIT_MS = 20_000
+
 export class Jobs {
   private readonly boss: PgBoss
   private readonly queues = new Map<string, QueueDefinition<any>>()
@@ -120,9 +123,25 @@ export class Jobs {
     await this.boss.send(queue, data as object, { ...startAfter, db })
   }
 
+  /**
+   * Stops taking jobs and waits for the running ones to finish (at most
+   * STOP_WAIT_MS; a job still running then is failed and tried again later,
+   * by this or another instance), then closes the queue's connections.
+   */
   async stop (): Promise<void> {
     if (!this.started) return
     this.started = false
-    await this.boss.stop({ graceful: true, timeout: 5000, wait: true })
+    await this.boss.stop({ graceful: true, timeout: STOP_WAIT_MS, wait: true })
+  }
+
+  /** Why the queue cannot take jobs now (stopped, or its tables unreachable); undefined when it can. */
+  async unreadyReason (): Promise<string | undefined> {
+    if (!this.started) return 'stopped'
+    try {
+      await this.boss.getDb().executeSql('select 1 from pgboss.version', [])
+      return undefined
+    } catch (err) {
+      return `unreachable: ${(err as Error).message}`
+    }
   }
 }

@@ -5,7 +5,8 @@
 //   or access check; a missing or wrong one is a 403 and changes nothing;
 //   an upload (multipart) carries it as its first part, checked before the
 //   file is read (plugins/uploads.ts);
-// - the secret is a signed, HttpOnly, SameSite=Lax cookie (signed
+// - the secret is a signed, HttpOnly, SameSite=Lax cookie (None; Secure;
+//   Partitioned when framed: lib/site-cookies.ts) (signed
 //   double-submit), so that an anonymous page such as /login writes no
 //   session row; it is replaced at every sign-in and privilege change
 //   (renewSession) and cleared at logout.
@@ -13,6 +14,7 @@ import fastifyCsrf from '@fastify/csrf-protection'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.ts'
+import { siteCookieOptions } from '../lib/site-cookies.ts'
 import { routeKinds } from './guards.ts'
 import { uploadCsrfToken } from './uploads.ts'
 
@@ -39,7 +41,7 @@ export default fp(async function csrfPlugin (app: FastifyInstance) {
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',
     cookieKey: csrfCookieName(config),
-    cookieOpts: { path: config.basePath, httpOnly: true, sameSite: 'lax', secure: config.publicUrl.protocol === 'https:', signed: true },
+    cookieOpts: { path: config.basePath, httpOnly: true, ...siteCookieOptions(config), signed: true },
     // Only the form field: no header or query string fallback.
     getToken: (request) => {
       const body = request.body as Record<string, unknown> | undefined

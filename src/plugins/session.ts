@@ -25,6 +25,7 @@ import fastifySession, { type SessionStore } from '@fastify/session'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { rememberingSigner } from '../lib/cookie-signer.ts'
+import { siteCookieOptions } from '../lib/site-cookies.ts'
 import { renewCsrfSecret } from './csrf.ts'
 import { sha256 } from '../lib/tokens.ts'
 import type { CurrentUser } from '../lib/current-user.ts'
@@ -199,8 +200,8 @@ export default fp(async function sessionPlugin (app: FastifyInstance) {
     cookie: {
       path: config.basePath,
       httpOnly: true,
-      sameSite: 'lax',
-      secure: config.publicUrl.protocol === 'https:'
+      // SameSite=Lax; None, Secure and Partitioned when framed (FRAME_ANCESTORS).
+      ...siteCookieOptions(config)
     }
   })
   app.decorateRequest('user', null)

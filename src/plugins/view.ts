@@ -118,6 +118,8 @@ export default fp(async function viewPlugin (app: FastifyInstance) {
       lang: request.lang,
       languages: languageChoices,
       appName: appNameIn(config, request.lang),
+      brandLogo: config.brandLogoUrl?.toString(),
+      brandCss: config.brandCssUrl?.toString(),
       base: config.basePath,
       currentUser: user === null ? null : { fullName: user.fullName, email: user.email, restricted: user.restricted, policyUpdated: user.policyUpdated && !user.policyPending, avatar: { file: user.avatar, initials: initialsOf(user.fullName, user.email), size: 'small' } },
       // The zone every time on the page is in, for partials/time-zone (src/lib/format.ts).

@@ -2,6 +2,7 @@ import { csrfCookieName } from '../../plugins/csrf.ts'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { asFormBody, field } from '../../lib/forms.ts'
 import { loginPathFor, safeReturnTo } from '../../lib/paths.ts'
+import { siteCookieOptions } from '../../lib/site-cookies.ts'
 import { sessionCookieName } from '../../plugins/session.ts'
 import { countLiveRecoveryCodes, otpError, verifySecondFactor } from '../two-factor/index.ts'
 import { findUserById } from './queries.ts'
@@ -60,8 +61,9 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
 
   app.post('/logout', { config: { access: 'public', beforePolicy: true } }, async (request, reply) => {
     await request.session.destroy()
-    reply.clearCookie(sessionCookieName(deps), { path: base })
-    reply.clearCookie(csrfCookieName(deps.config), { path: base })
+    // With the attributes they were set with: a Partitioned cookie is cleared only by a Partitioned Set-Cookie.
+    reply.clearCookie(sessionCookieName(deps), { path: base, ...siteCookieOptions(deps.config) })
+    reply.clearCookie(csrfCookieName(deps.config), { path: base, ...siteCookieOptions(deps.config) })
     return reply.redirect(`${base}login?signed_out=1`, 303)
   })
 

@@ -1,4 +1,4 @@
-// /healthz for load balancers and the container's health check.
+// /healthz (liveness) and /readyz (readiness) for load balancers and the container's health check.
 import type { Feature } from '../../lib/feature.ts'
 import healthRoutes from './routes.ts'
 

@@ -1,4 +1,4 @@
-// Health check query: the smallest round trip that proves the database answers.
+// Readiness query: the smallest round trip that proves the database answers.
 import { type Kysely, sql } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { asFormBody, field } from '../../lib/forms.ts'
 import { isLanguage, LANGUAGE_COOKIE } from '../../lib/i18n.ts'
 import { languageReturnTo } from '../../lib/paths.ts'
+import { siteCookieOptions } from '../../lib/site-cookies.ts'
 
 const ONE_YEAR_SECONDS = 365 * 24 * 3600
 
@@ -18,8 +19,7 @@ export default async function languageRoutes (app: FastifyInstance): Promise<voi
         path: config.basePath,
         maxAge: ONE_YEAR_SECONDS,
         httpOnly: true,
-        sameSite: 'lax',
-        secure: config.publicUrl.protocol === 'https:'
+        ...siteCookieOptions(config)
       })
     }
     return reply.redirect(languageReturnTo(config.basePath, field(body, 'return_to')), 303)

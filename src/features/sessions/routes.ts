@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { formatDateTime } from '../../lib/format.ts'
+import { siteCookieOptions } from '../../lib/site-cookies.ts'
 import { sessionCookieName } from '../../plugins/session.ts'
 import { endOtherSessions, endSession, listSessions, listSignIns } from './service.ts'
 import { signedInHandler } from '../../plugins/guards.ts'
@@ -26,7 +27,7 @@ export default async function sessionsRoutes (app: FastifyInstance): Promise<voi
     if (ended === 'current') {
       // Ending this very session is a logout.
       await request.session.destroy()
-      reply.clearCookie(sessionCookieName(deps), { path: base })
+      reply.clearCookie(sessionCookieName(deps), { path: base, ...siteCookieOptions(deps.config) })
       return reply.redirect(`${base}login?signed_out=1`, 303)
     }
     request.session.flash = { type: 'success', text: 'sessions.ended' }
