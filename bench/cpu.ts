@@ -34,10 +34,21 @@ const once = async () => {
   if (r.statusCode !== 200) throw new Error(`${url}: ${r.statusCode}`)
 }
 if (process.env.CPU_HTTP !== undefined) {
-  // Serve over HTTP for an outside load generator: prints the port and the cookie, stops on SIGTERM.
+  // Serve over HTTP for an outside load generator: prints the port and the cookie, stops on SIGTERM;
+  // then prints the garbage collections' count and pause time (ms) by kind while it served.
   await app.listen({ port: 0, host: '127.0.0.1' })
+  const pauses: Record<string, { n: number, ms: number }> = {}
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = ((e as unknown as { detail?: { kind?: number } }).detail)?.kind === constants.NODE_PERFORMANCE_GC_MINOR ? 'young' : 'other'
+      const p = pauses[kind] ??= { n: 0, ms: 0 }
+      p.n++
+      p.ms += e.duration
+    }
+  }).observe({ entryTypes: ['gc'] })
   console.log(JSON.stringify({ port: (app.server.address() as { port: number }).port, cookie, userId: created.userId }))
   await new Promise((resolve) => process.once('SIGTERM', resolve))
+  console.log(JSON.stringify({ gc: pauses }))
   await app.close()
   process.exit(0)
 }
