@@ -5,7 +5,8 @@
 // autocannon with 50 connections for 10 s each; then the Profile page again
 // while 20 clients log in continuously. `npm run bench -- --scale` runs
 // bench/scale.ts instead, `npm run bench -- --export` bench/export.ts (the
-// personal-data export of 100 000 activity rows: time and RSS).
+// personal-data export of 100 000 activity rows: time and RSS), `--cpu`
+// bench/cpu.ts (one page's CPU time and allocation, in-process).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -160,6 +161,8 @@ async function bench (): Promise<void> {
 
 if (process.argv.includes('--scale')) {
   await import('./scale.ts')
+} else if (process.argv.includes('--cpu')) {
+  await import('./cpu.ts')
 } else if (process.argv.includes('--export')) {
   await import('./export.ts')
 } else {

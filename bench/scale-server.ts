@@ -10,10 +10,12 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import Fastify from 'fastify'
 import pg from 'pg'
-import { buildApp } from '../src/app.ts'
+import { buildApp, serviceLogger } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 import { profileViewModel } from '../src/features/profile/view.ts'
-import { translator } from '../src/lib/i18n.ts'
+import { timeZoneCaption } from '../src/lib/format.ts'
+import { appNameIn, languageChoices, translator } from '../src/lib/i18n.ts'
+import { initialsOf } from '../src/lib/initials.ts'
 import { createEta } from '../src/plugins/view.ts'
 
 const [mode, userId] = process.argv.slice(2)
@@ -22,7 +24,8 @@ let close: () => Promise<void>
 let port: number
 
 if (mode === 'app') {
-  const app = await buildApp(config, { logger: false })
+  // Logging as a user runs it (serviceLogger), to /dev/null.
+  const app = await buildApp(config, { logger: serviceLogger({ logLevel: 'info' }, '/dev/null') })
   await app.listen({ port: 0, host: '127.0.0.1' })
   port = (app.server.address() as { port: number }).port
   close = async () => { await app.close() }
@@ -37,8 +40,9 @@ if (mode === 'app') {
     const u = rows[0]
     const user = { email: u.email, fullName: u.full_name, isOwner: u.is_owner, timeZone: u.time_zone, lastLoginAt: u.last_login_at, phone: u.phone, phoneVerified: u.phone_verified, twoFactor: false }
     const html = eta.render('profile/show', {
-      t, lang: 'en', appName: config.appName, base: '/', currentPath: '/client/profile', flash: undefined,
-      currentUser: { fullName: u.full_name, email: u.email },
+      t, lang: 'en', languages: languageChoices, appName: appNameIn(config, 'en'), base: '/', currentPath: '/client/profile', flash: undefined,
+      currentUser: { fullName: u.full_name, email: u.email, restricted: false, policyUpdated: false, avatar: { file: null, initials: initialsOf(u.full_name, u.email), size: 'small' } },
+      zoneCaption: timeZoneCaption('en', u.time_zone),
       nav: [{ menu: 'client', label: 'nav.profile', path: 'client/profile', current: true }],
       csrf: () => 'x'.repeat(52),
       ...profileViewModel(user, t, 'en', {}, false)

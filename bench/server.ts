@@ -2,17 +2,20 @@
 // generator does not share its CPU time: the real app, plus a bare Fastify
 // instance (no session, no CSRF, no plugins) on the same database pool and
 // templates with the two in-process reference routes. The app logs as a user
-// runs it (LOG_LEVEL, default info; to /dev/null instead of the terminal).
+// runs it (LOG_LEVEL, default info; serviceLogger, to /dev/null instead of stdout).
 // Prints its ports, the bench user and the database URL as one JSON line.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import Fastify from 'fastify'
-import { buildApp, redactUrl } from '../src/app.ts'
+import { sql } from 'kysely'
+import { buildApp, serviceLogger } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 import { createAccount } from '../src/features/provider/index.ts'
 import { profileViewModel } from '../src/features/profile/view.ts'
-import { translator } from '../src/lib/i18n.ts'
+import { timeZoneCaption } from '../src/lib/format.ts'
+import { appNameIn, languageChoices, translator } from '../src/lib/i18n.ts'
+import { initialsOf } from '../src/lib/initials.ts'
 import { hashPassword } from '../src/lib/passwords.ts'
 import { createEta } from '../src/plugins/view.ts'
 
@@ -20,15 +23,9 @@ export const BENCH_EMAIL = 'bench-owner@example.com'
 export const BENCH_PASSWORD = 'benchmark passphrase'
 
 const config = loadConfig({ ...process.env, DATA_DIR: mkdtempSync(path.join(tmpdir(), 'cp-bench-')), PORT: '0' })
-// The same logger as buildApp's default, writing (synchronously, as pino does
-// to stdout) to /dev/null: stdout carries the JSON line for run.ts.
-const app = await buildApp(config, {
-  logger: {
-    level: config.logLevel,
-    file: '/dev/null',
-    serializers: { req: (req) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }) }
-  }
-})
+// The service's own logger (buildApp's default), writing to /dev/null:
+// stdout carries the JSON line for run.ts.
+const app = await buildApp(config, { logger: serviceLogger(config, '/dev/null') })
 const db = app.deps.db
 
 // Seed: one account with its owner and 49 more users with a few permissions each.
@@ -41,6 +38,10 @@ const users = await db.insertInto('users').values(Array.from({ length: 49 }, (_,
   account_id: created.accountId, email: `bench-${stamp}-${i}@example.com`, full_name: `Bench User ${i}`, password_hash: hash
 }))).returning('id').execute()
 await db.insertInto('user_permissions').values(users.flatMap((u) => ['users.view', 'finance.view', 'support.view'].map((permission) => ({ user_id: u.id, permission })))).execute()
+// Planner statistics, as autovacuum keeps them on a running service (the test
+// server here runs without it): unanalysed, the session query joined users by
+// a sequential scan, twice the database time per page.
+await sql`analyze`.execute(db)
 await app.listen({ port: 0, host: '127.0.0.1' })
 
 const ref = Fastify({ logger: false })
@@ -49,8 +50,9 @@ const t = translator('en')
 function renderProfile (u: { email: string, full_name: string, is_owner: boolean, time_zone: string, last_login_at: Date | null, phone: string | null, phone_verified: boolean }): string {
   const user = { email: u.email, fullName: u.full_name, isOwner: u.is_owner, timeZone: u.time_zone, lastLoginAt: u.last_login_at, phone: u.phone, phoneVerified: u.phone_verified, twoFactor: false }
   return eta.render('profile/show', {
-    t, lang: 'en', appName: config.appName, base: '/', currentPath: '/client/profile', flash: undefined,
-    currentUser: { fullName: u.full_name, email: u.email },
+    t, lang: 'en', languages: languageChoices, appName: appNameIn(config, 'en'), base: '/', currentPath: '/client/profile', flash: undefined,
+    currentUser: { fullName: u.full_name, email: u.email, restricted: false, policyUpdated: false, avatar: { file: null, initials: initialsOf(u.full_name, u.email), size: 'small' } },
+    zoneCaption: timeZoneCaption('en', u.time_zone),
     nav: [{ menu: 'client', label: 'nav.profile', path: 'client/profile', current: true }],
     csrf: () => 'x'.repeat(52),
     ...profileViewModel(user, t, 'en', {}, false)
