@@ -103,31 +103,40 @@ export interface Instance {
 
 /**
  * Starts `node --import tsx src/server.ts` (what `npm start` runs, from the
- * sources) with `env` on a free port of 127.0.0.1, and waits until its
- * /healthz answers (`healthPath`, under BASE_PATH). The teardown stops it.
+ * sources) with `env` on 127.0.0.1 and PORT=0 (the system's choice of port,
+ * read from the line the service prints, so no other process can take it
+ * first), and waits until its /healthz answers (`healthPath`, under
+ * BASE_PATH). The teardown stops it.
  */
 export async function startInstance (t: Teardown, dir: string, name: string, env: Record<string, string>, healthPath: string): Promise<Instance> {
-  const port = await freePort()
   const log = path.join(dir, `instance-${name}.log`)
   writeFileSync(log, '')
   const out = openSync(log, 'a')
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? dir, ...env, HOST: '127.0.0.1', PORT: String(port) },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? dir, ...env, HOST: '127.0.0.1', PORT: '0' },
     stdio: ['ignore', out, out]
   })
   closeSync(out)
-  const instance: Instance = { name, port, address: `127.0.0.1:${port}`, log, child, stop: async () => await stop(child, `instance ${name}`, log) }
-  t.teardown(async () => { await instance.stop() })
-  await eventually(`instance ${name} to answer ${healthPath}`, async () => {
+  const stopIt = async (): Promise<number | string> => await stop(child, `instance ${name}`, log)
+  t.teardown(stopIt)
+  const exited = (): void => {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`instance ${name} exited (${child.exitCode ?? child.signalCode}) while starting; its log:\n${tail(log)}`)
+  }
+  const port = await eventually(`instance ${name} to listen`, () => {
+    exited()
+    const m = readFileSync(log, 'utf8').match(/is listening on http:\/\/127\.0\.0\.1:(\d+)\//)
+    return m === null ? undefined : Number(m[1])
+  }, () => `no "is listening on" line yet; its log:\n${tail(log)}`, 180_000)
+  await eventually(`instance ${name} to answer ${healthPath}`, async () => {
+    exited()
     try {
       const res = await fetch(`http://127.0.0.1:${port}${healthPath}`)
       return res.status === 200 ? true : undefined
     } catch {
       return undefined
     }
-  }, () => `no answer yet; its log:\n${tail(log)}`, 180_000)
-  return instance
+  }, () => `no answer yet; its log:\n${tail(log)}`)
+  return { name, port, address: `127.0.0.1:${port}`, log, child, stop: stopIt }
 }
 
 export interface Nginx {
@@ -142,6 +151,8 @@ export interface Nginx {
   accessLog: string
   /** The address nginx connects to the instances from (proxy_bind): what TRUST_PROXY names. */
   bindAddress: string
+  /** Points the upstreams at the instances (a new configuration, reloaded); resolves once nginx reaches each. */
+  proxyTo: (instances: { a: Instance, b: Instance }) => Promise<void>
   stop: () => Promise<number | string>
 }
 
@@ -220,42 +231,74 @@ ${location('both')}
 `
 }
 
+/** Before the instances are started: upstreams nothing listens on (port 9, discard), replaced by proxyTo. */
+const NOWHERE = { a: '127.0.0.1:9', b: '127.0.0.1:9' }
+
 /**
- * Starts nginx (in the foreground, as this user) in `dir`/nginx on the
- * given ports; waits until it proxies to each instance. The teardown stops it.
+ * Starts nginx (in the foreground, as this user) in `dir`/nginx on two
+ * free ports, before the instances, so that PUBLIC_URL can name its port;
+ * proxyTo() then points it at them. Ports are picked just before nginx
+ * binds them; should another process take one in between, nginx is
+ * started again on others. The teardown stops it.
  */
-export async function startNginx (t: Teardown, dir: string, ports: { steered: number, balanced: number }, basePath: string, instances: { a: Instance, b: Instance }, healthPath: string): Promise<Nginx> {
+export async function startNginx (t: Teardown, dir: string, basePath: string, healthPath: string): Promise<Nginx> {
   const prefix = path.join(dir, 'nginx')
   mkdirSync(path.join(prefix, 'tmp'), { recursive: true })
   const bindAddress = '127.0.0.2'
   const config = path.join(prefix, 'nginx.conf')
-  writeFileSync(config, nginxConfig(prefix, ports, basePath, { a: instances.a.address, b: instances.b.address }, bindAddress))
   const errorLog = path.join(prefix, 'error.log')
   const accessLog = path.join(prefix, 'access.log')
   const out = path.join(prefix, 'stderr.log')
-  writeFileSync(out, '')
-  const fd = openSync(out, 'a')
-  // -e: the log of startup, before the configuration is read (else /var/log/nginx/error.log).
-  const child = spawn(nginxPath, ['-p', prefix, '-c', config, '-e', errorLog], { stdio: ['ignore', fd, fd] })
-  closeSync(fd)
-  const nginx: Nginx = { port: ports.steered, balancedPort: ports.balanced, prefix, config, errorLog, accessLog, bindAddress, stop: async () => await stop(child, 'nginx', errorLog) }
-  t.teardown(async () => { await nginx.stop() })
-  const answers = async (port: number, instance: string): Promise<string | undefined> => {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`nginx exited (${child.exitCode ?? child.signalCode}); ${tail(out)}\n${tail(errorLog)}`)
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}${healthPath}`, { headers: { 'x-get-instance': instance } })
-      return res.status === 200 ? res.headers.get('x-upstream') ?? undefined : undefined
-    } catch {
-      return undefined
+  for (let tries = 1; ; tries++) {
+    const ports = { steered: await freePort(), balanced: await freePort() }
+    writeFileSync(config, nginxConfig(prefix, ports, basePath, NOWHERE, bindAddress))
+    writeFileSync(out, '')
+    const fd = openSync(out, 'a')
+    // -e: the log of startup, before the configuration is read (else /var/log/nginx/error.log).
+    const child = spawn(nginxPath, ['-p', prefix, '-c', config, '-e', errorLog], { stdio: ['ignore', fd, fd] })
+    closeSync(fd)
+    const stopIt = async (): Promise<number | string> => await stop(child, 'nginx', errorLog)
+    t.teardown(stopIt)
+    const exited = (): boolean => child.exitCode !== null || child.signalCode !== null
+    const status = async (port: number, instance = 'a'): Promise<{ status: number, upstream: string | undefined } | undefined> => {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}${healthPath}`, { headers: { 'x-get-instance': instance } })
+        return { status: res.status, upstream: res.headers.get('x-upstream') ?? undefined }
+      } catch {
+        return undefined
+      }
+    }
+    // Listening once both ports answer (502: no instance yet), unless nginx exited.
+    const up = await eventually('nginx to listen', async () => exited() ? false : (await status(ports.steered) !== undefined && await status(ports.balanced) !== undefined) ? true : undefined,
+      () => `${tail(out)}\n${tail(errorLog)}`)
+    if (!up) {
+      if (tries < 5 && /Address already in use/.test(readFileSync(out, 'utf8') + readFileSync(errorLog, 'utf8'))) continue
+      throw new Error(`nginx exited (${child.exitCode ?? child.signalCode}); ${tail(out)}\n${tail(errorLog)}`)
+    }
+    return {
+      port: ports.steered,
+      balancedPort: ports.balanced,
+      prefix,
+      config,
+      errorLog,
+      accessLog,
+      bindAddress,
+      stop: stopIt,
+      async proxyTo (instances) {
+        writeFileSync(config, nginxConfig(prefix, ports, basePath, { a: instances.a.address, b: instances.b.address }, bindAddress))
+        child.kill('SIGHUP')
+        // Reloaded once its new worker answers: each instance reached through the steered port, and the balanced port reaching them.
+        for (const instance of [instances.a, instances.b]) {
+          await eventually(`nginx to proxy to instance ${instance.name}`, async () => {
+            if (exited()) throw new Error(`nginx exited (${child.exitCode ?? child.signalCode}); ${tail(errorLog)}`)
+            const r = await status(ports.steered, instance.name)
+            return r?.status === 200 && r.upstream === instance.address ? true : undefined
+          }, () => tail(errorLog))
+        }
+        await eventually('nginx\'s balanced port to reach the instances', async () => (await status(ports.balanced))?.status === 200 ? true : undefined, () => tail(errorLog))
+      }
     }
   }
-  for (const instance of [instances.a, instances.b]) {
-    await eventually(`nginx on port ${ports.steered} to proxy to instance ${instance.name}`,
-      async () => await answers(ports.steered, instance.name) === instance.address ? true : undefined,
-      () => `${tail(out)}\n${tail(errorLog)}`)
-  }
-  await eventually(`nginx on port ${ports.balanced} to answer`, async () => await answers(ports.balanced, '') !== undefined ? true : undefined, () => `${tail(out)}\n${tail(errorLog)}`)
-  return nginx
 }
 
 /**
