@@ -137,6 +137,8 @@ if (missing !== undefined) {
   t.test('sign-in: the login form from instance A, posted to B, the Profile from A', async (t) => {
     const { page, hops } = owner
     await steer(page, { GET: 'a', POST: 'b' })
+    await page.goto(`${origin}${BASE}`)
+    t.same(since(hops, 0), [`GET ${BASE} 303 ${upstream.a}`, `GET ${BASE}login 200 ${upstream.a}`], 'the root of /account/ leads to its login page')
     await page.goto(`${origin}${BASE}client/profile`)
     t.equal(new URL(page.url()).pathname, `${BASE}login`, 'sent to the login page under /account/')
     t.same(await linksOutsideBase(page), [], 'the login page links only under /account/')
