@@ -1,5 +1,6 @@
 // npm start: configuration from the environment, the app, listen, and a
 // graceful close on SIGINT/SIGTERM.
+import type { AddressInfo } from 'node:net'
 import { buildApp } from './app.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import { framedByOthers } from './lib/site-cookies.ts'
@@ -46,9 +47,11 @@ process.once('SIGINT', () => { void close('SIGINT') })
 process.once('SIGTERM', () => { void close('SIGTERM') })
 
 await app.listen({ port: config.port, host: config.host })
+// The port listened on: PORT=0 lets the system choose one, and this line says which.
+const { port } = app.server.address() as AddressInfo
 const accounts = await app.deps.db.selectFrom('accounts').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()
 const where = config.databaseUrl === undefined ? `the embedded PostgreSQL in ${config.dataDir}` : 'PostgreSQL at DATABASE_URL'
-console.log(`\n${config.appName} is listening on http://${config.host}:${config.port}${config.basePath} (public address ${config.linkBase}) on ${where}.`)
+console.log(`\n${config.appName} is listening on http://${config.host}:${port}${config.basePath} (public address ${config.linkBase}) on ${where}.`)
 if (Number(accounts.n) === 0) {
   console.log('There are no accounts yet. Create the first one in another terminal:\n' +
     '  npm run cli -- account:create --email you@example.com --name "Your Name"\n' +

@@ -4,6 +4,7 @@
 import PgBoss from 'pg-boss'
 import type { FastifyBaseLogger } from 'fastify'
 import { CompiledQuery, type Kysely } from 'kysely'
+import pg from 'pg'
 
 export interface JobsOptions {
   url: string
@@ -48,6 +49,9 @@ export type QueueDefinitions = { [Q in QueueName]?: QueueDefinition<Q> }
 /** How long a stop waits for running jobs (under the 30 s a container is usually given after SIGTERM). */
 export const STOP_WAIT_MS = 20_000
 
+/** The advisory lock key queue creation is serialised under (any number of our own: "jobs" in ASCII). */
+const QUEUE_CREATION_LOCK = 0x6a6f6273
+
 export class Jobs {
   private readonly boss: PgBoss
   private readonly queues = new Map<string, QueueDefinition<any>>()
@@ -71,6 +75,32 @@ export class Jobs {
     })
   }
 
+  /**
+   * Creates (or updates) every queue, one process at a time: instances
+   * starting together on a database that has no queues yet deadlock in
+   * pg-boss's create_queue (each inserts into pgboss.queue and creates a
+   * partition table, in its own order), and the loser exits. A session
+   * advisory lock on a connection of its own serialises them.
+   */
+  private async createQueues (): Promise<void> {
+    const client = new pg.Client({ connectionString: this.opts.url, application_name: this.opts.applicationName })
+    await client.connect()
+    try {
+      await client.query('select pg_advisory_lock($1)', [QUEUE_CREATION_LOCK])
+      for (const [queue, { retry }] of this.queues) {
+        await this.boss.createQueue(queue, {
+          name: queue,
+          retryLimit: retry?.limit ?? this.opts.retryLimit,
+          retryDelay: retry?.delaySeconds ?? this.opts.retryDelaySeconds,
+          retryBackoff: retry?.backoff ?? false
+        })
+      }
+    } finally {
+      // Ending the session releases its advisory lock.
+      await client.end()
+    }
+  }
+
   /** Declares queues and what works them. Call before start(). */
   define (definitions: QueueDefinitions): void {
     for (const [queue, definition] of Object.entries(definitions)) {
@@ -81,13 +111,8 @@ export class Jobs {
 
   async start (): Promise<void> {
     await this.boss.start()
-    for (const [queue, { work: handler, retry, cron }] of this.queues) {
-      await this.boss.createQueue(queue, {
-        name: queue,
-        retryLimit: retry?.limit ?? this.opts.retryLimit,
-        retryDelay: retry?.delaySeconds ?? this.opts.retryDelaySeconds,
-        retryBackoff: retry?.backoff ?? false
-      })
+    await this.createQueues()
+    for (const [queue, { work: handler, cron }] of this.queues) {
       if (cron !== undefined && this.opts.work) await this.boss.schedule(queue, cron)
       if (!this.opts.work) continue
       // includeMetadata: the job's retryCount reaches the handler (a handler
