@@ -11,7 +11,7 @@
 //   every receiver get the same one, so receivers can drop duplicates.
 import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
-import type { DB } from '../../db/schema.ts'
+import type { DB, PrivacyRequestKind } from '../../db/schema.ts'
 import type { AppEvent, EventType } from '../events.ts'
 
 export type WebhookType = 'user.created' | 'user.updated' | 'user.disabled' | 'user.enabled' | 'user.deleted' |
@@ -88,8 +88,10 @@ async function dataOf (db: Kysely<DB>, event: AppEvent & { type: Source }, userI
       return { ...ids, enabled: event.type === 'totp.enabled', by: event.type === 'totp.reset_by_provider' ? 'provider' : 'user' }
     case 'privacy_request.created':
     case 'privacy_request.updated': {
-      const requestId = (event as { details?: { requestId?: string } }).details?.requestId
-      const r = requestId === undefined ? undefined : await db.selectFrom('privacy_requests').select(['id', 'kind', 'status', 'reason']).where('id', '=', requestId).executeTakeFirst()
+      // The request the event is about: the user's of that kind changed at that very moment (the log names no request id).
+      const r = await db.selectFrom('privacy_requests').select(['id', 'kind', 'status', 'reason'])
+        .where('user_id', '=', userId).where('kind', '=', (event as { details: { kind: PrivacyRequestKind } }).details.kind)
+        .where('updated_at', '=', event.at).orderBy('id', 'desc').limit(1).executeTakeFirst()
       if (r === undefined) return undefined
       return { ...ids, requestId: r.id, kind: r.kind, status: r.status, reason: r.reason }
     }

@@ -5,9 +5,9 @@ import type { PrivacyRequestKind, PrivacyRequestStatus } from '../../../db/schem
 
 declare module '../../../lib/events.ts' {
   interface EventCatalog {
-    'privacy_request.created': { details: { kind: PrivacyRequestKind, requestId: string } }
+    'privacy_request.created': { details: { kind: PrivacyRequestKind } }
     /** By the provider (actor null), the user as the target. */
-    'privacy_request.updated': { details: { kind: PrivacyRequestKind, status: PrivacyRequestStatus, requestId: string } }
+    'privacy_request.updated': { details: { kind: PrivacyRequestKind, status: PrivacyRequestStatus } }
   }
 }
 export {}

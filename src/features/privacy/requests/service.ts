@@ -75,7 +75,7 @@ export async function createRequest (deps: Pick<Deps, 'db' | 'clock' | 'config' 
         .values({ account_id: user.accountId, user_id: user.id, kind, status: 'received', created_at: now, updated_at: now })
         .returning('id').executeTakeFirstOrThrow()
       await trx.insertInto('privacy_request_events').values({ request_id: row.id, status: 'received', by: 'user', at: now }).execute()
-      await recordEvent(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'privacy_request.created', ip: client.ip, details: { kind, requestId: row.id }, at: now })
+      await recordEvent(trx, { accountId: user.accountId, actorUserId: user.id, targetUserId: user.id, type: 'privacy_request.created', ip: client.ip, details: { kind }, at: now })
       await notify(deps, trx, user.id, 'privacy_request', { kind, status: 'received', reason: null, at: now })
       return { ok: true as const, id: row.id }
     })
@@ -157,7 +157,7 @@ async function moveRequest (deps: RequestDeps, id: string, name: MoveName, reaso
       }
       await notify(deps, trx, row.user_id, 'privacy_request', params)
     }
-    await recordEvent(trx, { accountId: row.account_id, actorUserId: null, targetUserId: row.user_id, type: 'privacy_request.updated', ip: null, details: { kind: row.kind, status: move.to, requestId: row.id }, at: now })
+    await recordEvent(trx, { accountId: row.account_id, actorUserId: null, targetUserId: row.user_id, type: 'privacy_request.updated', ip: null, details: { kind: row.kind, status: move.to }, at: now })
     const out = await providerQuery(trx).where('r.id', '=', row.id).executeTakeFirstOrThrow()
     return { ok: true, request: toProviderRequest(out) }
   })
