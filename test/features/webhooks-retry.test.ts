@@ -8,7 +8,7 @@ import { sql } from 'kysely'
 import t from 'tap'
 import { updateUser } from '../../src/features/provider/index.ts'
 import { completeRequest } from '../../src/features/privacy/index.ts'
-import { cleanUpWebhooks } from '../../src/features/webhooks/queries.ts'
+import { cleanUpWebhooks, requeueStuckWebhooks } from '../../src/features/webhooks/queries.ts'
 import { createOwner, createUser, signIn, startTestApp } from '../helpers/app.ts'
 import { eventually } from '../helpers/wait.ts'
 import { TestWebhookReceiver } from '../helpers/webhook-receiver.ts'
@@ -75,4 +75,19 @@ t.test('a completed deletion takes the person out of kept webhooks; old ones are
   t.equal(await cleanUpWebhooks({ db, clock: { now: () => new Date() } }), before - 1, 'every ended one')
   t.same((await db.selectFrom('webhook_events').select('user_id').execute()).map((r) => r.user_id), [w.userId], 'the one on its way stays')
   hooks.status = 204
+})
+
+t.test('a head whose job was lost is queued again by the hourly job, and the stream goes on', async (t) => {
+  const u = await createUser(ta, owner.accountId, 'stuck@example.com')
+  hooks.status = 500
+  t.ok((await updateUser(deps, u.userId, { name: 'Stuck 1' })).ok)
+  t.ok((await updateUser(deps, u.userId, { name: 'Stuck 2' })).ok)
+  const [head] = await eventually('a failed try', async () => { const d = await deliveriesOf(u.userId); return d[0]?.attempts === 1 ? d : undefined })
+  // Its retry job is lost, and its time long past.
+  await sql`delete from pgboss.job where name = 'webhook' and data->>'id' = ${head!.id}`.execute(db)
+  await db.updateTable('webhook_deliveries').set({ next_attempt_at: new Date(Date.now() - 3600_000) }).where('id', '=', head!.id).execute()
+  hooks.status = 204
+  t.equal(await requeueStuckWebhooks({ ...deps, clock: { now: () => new Date() } }), 1, 'only the head, not the one waiting behind it')
+  const got = await eventually('both arrived', () => hooks.of(u.userId).length >= 2 ? hooks.of(u.userId) : undefined)
+  t.same(got.map((w) => w.payload.data.name), ['Stuck 1', 'Stuck 2'])
 })

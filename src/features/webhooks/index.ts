@@ -7,7 +7,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { Feature } from '../../lib/feature.ts'
 import { deliverWebhook } from './deliver.ts'
-import { cleanUpWebhooks, eraseWebhookData } from './queries.ts'
+import { cleanUpWebhooks, eraseWebhookData, requeueStuckWebhooks } from './queries.ts'
 import { startRelay } from './relay.ts'
 
 export { WEBHOOK_OF, type WebhookType } from '../../lib/webhooks/outbox.ts'
@@ -30,7 +30,7 @@ export const webhooks: Feature = {
     const crashRetry = { limit: 5, delaySeconds: deps.config.deliveryRetryDelaySeconds, backoff: true }
     return {
       webhook: { work: async (job, info) => { await deliverWebhook(deps, job, info.log) }, retry: crashRetry },
-      'webhook-cleanup': { work: async () => { await cleanUpWebhooks(deps) }, cron: '17 * * * *' }
+      'webhook-cleanup': { work: async () => { await cleanUpWebhooks(deps); await requeueStuckWebhooks(deps) }, cron: '17 * * * *' }
     }
   },
   personalData: { erase: eraseWebhookData }
