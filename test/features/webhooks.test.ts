@@ -171,6 +171,18 @@ t.test('410 Gone gives the delivery up at once and the stream goes on; a redirec
   t.same((await received(one, z.userId, 1)).map((w) => w.payload.data.name), ['Redirected'])
 })
 
+t.test('parallel changes of one user: numbered without gaps in commit order, received in that order', async (t) => {
+  const p = await createUser(ta, owner.accountId, 'parallel@example.com')
+  const results = await Promise.all(Array.from({ length: 8 }, async (_, i) => await updateUser(deps, p.userId, { name: `Parallel ${i}` })))
+  t.ok(results.every((r) => r.ok))
+  const rows = await db.selectFrom('webhook_events').select(['seq', 'data']).where('user_id', '=', p.userId).orderBy('seq').execute()
+  t.same(rows.map((r) => r.seq), ['1', '2', '3', '4', '5', '6', '7', '8'], 'one number each, no gap')
+  const final = (await db.selectFrom('users').select('full_name').where('id', '=', p.userId).executeTakeFirstOrThrow()).full_name
+  t.equal(rows.at(-1)!.data.name, final, 'the last numbered is the last committed')
+  const got = await received(two, p.userId, 8)
+  t.same(got.map((w) => w.payload.data.name), rows.map((r) => r.data.name), 'received in that order')
+})
+
 t.test('a tampered body or another secret fails verification', async (t) => {
   const w = one.accepted[0]!
   const headers = { 'webhook-id': w.id, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': '' }
