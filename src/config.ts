@@ -40,6 +40,10 @@ export interface Config {
   /** The default notification types, or NOTIFICATIONS_FILE's, checked at start. */
   notificationCatalog: NotificationCatalog
   providerApiToken: string | undefined
+  /** WEBHOOK_URLS: the receivers every webhook goes to (http or https), normalised, each once; empty: webhooks off. */
+  webhookUrls: string[]
+  /** WEBHOOK_SECRET: the Standard Webhooks signing secret (whsec_ and base64 of 24-64 bytes); set whenever webhookUrls is not empty. */
+  webhookSecret: string | undefined
   trustProxy: boolean | string[]
   frameAncestors: string[]
   appName: string
@@ -158,6 +162,34 @@ function region (env: Env): string | undefined {
   return code
 }
 
+/**
+ * WEBHOOK_URLS and WEBHOOK_SECRET: comma-separated http(s) receivers, and
+ * the secret that signs for them (Standard Webhooks: "whsec_" and the
+ * base64 of 24 to 64 random bytes), required when there are receivers.
+ */
+function webhooks (env: Env): { webhookUrls: string[], webhookSecret: string | undefined } {
+  const urls: string[] = []
+  for (const part of (str(env, 'WEBHOOK_URLS') ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    let u: URL
+    try {
+      u = new URL(part)
+    } catch {
+      throw new ConfigError('WEBHOOK_URLS', `"${part}" is not a valid URL`)
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError('WEBHOOK_URLS', `must use http: or https:, got "${u.protocol}" in "${part}"`)
+    if (u.hash !== '') throw new ConfigError('WEBHOOK_URLS', `"${part}" must not have a fragment`)
+    if (!urls.includes(u.toString())) urls.push(u.toString())
+  }
+  const secret = str(env, 'WEBHOOK_SECRET')
+  if (secret !== undefined) {
+    const body = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : undefined
+    const bytes = body !== undefined && /^[A-Za-z0-9+/]+={0,2}$/.test(body) && body.length % 4 === 0 ? Buffer.from(body, 'base64').length : 0
+    if (bytes < 24 || bytes > 64) throw new ConfigError('WEBHOOK_SECRET', 'must be "whsec_" followed by the base64 of 24 to 64 random bytes, such as whsec_ and the output of `openssl rand -base64 32`')
+  }
+  if (urls.length > 0 && secret === undefined) throw new ConfigError('WEBHOOK_SECRET', 'must be set when WEBHOOK_URLS is: webhooks are signed with it')
+  return { webhookUrls: urls, webhookSecret: secret }
+}
+
 /** Telegram's secret_token of setWebhook: 1-256 characters A-Z, a-z, 0-9, _ and -. */
 function telegramWebhookSecret (env: Env): string | undefined {
   const raw = str(env, 'TELEGRAM_WEBHOOK_SECRET')
@@ -274,6 +306,7 @@ export function loadConfig (env: Env = process.env): Readonly<Config> {
     notificationsFile,
     notificationCatalog: notificationCatalog(notificationsFile),
     providerApiToken,
+    ...webhooks(env),
     trustProxy: trustProxy(env),
     frameAncestors: frameAncestors(env),
     appName: str(env, 'APP_NAME') ?? 'Client area',

@@ -236,6 +236,44 @@ export interface AvatarsTable {
   created_at: Timestamp
 }
 
+/** Each user's last webhook event number (migrations/2026-11-27T03-00-webhooks.ts). */
+export interface WebhookSequencesTable {
+  user_id: string
+  last_seq: string
+}
+
+/** The webhook outbox: one row per event a receiver is told of, written with the change. */
+export interface WebhookEventsTable {
+  id: Generated<string> & Id
+  /** The webhook-id header: the same on every try and for every receiver. */
+  message_id: string
+  user_id: string
+  account_id: string | null
+  /** The user's event number: receivers get a user's events in this order. */
+  seq: string
+  type: string
+  data: ColumnType<Record<string, unknown>, string, string>
+  created_at: Timestamp
+  /** When its deliveries were made; null: not yet. */
+  relayed_at: Timestamp | null
+}
+
+/** One event to one receiver. */
+export interface WebhookDeliveriesTable {
+  id: Generated<string> & Id
+  event_id: string
+  receiver: string
+  user_id: string
+  seq: string
+  status: Generated<'queued' | 'sent' | 'failed'>
+  attempts: Generated<number>
+  last_error: string | null
+  last_attempt_at: Timestamp | null
+  next_attempt_at: Timestamp
+  created_at: Timestamp
+  sent_at: Timestamp | null
+}
+
 export interface DB {
   recovery_codes: RecoveryCodesTable
   accounts: AccountsTable
@@ -257,6 +295,9 @@ export interface DB {
   notification_settings: NotificationSettingsTable
   telegram_links: TelegramLinksTable
   avatars: AvatarsTable
+  webhook_sequences: WebhookSequencesTable
+  webhook_events: WebhookEventsTable
+  webhook_deliveries: WebhookDeliveriesTable
 }
 
 export type User = Selectable<UsersTable>

@@ -19,8 +19,9 @@ import { sso } from './sso/index.ts'
 import { telegram } from './telegram/index.ts'
 import { twoFactor } from './two-factor/index.ts'
 import { users } from './users/index.ts'
+import { webhooks } from './webhooks/index.ts'
 
-export const features: readonly Feature[] = [health, language, auth, profile, phone, sessions, settings, privacy, twoFactor, notifications, telegram, avatar, users, activity, maintenance, provider, sso]
+export const features: readonly Feature[] = [health, language, auth, profile, phone, sessions, settings, privacy, twoFactor, notifications, telegram, avatar, users, activity, maintenance, provider, sso, webhooks]
 
 /**
  * Every feature's personal data (the export, the deletion). The privacy

@@ -17,6 +17,7 @@
 import { type Kysely, sql } from 'kysely'
 import type { DB } from '../db/schema.ts'
 import type { MessageKey } from './i18n.ts'
+import { queueWebhook } from './webhooks/outbox.ts'
 
 /** A value in an event's details; undefined is left out. */
 export type Fact = string | number | boolean | null | undefined
@@ -80,6 +81,7 @@ export async function recordEvent (db: Kysely<DB>, event: AppEvent): Promise<voi
     personal_of: personalKeys.length === 0 ? null : (event.personalOf ?? event.targetUserId ?? event.actorUserId),
     personal_keys: personalKeys.length === 0 ? null : personalKeys
   }).execute()
+  await queueWebhook(db, event)
 }
 
 /** Removes one user's personal values from the log (a deletion request): the rows and their facts stay. */
