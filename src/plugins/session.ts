@@ -189,6 +189,12 @@ export default fp(async function sessionPlugin (app: FastifyInstance) {
   // the session id and the CSRF secret (plugins/csrf.ts).
   const signer = rememberingSigner(config.sessionSecret)
   const store = new PgSessionStore(app.deps)
+  // The provider API takes no cookies: a browser's session cookie never
+  // authenticates it, and its requests cost no session lookup.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.config.kind === 'api') delete request.headers.cookie
+    done()
+  })
   await app.register(fastifyCookie, { secret: signer })
   await app.register(fastifySession, {
     secret: signer,
