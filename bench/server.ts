@@ -13,6 +13,7 @@ import { loadConfig } from '../src/config.ts'
 import { createAccount } from '../src/features/provider/index.ts'
 import { profileViewModel } from '../src/features/profile/view.ts'
 import { translator } from '../src/lib/i18n.ts'
+import { initialsOf } from '../src/lib/initials.ts'
 import { hashPassword } from '../src/lib/passwords.ts'
 import { createEta } from '../src/plugins/view.ts'
 
@@ -52,7 +53,7 @@ function renderProfile (u: { email: string, full_name: string, is_owner: boolean
   const user = { email: u.email, fullName: u.full_name, isOwner: u.is_owner, timeZone: u.time_zone, lastLoginAt: u.last_login_at, phone: u.phone, phoneVerified: u.phone_verified, twoFactor: false }
   return eta.render('profile/show', {
     t, lang: 'en', appName: config.appName, base: '/', currentPath: '/client/profile', flash: undefined,
-    currentUser: { fullName: u.full_name, email: u.email },
+    currentUser: { fullName: u.full_name, email: u.email, restricted: false, policyUpdated: false, avatar: { file: null, initials: initialsOf(u.full_name, u.email), size: 'small' } },
     nav: [{ menu: 'client', label: 'nav.profile', path: 'client/profile', current: true }],
     csrf: () => 'x'.repeat(52),
     ...profileViewModel(user, t, 'en', {}, false)

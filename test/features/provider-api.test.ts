@@ -150,6 +150,7 @@ t.test('GET /users/{id}, ?email=, and ids of no user', async (t) => {
     t.match(await call(`/users/${p}`, { method: 'DELETE' }), { status: 404 }, `DELETE ${id}`)
     t.match(await call(`/users/${p}/remove-phone`, { method: 'POST' }), { status: 404 }, `remove-phone ${id}`)
     t.match(await call(`/users/${p}/reset-2fa`, { method: 'POST' }), { status: 404 }, `reset-2fa ${id}`)
+    t.match(await call(`/users/${p}/clear-ip-list`, { method: 'POST' }), { status: 404 }, `clear-ip-list ${id}`)
     t.match(await call(`/users/${p}/permissions`), { status: 404 }, `permissions ${id}`)
   }
 })
@@ -199,6 +200,11 @@ t.test('PATCH, remove-phone, reset-2fa, permissions, DELETE: shapes and audit en
   t.same((await call(`/users/${member.userId}/reset-2fa`, { method: 'POST', ip })).json, { userId: member.userId, twoFactor: false })
   t.match(await lastEvent('totp.reset_by_provider', member.userId), { actor_user_id: null, ip })
 
+  await db.updateTable('users').set({ ip_access: 'list', ip_allow_list: ['10.0.0.0/8'] }).where('id', '=', member.userId).execute()
+  t.same((await call(`/users/${member.userId}/clear-ip-list`, { method: 'POST', ip })).json, { userId: member.userId, ipAccess: 'any', ipAllowList: [] })
+  t.match(await lastEvent('ip_list.cleared_by_provider', member.userId), { actor_user_id: null, ip })
+  t.match(await db.selectFrom('users').select(['ip_access', 'ip_allow_list']).where('id', '=', member.userId).executeTakeFirstOrThrow(), { ip_access: 'any', ip_allow_list: [] })
+
   t.same((await call(`/users/${member.userId}/permissions`)).json, { fullAccess: false, permissions: ['finance.view', 'users.view'] })
   const ownerPerms = (await call(`/users/${acc.json.userId}/permissions`)).json
   t.equal(ownerPerms.fullAccess, true)
@@ -234,6 +240,8 @@ t.test('requests: list by status with paging, start, complete, reject; 404, 409,
   t.match(await lastEvent('privacy_request.updated'), { actor_user_id: null, ip, details: { status: 'in_progress' } })
   t.match(await call(`/requests/${restriction}/start`, { method: 'POST' }), { status: 409, json: errorShape('wrong_status') })
   t.match(await call(`/requests/${restriction}/complete`, { method: 'POST', ip }), { status: 200, json: { status: 'completed' } })
+  t.match(await call(`/requests/${restriction}/lift`, { method: 'POST', ip }), { status: 200, json: { status: 'lifted' } })
+  t.match(await call(`/requests/${deletion}/lift`, { method: 'POST' }), { status: 409, json: errorShape('wrong_status') }, 'only a completed restriction is lifted')
   t.match(await call(`/requests/${deletion}/reject`, { method: 'POST', body: { reason: '   ' } }), { status: 422, json: errorShape('invalid_reason') })
   t.match(await call(`/requests/${deletion}/reject`, { method: 'POST', body: {} }), { status: 400 })
   t.match(await call(`/requests/${deletion}/reject`, { method: 'POST', ip, body: { reason: 'We need an invoice first' } }), { status: 200, json: { status: 'rejected', reason: 'We need an invoice first' } })
@@ -274,8 +282,8 @@ t.test('the OpenAPI document: valid, the API\'s routes only, with their schemas'
   t.equal(doc.openapi, '3.1.0')
   t.same(doc.servers, [{ url: 'http://panel.test/provider-api/v1' }])
   t.same(Object.keys(doc.paths).sort(), [
-    '/accounts', '/notifications', '/policies', '/requests', '/requests/{id}/complete', '/requests/{id}/reject', '/requests/{id}/start',
-    '/sso', '/users', '/users/{id}', '/users/{id}/permissions', '/users/{id}/remove-phone', '/users/{id}/reset-2fa'
+    '/accounts', '/notifications', '/policies', '/requests', '/requests/{id}/complete', '/requests/{id}/lift', '/requests/{id}/reject', '/requests/{id}/start',
+    '/sso', '/users', '/users/{id}', '/users/{id}/clear-ip-list', '/users/{id}/permissions', '/users/{id}/remove-phone', '/users/{id}/reset-2fa'
   ])
   t.same(Object.keys(doc.paths['/users/{id}']).sort(), ['delete', 'get', 'patch'])
   t.match(doc.paths['/accounts'].post.requestBody.content['application/json'].schema, { required: ['email', 'name'], additionalProperties: false })

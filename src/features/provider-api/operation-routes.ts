@@ -3,7 +3,7 @@
 // privacy, notifications and sso features export (the CLI's too).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sendNotification } from '../notifications/index.ts'
-import { completeRequest, listRequests, publishPolicy, rejectRequest, startRequest, type TransitionResult } from '../privacy/index.ts'
+import { completeRequest, liftRequest, listRequests, publishPolicy, rejectRequest, startRequest, type TransitionResult } from '../privacy/index.ts'
 import { createSsoLink } from '../sso/index.ts'
 import { ApiRefusal, refusal, sendError } from './errors.ts'
 import { decodeCursor, encodeCursor } from './paging.ts'
@@ -66,6 +66,7 @@ const operationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
   move('start', 'Received → in progress', startRequest)
   move('complete', 'Complete: a deletion depersonalizes the user, a restriction makes their data read-only', completeRequest)
+  move('lift', 'Lift a completed restriction (as the CLI\'s request:lift)', liftRequest)
 
   app.post('/requests/:id/reject', apiRoute({ summary: 'Reject with a reason the user reads', tags, params: RequestParams, body: RejectBody, response: { 200: PrivacyRequest } }, [404, 409, 422]), async (request, reply) => {
     const result = await rejectRequest(deps, request.params.id, request.body.reason, callerOf(request))

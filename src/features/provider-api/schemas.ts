@@ -65,6 +65,7 @@ export const UpdateUserBody = Type.Object({
 export const Deleted = Type.Object({ userId: Id, deleted: Type.Literal(true) })
 export const PhoneRemoved = Type.Object({ userId: Id, phone: Type.Null() })
 export const TwoFactorReset = Type.Object({ userId: Id, twoFactor: Type.Literal(false) })
+export const IpListCleared = Type.Object({ userId: Id, ipAccess: Type.Literal('any'), ipAllowList: Type.Array(Type.String(), { maxItems: 0 }) })
 export const Permissions = Type.Object({
   fullAccess: Type.Boolean({ description: 'The first user and Full access users: every permission.' }),
   permissions: Type.Array(Type.String(), { description: 'section.action keys of the catalog, sorted.' })

@@ -2,12 +2,12 @@
 // provider operations (features/provider), which the CLI runs too. Each
 // change is recorded as the provider's, with the client's IP.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { createAccount, deleteUser, findUser, listUsers, permissionsOf, removePhone, resetTwoFactor, updateUser } from '../provider/index.ts'
+import { clearIpList, createAccount, deleteUser, findUser, listUsers, permissionsOf, removePhone, resetTwoFactor, updateUser } from '../provider/index.ts'
 import { refusal, sendError, userFailure } from './errors.ts'
 import { decodeCursor, encodeCursor } from './paging.ts'
 import { apiRoute, callerOf } from './route-options.ts'
 import {
-  AccountCreated, CreateAccountBody, Deleted, Permissions, PhoneRemoved, TwoFactorReset, UpdateUserBody, User, UserParams, UsersPage, UsersQuery
+  AccountCreated, IpListCleared, CreateAccountBody, Deleted, Permissions, PhoneRemoved, TwoFactorReset, UpdateUserBody, User, UserParams, UsersPage, UsersQuery
 } from './schemas.ts'
 
 const tags = ['users']
@@ -53,6 +53,11 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/users/:id/reset-2fa', apiRoute({ summary: 'Turn two-factor authentication off (lost authenticator and recovery codes); ends the user\'s sessions', tags, params: UserParams, response: { 200: TwoFactorReset } }, [404]), async (request, reply) => {
     const result = await resetTwoFactor(deps, request.params.id, callerOf(request))
     return result.ok ? { userId: result.userId, twoFactor: false as const } : refusal(reply, userFailure(result, request.params.id))
+  })
+
+  app.post('/users/:id/clear-ip-list', apiRoute({ summary: 'Access from any IP again, the list emptied (a user locked out by their own list; the CLI\'s user:clear-ip-list)', tags, params: UserParams, response: { 200: IpListCleared } }, [404]), async (request, reply) => {
+    const result = await clearIpList(deps, request.params.id, callerOf(request))
+    return result.ok ? { userId: result.userId, ipAccess: 'any' as const, ipAllowList: [] } : refusal(reply, userFailure(result, request.params.id))
   })
 
   // What the billing front end asks on every page: one query, no session.
