@@ -199,6 +199,8 @@ t.test('PATCH, remove-phone, reset-2fa, permissions, DELETE: shapes and audit en
   await db.updateTable('users').set({ two_factor_enabled: true }).where('id', '=', member.userId).execute()
   t.same((await call(`/users/${member.userId}/reset-2fa`, { method: 'POST', ip })).json, { userId: member.userId, twoFactor: false })
   t.match(await lastEvent('totp.reset_by_provider', member.userId), { actor_user_id: null, ip })
+  const notices = (await db.selectFrom('deliveries').select('type').where('user_id', '=', member.userId).execute()).map((d) => d.type)
+  t.ok(notices.includes('totp_reset') && !notices.includes('totp_disabled'), 'the user gets the provider\'s reset notice, not "you turned it off from <IP>"')
 
   await db.updateTable('users').set({ ip_access: 'list', ip_allow_list: ['10.0.0.0/8'] }).where('id', '=', member.userId).execute()
   t.same((await call(`/users/${member.userId}/clear-ip-list`, { method: 'POST', ip })).json, { userId: member.userId, ipAccess: 'any', ipAllowList: [] })
