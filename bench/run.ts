@@ -18,7 +18,7 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 10)
 const CONNECTIONS = 50
 const LOGIN_CLIENTS = 20
 
-interface Ports { app: number, ref: number, email: string, password: string, userId: string, databaseUrl: string, embedded: boolean, logLevel: string }
+interface Ports { app: number, ref: number, email: string, password: string, userId: string, memberId: string, apiToken: string, databaseUrl: string, embedded: boolean, logLevel: string }
 interface Row { name: string, rps: number, p50: number, p99: number, errors: number, non2xx: number, cpuUs: number | undefined }
 
 /** CPU time (user + system) a process has used, in µs; undefined where /proc is not there. */
@@ -65,6 +65,33 @@ async function drive (name: string, url: string, headers: Record<string, string>
   return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, cpuUs }
 }
 
+const API_ONLY = process.argv.includes('--api')
+
+/**
+ * The provider API's GET /users/{id}/permissions (what the billing front end
+ * asks on every page) against a one-query reference in its own process
+ * (bench/permissions-reference.ts), checked for the same JSON first.
+ */
+async function benchPermissions (ports: Ports, appUrl: string, children: ChildProcess[], appPid: number | undefined): Promise<void> {
+  const reference = await start<{ port: number }>('bench/permissions-reference.ts', { ...process.env, BENCH_PERMISSIONS_DATABASE_URL: ports.databaseUrl })
+  children.push(reference.child)
+  const apiUrl = `${appUrl}/provider-api/v1/users/${ports.memberId}/permissions`
+  const refUrl = `http://127.0.0.1:${reference.ready.port}/${ports.memberId}`
+  const auth = { authorization: `Bearer ${ports.apiToken}` }
+  const [app, ref] = await Promise.all([fetch(apiUrl, { headers: auth }), fetch(refUrl)])
+  const [appBody, refBody] = await Promise.all([app.text(), ref.text()])
+  if (app.status !== 200 || appBody !== refBody) throw new Error(`the permissions reference does not answer as the API: app ${app.status} ${appBody}, reference ${refBody}`)
+  const bare = await drive('permissions: one-query reference', refUrl, {}, reference.child.pid)
+  const api = await drive('permissions: provider API', apiUrl, auth, appPid)
+  const pad = (s: string, n: number) => s.padEnd(n)
+  console.log(`\n${pad('route', 44)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('CPU µs/req', 12)}errors/non-2xx`)
+  for (const r of [bare, api]) {
+    console.log(`${pad(r.name, 44)}${pad(r.rps.toFixed(0), 10)}${pad(String(r.p50), 9)}${pad(String(r.p99), 9)}${pad(r.cpuUs === undefined ? '-' : r.cpuUs.toFixed(0), 12)}${r.errors}/${r.non2xx}`)
+  }
+  if (api.cpuUs !== undefined && bare.cpuUs !== undefined) console.log(`CPU per request, reference / API: ${(bare.cpuUs / api.cpuUs).toFixed(2)}`)
+  console.log(`Permissions API / one-query reference: ${(api.rps / bare.rps).toFixed(2)} (aim >= 0.80); API p99 ${api.p99} ms (aim <= 10)`)
+}
+
 async function bench (): Promise<void> {
   const children: ChildProcess[] = []
   try {
@@ -91,6 +118,10 @@ async function bench (): Promise<void> {
       return res
     }
 
+    if (API_ONLY) {
+      await benchPermissions(ports, appUrl, children, server.child.pid)
+      return
+    }
     const session = await logIn()
     if (!session.ok) throw new Error('could not sign in')
 
@@ -154,6 +185,7 @@ async function bench (): Promise<void> {
       console.log(`WARNING: after the login load the bare reference no longer prints the Profile page's bytes ${after}`)
       process.exitCode = 1
     }
+    await benchPermissions(ports, appUrl, children, appPid)
   } finally {
     for (const child of children.reverse()) child.kill('SIGTERM')
   }

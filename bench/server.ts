@@ -21,8 +21,10 @@ import { createEta } from '../src/plugins/view.ts'
 
 export const BENCH_EMAIL = 'bench-owner@example.com'
 export const BENCH_PASSWORD = 'benchmark passphrase'
+/** The provider API's token when PROVIDER_API_TOKEN is not set for the run. */
+const BENCH_API_TOKEN = 'bench-provider-api-token-0123456789abcdef'
 
-const config = loadConfig({ ...process.env, DATA_DIR: mkdtempSync(path.join(tmpdir(), 'cp-bench-')), PORT: '0' })
+const config = loadConfig({ PROVIDER_API_TOKEN: BENCH_API_TOKEN, ...process.env, DATA_DIR: mkdtempSync(path.join(tmpdir(), 'cp-bench-')), PORT: '0' })
 // The service's own logger (buildApp's default), writing to /dev/null:
 // stdout carries the JSON line for run.ts.
 const app = await buildApp(config, { logger: serviceLogger(config, '/dev/null') })
@@ -71,7 +73,7 @@ await ref.listen({ port: 0, host: '127.0.0.1' })
 const port = (s: typeof app) => (s.server.address() as { port: number }).port
 const databaseUrl = config.databaseUrl ?? (app.deps.pool as unknown as { options: { connectionString: string } }).options.connectionString
 process.stdout.write(JSON.stringify({
-  app: port(app), ref: port(ref), email, password: BENCH_PASSWORD, userId: created.userId, databaseUrl, embedded: config.databaseUrl === undefined, logLevel: config.logLevel
+  app: port(app), ref: port(ref), email, password: BENCH_PASSWORD, userId: created.userId, memberId: users[0]!.id, apiToken: config.providerApiToken, databaseUrl, embedded: config.databaseUrl === undefined, logLevel: config.logLevel
 }) + '\n')
 
 const stop = async (): Promise<void> => {

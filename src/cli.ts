@@ -73,7 +73,7 @@ async function main (argv: string[]): Promise<number> {
   try {
     await migrateToLatest(database.db)
     jobs = await openQueue(config, database)
-    const result = await parsed.command.run({ db: database.db, clock: systemClock, config, jobs, keys: serviceKeys(config.sessionSecret) }, parsed.values)
+    const result = await parsed.command.run({ db: database.db, pool: database.pool, clock: systemClock, config, jobs, keys: serviceKeys(config.sessionSecret) }, parsed.values)
     // Refused: {"error": {"code", "message"}} as the provider API answers, for scripts to read.
     if (!result.ok) { console.error(JSON.stringify({ error: { code: result.code ?? 'refused', message: result.error } })); return 1 }
     console.log(JSON.stringify(result.out))

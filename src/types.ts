@@ -12,8 +12,12 @@ import type { SendTelegram } from './lib/telegram.ts'
 import type { SettingsBlock } from './lib/feature.ts'
 import type { Guard } from './plugins/guards.ts'
 
-/** Who may use a route: every route declares one (deny by default). */
-export type Access = 'public' | 'user' | { permission: string }
+/**
+ * Who may use a route: every route declares one (deny by default).
+ * 'provider': the provider API's bearer token (PROVIDER_API_TOKEN), checked
+ * by that feature's own hook before the body is read; no session.
+ */
+export type Access = 'public' | 'user' | 'provider' | { permission: string }
 
 /** What a route answers and takes: its body limit, CSRF check and error answers (plugins/guards.ts). */
 /** page: a form with the CSRF token; link: a page whose URL's signed token is the proof (unsubscribe), so no session or CSRF token; upload: a multipart form (the CSRF token its first part); api, webhook: JSON, authenticated otherwise. */

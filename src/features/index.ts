@@ -13,6 +13,7 @@ import { phone } from './phone/index.ts'
 import { privacy } from './privacy/index.ts'
 import { profile } from './profile/index.ts'
 import { provider } from './provider/index.ts'
+import { providerApi } from './provider-api/index.ts'
 import { sessions } from './sessions/index.ts'
 import { settings } from './settings/index.ts'
 import { sso } from './sso/index.ts'
@@ -21,7 +22,7 @@ import { twoFactor } from './two-factor/index.ts'
 import { users } from './users/index.ts'
 import { webhooks } from './webhooks/index.ts'
 
-export const features: readonly Feature[] = [health, language, auth, profile, phone, sessions, settings, privacy, twoFactor, notifications, telegram, avatar, users, activity, maintenance, provider, sso, webhooks]
+export const features: readonly Feature[] = [health, language, auth, profile, phone, sessions, settings, privacy, twoFactor, notifications, telegram, avatar, users, activity, maintenance, provider, sso, webhooks, providerApi]
 
 /**
  * Every feature's personal data (the export, the deletion). The privacy

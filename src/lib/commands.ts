@@ -6,7 +6,7 @@
 import type { Deps } from '../types.ts'
 
 /** What a command works with: the database, and a queue it sends to (mail) but does not work: the service's workers deliver. */
-export type CommandDeps = Pick<Deps, 'db' | 'clock' | 'config' | 'jobs' | 'keys'>
+export type CommandDeps = Pick<Deps, 'db' | 'pool' | 'clock' | 'config' | 'jobs' | 'keys'>
 
 /** The flags as parsed: each option is a string flag given at most once. */
 export type CommandValues = Readonly<Record<string, string | undefined>>

@@ -52,6 +52,8 @@ export default fp(async function csrfPlugin (app: FastifyInstance) {
   // preValidation: after the body is parsed, before any handler or access check runs.
   app.addHook('preValidation', (request, reply, done) => {
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return done()
+    // No route: the not-found answer changes nothing (and the provider API's is JSON).
+    if (request.is404) return done()
     const kind = routeKinds[request.routeOptions.config.kind ?? 'page']
     if (!kind.csrf) return done()
     if (kind.multipart !== true) return app.csrfProtection(request, reply, done)

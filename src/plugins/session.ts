@@ -190,6 +190,13 @@ export default fp(async function sessionPlugin (app: FastifyInstance) {
   // the session id and the CSRF secret (plugins/csrf.ts).
   const signer = rememberingSigner(config.sessionSecret)
   const store = new PgSessionStore(app.deps)
+  // The provider API (access 'provider': its bearer token) takes no cookies:
+  // a browser's session cookie never authenticates it, and its requests cost
+  // no session lookup. Other JSON routes (kind 'api') keep their session.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.config.access === 'provider') delete request.headers.cookie
+    done()
+  })
   await app.register(fastifyCookie, { secret: signer })
   await app.register(fastifySession, {
     secret: signer,

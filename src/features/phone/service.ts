@@ -115,13 +115,13 @@ export function confirmEdit (deps: Deps, user: CurrentUser, code: string, client
 }
 
 /** Provider operation: a verified number the user can no longer reach. */
-export async function removePhoneByProvider (deps: Pick<Deps, 'db' | 'clock'>, userId: string): Promise<boolean> {
+export async function removePhoneByProvider (deps: Pick<Deps, 'db' | 'clock'>, userId: string, caller: { ip: string | null }): Promise<boolean> {
   const now = deps.clock.now()
   return await deps.db.transaction().execute(async (trx) => {
     const row = await removePhone(trx, userId, now)
     if (row === undefined) return false
     await dropCodes(trx, userId)
-    await recordEvent(trx, { accountId: row.account_id, actorUserId: null, targetUserId: userId, type: 'phone.removed_by_provider', ip: null, at: now })
+    await recordEvent(trx, { accountId: row.account_id, actorUserId: null, targetUserId: userId, type: 'phone.removed_by_provider', ip: caller.ip, at: now })
     return true
   })
 }

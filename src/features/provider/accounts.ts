@@ -5,7 +5,7 @@ import type { MessageKey } from '../../lib/i18n.ts'
 import { checkNewPassword, hashPassword } from '../../lib/passwords.ts'
 import { issueInviteLink } from '../auth/index.ts'
 import { emailTaken, insertAccount, insertOwner, isEmailTakenError } from './queries.ts'
-import type { CreateAccountResult, PasswordRule, ProviderDeps } from './results.ts'
+import type { CreateAccountResult, PasswordRule, ProviderCaller, ProviderDeps } from './results.ts'
 
 const passwordRules: Partial<Record<MessageKey, PasswordRule>> = {
   'error.passwordShort': 'too_short',
@@ -25,7 +25,7 @@ function ruleOf (key: MessageKey): PasswordRule {
  * carries a single-use link to set it (issued in the same transaction, so
  * there is never an account whose owner cannot get in).
  */
-export async function createAccount (deps: ProviderDeps, input: { email: string, name: string, password?: string }): Promise<CreateAccountResult> {
+export async function createAccount (deps: ProviderDeps, input: { email: string, name: string, password?: string }, caller: ProviderCaller = { ip: null }): Promise<CreateAccountResult> {
   const email = normalizeEmail(input.email)
   if (email === undefined) return { ok: false, reason: 'invalid_email' }
   const name = normalizeName(input.name)
@@ -42,7 +42,7 @@ export async function createAccount (deps: ProviderDeps, input: { email: string,
     return await deps.db.transaction().execute(async (trx) => {
       const account = await insertAccount(trx)
       const user = await insertOwner(trx, account.id, email, name, hash)
-      await recordEvent(trx, { accountId: account.id, actorUserId: null, targetUserId: user.id, type: 'account.created', ip: null, details: { by: 'provider' }, at: now })
+      await recordEvent(trx, { accountId: account.id, actorUserId: null, targetUserId: user.id, type: 'account.created', ip: caller.ip, details: { by: 'provider' }, at: now })
       const created = { ok: true as const, accountId: account.id, userId: user.id }
       return hash !== null ? created : { ...created, inviteUrl: await issueInviteLink({ ...deps, db: trx }, user.id) }
     })

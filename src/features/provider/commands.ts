@@ -4,8 +4,11 @@
 import type { Command, CommandDeps, CommandOutcome, CommandValues } from '../../lib/commands.ts'
 import { PASSWORD_MAX, PASSWORD_MIN } from '../../lib/passwords.ts'
 import { createAccount } from './accounts.ts'
-import type { Failure, PasswordRule, Reason } from './results.ts'
+import type { Failure, PasswordRule, ProviderCaller, Reason } from './results.ts'
 import { clearIpList, deleteUser, findUsersByEmail, permissionsOf, removePhone, resetTwoFactor, updateUser } from './users.ts'
+
+/** The CLI has no client IP: its changes are recorded as the provider's, without one. */
+const CLI: ProviderCaller = { ip: null }
 
 const passwordRuleText: Record<PasswordRule, string> = {
   too_short: `use at least ${PASSWORD_MIN} characters`,
@@ -80,7 +83,7 @@ export const commands: readonly Command[] = [
     options: ['email', 'name', 'password'],
     required: ['email', 'name'],
     run: async (deps, v) => {
-      const result = await createAccount(deps, { email: v.email ?? '', name: v.name ?? '', password: v.password })
+      const result = await createAccount(deps, { email: v.email ?? '', name: v.name ?? '', password: v.password }, CLI)
       if (!result.ok) return failed(result, v)
       const { accountId, userId, inviteUrl } = result
       return { ok: true, out: inviteUrl === undefined ? { accountId, userId } : { accountId, userId, inviteUrl } }
@@ -88,7 +91,7 @@ export const commands: readonly Command[] = [
   },
   userCommand({
     name: 'user:remove-phone',
-    act: removePhone,
+    act: async (deps, id) => await removePhone(deps, id, CLI),
     print: (r) => ({ userId: r.userId, phone: null })
   }),
   userCommand({
@@ -97,7 +100,7 @@ export const commands: readonly Command[] = [
     options: ['to'],
     required: ['to'],
     flags: { invalid_email: 'to', email_taken: 'to' },
-    act: async (deps, id, v) => await updateUser(deps, id, { email: v.to }),
+    act: async (deps, id, v) => await updateUser(deps, id, { email: v.to }, CLI),
     print: (r) => ({ userId: r.user.id, email: r.user.email })
   }),
   userCommand({
@@ -105,37 +108,37 @@ export const commands: readonly Command[] = [
     usage: '--name "FULL NAME"',
     options: ['name'],
     required: ['name'],
-    act: async (deps, id, v) => await updateUser(deps, id, { name: v.name }),
+    act: async (deps, id, v) => await updateUser(deps, id, { name: v.name }, CLI),
     print: (r) => ({ userId: r.user.id })
   }),
   userCommand({
     name: 'user:disable',
-    act: async (deps, id) => await updateUser(deps, id, { status: 'disabled' }),
+    act: async (deps, id) => await updateUser(deps, id, { status: 'disabled' }, CLI),
     print: (r) => ({ userId: r.user.id, status: r.user.status })
   }),
   userCommand({
     name: 'user:enable',
-    act: async (deps, id) => await updateUser(deps, id, { status: 'active' }),
+    act: async (deps, id) => await updateUser(deps, id, { status: 'active' }, CLI),
     print: (r) => ({ userId: r.user.id, status: r.user.status })
   }),
   userCommand({
     name: 'user:delete',
-    act: deleteUser,
+    act: async (deps, id) => await deleteUser(deps, id, CLI),
     print: (r) => ({ userId: r.userId, deleted: true })
   }),
   userCommand({
     name: 'user:permissions',
-    act: permissionsOf,
+    act: async (deps, id) => await permissionsOf(deps, id),
     print: (r) => ({ userId: r.userId, fullAccess: r.fullAccess, permissions: r.permissions })
   }),
   userCommand({
     name: 'user:reset-2fa',
-    act: resetTwoFactor,
+    act: async (deps, id) => await resetTwoFactor(deps, id, CLI),
     print: (r) => ({ userId: r.userId, twoFactor: false })
   }),
   userCommand({
     name: 'user:clear-ip-list',
-    act: clearIpList,
+    act: async (deps, id) => await clearIpList(deps, id, CLI),
     print: (r) => ({ userId: r.userId, ipAccess: 'any', ipAllowList: [] })
   })
 ]

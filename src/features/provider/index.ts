@@ -7,5 +7,5 @@ import { commands } from './commands.ts'
 export const provider: Feature = { name: 'provider', commands }
 
 export { createAccount } from './accounts.ts'
-export { clearIpList, deleteUser, findUser, findUsersByEmail, permissionsOf, removePhone, resetTwoFactor, updateUser } from './users.ts'
+export { clearIpList, deleteUser, findUser, findUsersByEmail, listUsers, permissionsOf, removePhone, resetTwoFactor, updateUser } from './users.ts'
 export type * from './results.ts'

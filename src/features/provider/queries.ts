@@ -55,6 +55,14 @@ export async function selectUsersByEmail (db: Kysely<DB>, email: string): Promis
   return await db.selectFrom('users').select(columns).where(sql`lower(email)`, '=', email.trim().toLowerCase()).orderBy('id').execute()
 }
 
+/** At most `limit` users after the id `after`, by id; only the one whose login is `email` when given. */
+export async function selectUsersPage (db: Kysely<DB>, opts: { email?: string, after?: string, limit: number }): Promise<Row[]> {
+  let q = db.selectFrom('users').select(columns)
+  if (opts.email !== undefined) q = q.where(sql`lower(email)`, '=', opts.email.trim().toLowerCase())
+  if (opts.after !== undefined) q = q.where('id', '>', opts.after)
+  return await q.orderBy('id').limit(opts.limit).execute()
+}
+
 /** Whether another user than `exceptId` has this address as their login. */
 export async function emailTaken (db: Kysely<DB>, email: string, exceptId?: string): Promise<boolean> {
   let q = db.selectFrom('users').select('id').where(sql`lower(email)`, '=', email.toLowerCase())

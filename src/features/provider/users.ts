@@ -10,10 +10,12 @@ import { removePhoneByProvider } from '../phone/index.ts'
 import { clearIpListByProvider } from '../settings/index.ts'
 import { resetTwoFactorByProvider } from '../two-factor/index.ts'
 import { deleteUserRow, effectivePermissions } from '../users/index.ts'
-import { emailTaken, isEmailTakenError, revokePendingLinks, selectUser, selectUsersByEmail, toProviderUser, updateUserFields, userIdOf } from './queries.ts'
-import type { FindUserResult, PermissionsResult, ProviderDeps, ProviderUser, UpdateUserResult, UserChanges, UserOperationResult } from './results.ts'
+import { emailTaken, isEmailTakenError, revokePendingLinks, selectUser, selectUsersByEmail, selectUsersPage, toProviderUser, updateUserFields, userIdOf } from './queries.ts'
+import type { FindUserResult, PermissionsResult, ProviderCaller, ProviderDeps, ProviderUser, UpdateUserResult, UserChanges, UserOperationResult } from './results.ts'
 
 const notFound = { ok: false, reason: 'not_found' } as const
+/** The CLI: no client IP. */
+const CLI: ProviderCaller = { ip: null }
 
 export async function findUser (deps: ProviderDeps, id: string): Promise<FindUserResult> {
   const row = await selectUser(deps.db, id)
@@ -23,6 +25,18 @@ export async function findUser (deps: ProviderDeps, id: string): Promise<FindUse
 /** The users whose login is this address, in any case: none or one. */
 export async function findUsersByEmail (deps: ProviderDeps, email: string): Promise<ProviderUser[]> {
   return (await selectUsersByEmail(deps.db, email)).map(toProviderUser)
+}
+
+/**
+ * Every user of every account by id, or the one whose login is `email`:
+ * at most `limit` after the user `after`, and `next` (the last id) when
+ * more follow. An `after` that is no user id starts from the beginning.
+ */
+export async function listUsers (deps: ProviderDeps, opts: { email?: string, after?: string, limit: number }): Promise<{ users: ProviderUser[], next?: string }> {
+  const after = opts.after === undefined ? undefined : userIdOf(opts.after)
+  const rows = await selectUsersPage(deps.db, { email: opts.email, after, limit: opts.limit + 1 })
+  const users = rows.slice(0, opts.limit).map(toProviderUser)
+  return rows.length > opts.limit ? { users, next: users[users.length - 1]!.id } : { users }
 }
 
 const isStatus = (s: string): s is 'active' | 'disabled' => s === 'active' || s === 'disabled'
@@ -46,7 +60,7 @@ function validate (changes: UserChanges): { ok: true, values: Valid } | { ok: fa
  * disabling ends every session. An address another user has is
  * email_taken, also when the other user takes it at the same moment.
  */
-export async function updateUser (deps: ProviderDeps, id: string, changes: UserChanges): Promise<UpdateUserResult> {
+export async function updateUser (deps: ProviderDeps, id: string, changes: UserChanges, caller: ProviderCaller = CLI): Promise<UpdateUserResult> {
   const valid = validate(changes)
   if (!valid.ok) return valid
   const { email, name, status } = valid.values
@@ -62,7 +76,7 @@ export async function updateUser (deps: ProviderDeps, id: string, changes: UserC
       if (newEmail !== undefined || newName !== undefined || newStatus !== undefined) {
         await updateUserFields(trx, user.id, { email: newEmail, fullName: newName, status: newStatus }, now)
       }
-      const event = { accountId: user.account_id, actorUserId: null, targetUserId: user.id, ip: null, at: now }
+      const event = { accountId: user.account_id, actorUserId: null, targetUserId: user.id, ip: caller.ip, at: now }
       if (newEmail !== undefined) {
         await revokePendingLinks(trx, user.id, now)
         await recordEvent(trx, { ...event, type: 'user.email_changed', details: { by: 'provider' }, personal: { from: user.email, to: newEmail } })
@@ -83,36 +97,36 @@ export async function updateUser (deps: ProviderDeps, id: string, changes: UserC
 }
 
 /** Deletes any user, the first user included; the account's other users stay. */
-export async function deleteUser (deps: ProviderDeps, id: string): Promise<UserOperationResult> {
+export async function deleteUser (deps: ProviderDeps, id: string, caller: ProviderCaller = CLI): Promise<UserOperationResult> {
   const user = await selectUser(deps.db, id)
   if (user === undefined) return notFound
-  await deleteUserRow(deps, user.id, { accountId: user.account_id, actorUserId: null, ip: null })
+  await deleteUserRow(deps, user.id, { accountId: user.account_id, actorUserId: null, ip: caller.ip })
   return { ok: true, userId: user.id }
 }
 
 /** A verified number the user can no longer reach. */
-export async function removePhone (deps: ProviderDeps, id: string): Promise<UserOperationResult> {
+export async function removePhone (deps: ProviderDeps, id: string, caller: ProviderCaller = CLI): Promise<UserOperationResult> {
   const userId = userIdOf(id)
-  if (userId === undefined || !await removePhoneByProvider(deps, userId)) return notFound
+  if (userId === undefined || !await removePhoneByProvider(deps, userId, caller)) return notFound
   return { ok: true, userId }
 }
 
 /** A user who lost their authenticator and recovery codes: 2FA off, sessions ended. */
-export async function resetTwoFactor (deps: ProviderDeps & Pick<Deps, 'jobs' | 'keys'>, id: string): Promise<UserOperationResult> {
+export async function resetTwoFactor (deps: ProviderDeps & Pick<Deps, 'jobs' | 'keys'>, id: string, caller: ProviderCaller = CLI): Promise<UserOperationResult> {
   const userId = userIdOf(id)
-  if (userId === undefined || !await resetTwoFactorByProvider(deps, userId)) return notFound
+  if (userId === undefined || !await resetTwoFactorByProvider(deps, userId, caller)) return notFound
   return { ok: true, userId }
 }
 
 /** A user locked out by their own IP list (Main settings): access from any IP again, the list emptied. */
-export async function clearIpList (deps: ProviderDeps, id: string): Promise<UserOperationResult> {
+export async function clearIpList (deps: ProviderDeps, id: string, caller: ProviderCaller = CLI): Promise<UserOperationResult> {
   const userId = userIdOf(id)
-  if (userId === undefined || !await clearIpListByProvider(deps, userId)) return notFound
+  if (userId === undefined || !await clearIpListByProvider(deps, userId, caller)) return notFound
   return { ok: true, userId }
 }
 
 /** What the billing front end shows the user: Full access (the first user too) or the permissions held. */
-export async function permissionsOf (deps: ProviderDeps, id: string): Promise<PermissionsResult> {
+export async function permissionsOf (deps: ProviderDeps & Pick<Deps, 'pool'>, id: string): Promise<PermissionsResult> {
   const userId = userIdOf(id)
   const effective = userId === undefined ? undefined : await effectivePermissions(deps, userId)
   if (userId === undefined || effective === undefined) return notFound

@@ -57,12 +57,12 @@ export async function saveMainSettings (deps: Pick<Deps, 'db' | 'clock'>, user: 
 }
 
 /** Provider operation: access from any IP again, the list emptied (a user locked out by their list); false when there is no such user. */
-export async function clearIpListByProvider (deps: Pick<Deps, 'db' | 'clock'>, userId: string): Promise<boolean> {
+export async function clearIpListByProvider (deps: Pick<Deps, 'db' | 'clock'>, userId: string, caller: { ip: string | null }): Promise<boolean> {
   const now = deps.clock.now()
   return await deps.db.transaction().execute(async (trx) => {
     const row = await clearIpList(trx, userId, now)
     if (row === undefined) return false
-    await recordEvent(trx, { accountId: row.account_id, actorUserId: null, targetUserId: userId, type: 'ip_list.cleared_by_provider', ip: null, at: now })
+    await recordEvent(trx, { accountId: row.account_id, actorUserId: null, targetUserId: userId, type: 'ip_list.cleared_by_provider', ip: caller.ip, at: now })
     return true
   })
 }

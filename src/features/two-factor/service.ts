@@ -66,7 +66,8 @@ async function turnOff (deps: TurnOffDeps, userId: string, accountId: string, ac
     await clearOtpLimits(trx, userId) // a lock running at a reset does not outlast it
     if (endSessions) await endUserSessions(trx, userId) // half-finished sign-ins too
     await recordEvent(trx, { accountId, actorUserId: actorId, targetUserId: userId, type, ip, at: now })
-    if (ip !== null) await notify(deps, trx, userId, 'totp_disabled', { at: now, ip })
+    // The provider's reset has its own notice, whatever IP its API was called from.
+    if (type === 'totp.disabled' && ip !== null) await notify(deps, trx, userId, 'totp_disabled', { at: now, ip })
     else await notify(deps, trx, userId, 'totp_reset', { at: now })
   })
 }
@@ -92,9 +93,9 @@ export async function liveRecoveryCodes (deps: Deps, userId: string, codes: stri
 }
 
 /** Provider operation: a user who lost their authenticator and recovery codes. False: no such user. */
-export async function resetTwoFactorByProvider (deps: TurnOffDeps, userId: string): Promise<boolean> {
+export async function resetTwoFactorByProvider (deps: TurnOffDeps, userId: string, caller: { ip: string | null }): Promise<boolean> {
   const accountId = await findAccountId(deps.db, userId)
   if (accountId === undefined) return false
-  await turnOff(deps, userId, accountId, null, null, 'totp.reset_by_provider', true)
+  await turnOff(deps, userId, accountId, null, caller.ip, 'totp.reset_by_provider', true)
   return true
 }

@@ -4,7 +4,7 @@
 import type { CurrentUser } from '../../lib/current-user.ts'
 import { rotateUserSessions } from '../../lib/sessions.ts'
 import type { Deps } from '../../types.ts'
-import { findAccessFlags, grantPermissions, permissionsOf, revokePermissions, updateFullAccess } from './queries.ts'
+import { grantPermissions, revokePermissions, updateFullAccess } from './queries.ts'
 import { audit, checkGrant, type Client, type Outcome, targetFor } from './service.ts'
 
 
@@ -40,10 +40,18 @@ export async function setFullAccess (deps: Deps, actor: CurrentUser, id: string,
 }
 
 /** A user's effective permissions (provider CLI and API). */
-export async function effectivePermissions (deps: Pick<Deps, 'db' | 'config'>, userId: string): Promise<{ fullAccess: boolean, permissions: string[] } | undefined> {
-  const user = await findAccessFlags(deps.db, userId)
+// One round trip (the provider API's billing front end asks on every page):
+// the flags and the permissions held together, on a named prepared statement.
+export async function effectivePermissions (deps: Pick<Deps, 'pool' | 'config'>, userId: string): Promise<{ fullAccess: boolean, permissions: string[] } | undefined> {
+  const { rows } = await deps.pool.query<{ full: boolean, held: string[] }>({
+    name: 'effective_permissions',
+    text: `select u.is_owner or u.full_access as full,
+      array(select p.permission from user_permissions p where p.user_id = u.id order by p.permission) as held
+      from users u where u.id = $1`,
+    values: [userId]
+  })
+  const user = rows[0]
   if (user === undefined) return undefined
-  const all = user.is_owner || user.full_access
-  const held = all ? [...deps.config.permissionCatalog.keys] : (await permissionsOf(deps.db, userId)).filter((p) => deps.config.permissionCatalog.keys.has(p))
-  return { fullAccess: all, permissions: held.sort() }
+  const held = user.full ? [...deps.config.permissionCatalog.keys] : user.held.filter((p) => deps.config.permissionCatalog.keys.has(p))
+  return { fullAccess: user.full, permissions: held.sort() }
 }

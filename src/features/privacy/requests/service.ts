@@ -108,24 +108,40 @@ function toProviderRequest (r: ProviderRow): ProviderRequest {
   return { id: r.id, kind: r.kind, status: r.status, userId: r.user_id, accountId: r.account_id, email: r.email, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(), reason: r.reason }
 }
 
-/** Every request, oldest first, or those with this status. */
-export async function listRequests (deps: Pick<Deps, 'db'>, status?: string): Promise<{ ok: true, requests: ProviderRequest[] } | { ok: false, reason: 'invalid_status' }> {
+/** A page of a list by key: at most `limit` rows after the row whose id is `after`. */
+export interface RequestPage { limit: number, after?: string }
+
+/**
+ * Every request, oldest first, or those with this status; with a page, at
+ * most page.limit of them after page.after, and `next` (the last id) when
+ * more follow.
+ */
+export async function listRequests (deps: Pick<Deps, 'db'>, status?: string, page?: RequestPage): Promise<{ ok: true, requests: ProviderRequest[], next?: string } | { ok: false, reason: 'invalid_status' }> {
   if (status !== undefined && !isStatus(status)) return { ok: false, reason: 'invalid_status' }
   let q = providerQuery(deps.db)
   if (status !== undefined) q = q.where('r.status', '=', status)
-  return { ok: true, requests: (await q.orderBy('r.id').execute()).map(toProviderRequest) }
+  if (page === undefined) return { ok: true, requests: (await q.orderBy('r.id').execute()).map(toProviderRequest) }
+  const after = page.after === undefined ? undefined : requestId(page.after)
+  if (after !== undefined) q = q.where('r.id', '>', after)
+  const rows = await q.orderBy('r.id').limit(page.limit + 1).execute()
+  const requests = rows.slice(0, page.limit).map(toProviderRequest)
+  return rows.length > page.limit ? { ok: true, requests, next: requests[requests.length - 1]!.id } : { ok: true, requests }
 }
 
-export const startRequest = async (deps: RequestDeps, id: string): Promise<TransitionResult> => await moveRequest(deps, id, 'start')
-export const completeRequest = async (deps: RequestDeps, id: string): Promise<TransitionResult> => await moveRequest(deps, id, 'complete')
-export const liftRequest = async (deps: RequestDeps, id: string): Promise<TransitionResult> => await moveRequest(deps, id, 'lift')
-export async function rejectRequest (deps: RequestDeps, id: string, reason: string): Promise<TransitionResult> {
+/** Who moved a request: the provider API passes its client's IP, the CLI none. */
+export interface MoveCaller { ip: string | null }
+const CLI: MoveCaller = { ip: null }
+
+export const startRequest = async (deps: RequestDeps, id: string, caller: MoveCaller = CLI): Promise<TransitionResult> => await moveRequest(deps, id, 'start', null, caller)
+export const completeRequest = async (deps: RequestDeps, id: string, caller: MoveCaller = CLI): Promise<TransitionResult> => await moveRequest(deps, id, 'complete', null, caller)
+export const liftRequest = async (deps: RequestDeps, id: string, caller: MoveCaller = CLI): Promise<TransitionResult> => await moveRequest(deps, id, 'lift', null, caller)
+export async function rejectRequest (deps: RequestDeps, id: string, reason: string, caller: MoveCaller = CLI): Promise<TransitionResult> {
   const text = reason.trim()
   if (text === '' || text.length > 2000) return { ok: false, reason: 'invalid_reason' }
-  return await moveRequest(deps, id, 'reject', text)
+  return await moveRequest(deps, id, 'reject', text, caller)
 }
 
-async function moveRequest (deps: RequestDeps, id: string, name: MoveName, reason: string | null = null): Promise<TransitionResult> {
+async function moveRequest (deps: RequestDeps, id: string, name: MoveName, reason: string | null, caller: MoveCaller): Promise<TransitionResult> {
   const move: Move = moves[name]
   const key = requestId(id)
   if (key === undefined) return { ok: false, reason: 'not_found' }
@@ -157,7 +173,7 @@ async function moveRequest (deps: RequestDeps, id: string, name: MoveName, reaso
       }
       await notify(deps, trx, row.user_id, 'privacy_request', params)
     }
-    await recordEvent(trx, { accountId: row.account_id, actorUserId: null, targetUserId: row.user_id, type: 'privacy_request.updated', ip: null, details: { kind: row.kind, status: move.to }, at: now })
+    await recordEvent(trx, { accountId: row.account_id, actorUserId: null, targetUserId: row.user_id, type: 'privacy_request.updated', ip: caller.ip, details: { kind: row.kind, status: move.to }, at: now })
     const out = await providerQuery(trx).where('r.id', '=', row.id).executeTakeFirstOrThrow()
     return { ok: true, request: toProviderRequest(out) }
   })

@@ -1,0 +1,29 @@
+// The one-query reference for the provider API's GET /users/{id}/permissions
+// in `npm run bench`, in its own process like the app: node:http, raw `pg`,
+// one prepared select of the flags and the permissions held, the same JSON
+// bytes. No token check, no routing, no validation: the floor. Input:
+// BENCH_PERMISSIONS_DATABASE_URL. Prints {"port"} once it listens; answers
+// GET /<userId>.
+import { createServer } from 'node:http'
+import pg from 'pg'
+
+const pool = new pg.Pool({ connectionString: process.env.BENCH_PERMISSIONS_DATABASE_URL, max: 10 })
+const text = `select u.is_owner or u.full_access as full,
+  array(select p.permission from user_permissions p where p.user_id = u.id order by p.permission) as held
+  from users u where u.id = $1`
+
+const server = createServer((req, res) => {
+  const id = req.url?.slice(1) ?? ''
+  pool.query<{ full: boolean, held: string[] }>({ name: 'ref_permissions', text, values: [id] }).then(({ rows }) => {
+    const row = rows[0]
+    if (row === undefined) { res.writeHead(404).end(); return }
+    const body = JSON.stringify({ fullAccess: row.full, permissions: row.held })
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body)
+  }, (err: Error) => {
+    res.writeHead(500).end(err.message)
+  })
+})
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(JSON.stringify({ port: (server.address() as { port: number }).port }) + '\n')
+})
+process.on('SIGTERM', () => { server.close(); void pool.end().then(() => process.exit(0)) })
