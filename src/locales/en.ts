@@ -551,6 +551,8 @@ export const en = {
   'event.sso.link_created': "The provider made a one-time sign-in link for {target}",
   'event.sso.link_refused': "A one-time sign-in link for {target} was refused ({reason})",
   'activity.word.method.sso': "with a one-time link from the provider",
+  'event.policy.published': "The provider published version {version} of {document}",
+  'event.notification.sent': "The provider sent {target} a notification ({type}) by {channels}",
   'activity.word.method.sso_totp': "with a one-time link from the provider and a one-time password",
   'activity.word.method.sso_recovery': "with a one-time link from the provider and a recovery code",
   'activity.word.sso.used': "already used",

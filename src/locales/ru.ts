@@ -565,6 +565,8 @@ export const ru: RuCatalog = {
   'event.sso.link_created': "Поставщик создал одноразовую ссылку для входа для {target}",
   'event.sso.link_refused': "Одноразовая ссылка для входа для {target} отклонена ({reason})",
   'activity.word.method.sso': "по одноразовой ссылке поставщика",
+  'event.policy.published': "Поставщик опубликовал версию {version} документа {document}",
+  'event.notification.sent': "Поставщик отправил {target} уведомление ({type}): {channels}",
   'activity.word.method.sso_totp': "по одноразовой ссылке поставщика и одноразовому паролю",
   'activity.word.method.sso_recovery': "по одноразовой ссылке поставщика и резервному коду",
   'activity.word.sso.used': "уже использована",

@@ -90,7 +90,9 @@ const samples: Record<EventType, Record<string, unknown>> = {
   'telegram.support_enabled': {},
   'telegram.support_disabled': {},
   'sso.link_created': { returnTo: '/client/users' },
-  'sso.link_refused': { reason: 'used' }
+  'sso.link_refused': { reason: 'used' },
+  'policy.published': { document: 'privacy-policy', version: 3, by: 'provider' },
+  'notification.sent': { type: 'billing', channels: 'mail sms', by: 'provider' }
 }
 
 t.test('every declared event type has a sentence key, and only those', async (t) => {

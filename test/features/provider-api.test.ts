@@ -4,7 +4,7 @@
 import { validate } from '@readme/openapi-parser'
 import t from 'tap'
 import { WRONG_TOKEN_RULE } from '../../src/features/provider-api/auth.ts'
-import { createOwner, createUser, grantPermissions, signIn, startTestApp } from '../helpers/app.ts'
+import { Agent, createOwner, createUser, grantPermissions, signIn, startTestApp } from '../helpers/app.ts'
 
 const TOKEN = 'provider-api-token-for-the-tests-0123456789'
 const IP = '198.51.100.7'
@@ -255,19 +255,45 @@ t.test('requests: list by status with paging, start, complete, reject; 404, 409,
 t.test('POST /policies: 201, 409 for a version not higher, 422 by the rules', async (t) => {
   const body = { document: 'sms-news', version: 3, effectiveAt: '2026-01-01T00:00:00Z', text: { en: 'News by SMS', ru: 'Новости по SMS' }, changes: { en: 'First', ru: 'Первая' } }
   t.same((await call('/policies', { method: 'POST', body })).json, { document: 'sms-news', version: 3, effectiveAt: '2026-01-01T00:00:00.000Z', required: false })
+  t.match(await lastEvent('policy.published'), { actor_user_id: null, account_id: null, ip: IP, details: { document: 'sms-news', version: 3, by: 'provider' } }, 'audited as the provider, with its IP')
+  const published = (await db.selectFrom('audit_log').select('id').where('action', '=', 'policy.published').execute()).length
   t.match(await call('/policies', { method: 'POST', body }), { status: 409, json: errorShape('version_not_higher') })
   t.match(await call('/policies', { method: 'POST', body: { ...body, version: 4, document: 'cookies' } }), { status: 422, json: errorShape('unknown_document') })
   t.match(await call('/policies', { method: 'POST', body: { ...body, version: 4, effectiveAt: '2026-02-30T00:00:00Z' } }), { status: 422, json: errorShape('invalid_date') })
   t.match(await call('/policies', { method: 'POST', body: { document: 'sms-news', version: 4, effectiveAt: '2026-01-01T00:00:00Z' } }), { status: 422, json: errorShape('no_content') })
   t.match(await call('/policies', { method: 'POST', body: { ...body, version: 4, text: { en: 'x' } } }), { status: 400 }, 'both languages')
+  t.equal((await db.selectFrom('audit_log').select('id').where('action', '=', 'policy.published').execute()).length, published, 'a refused version records nothing')
 })
 
 t.test('POST /notifications: 202 with the channels; 404, 422', async (t) => {
   const res = await call('/notifications', { method: 'POST', body: { userId: owner.userId, type: 'billing', subject: 'Invoice', text: 'Your invoice is ready.' } })
   t.match(res, { status: 202, json: { userId: owner.userId, type: 'billing', channels: ['mail'] } })
+  t.match(await lastEvent('notification.sent', owner.userId), { actor_user_id: null, account_id: owner.accountId, ip: IP, details: { type: 'billing', channels: 'mail', by: 'provider' } }, 'audited as the provider, with its IP')
   t.match(await call('/notifications', { method: 'POST', body: { userId: '999999', type: 'billing', subject: 'S', text: 'T' } }), { status: 404, json: errorShape('not_found') })
   t.match(await call('/notifications', { method: 'POST', body: { userId: owner.userId, type: 'nope', subject: 'S', text: 'T' } }), { status: 422, json: errorShape('unknown_type') })
   t.match(await call('/notifications', { method: 'POST', body: { userId: owner.userId, type: 'billing', subject: 'a\nb', text: 'T' } }), { status: 422, json: errorShape('invalid_subject') })
+})
+
+t.test('POST /sso: 201 with a link that signs the user in once, audited with the IP; 404, 409, 422', async (t) => {
+  const user = await createUser(ta, owner.accountId, 'sso-api@example.com')
+  const res = await call('/sso', { method: 'POST', body: { userId: user.userId, returnTo: '/client/settings' } })
+  t.equal(res.status, 201)
+  t.match(res.json, { url: /^http:\/\/panel\.test\/sso\?token=[A-Za-z0-9_-]{22}$/, expiresAt: String })
+  t.match(await lastEvent('sso.link_created', user.userId), { actor_user_id: null, ip: IP })
+  const browser = new Agent(app)
+  const path = `${base}sso${new URL(res.json.url).search}`
+  const page = await browser.get(path)
+  t.equal(page.statusCode, 200, 'the page with its one button')
+  const form = { token: page.body.match(/name="token" value="([^"]+)"/)?.[1] ?? null }
+  const done = await browser.post(`${base}sso`, form)
+  t.equal(done.statusCode, 303)
+  t.equal(done.headers.location, `${base}client/settings`, 'to returnTo')
+  t.equal((await browser.get(`${base}client/profile`)).statusCode, 200, 'signed in')
+  t.not((await new Agent(app).post(`${base}sso`, form)).statusCode, 303, 'the link works once')
+  t.match(await call('/sso', { method: 'POST', body: { userId: '999999' } }), { status: 404, json: errorShape('not_found') })
+  t.match(await call('/sso', { method: 'POST', body: { userId: user.userId, returnTo: 'https://evil.example/' } }), { status: 422, json: errorShape('invalid_return_to') })
+  t.equal((await call(`/users/${user.userId}`, { method: 'PATCH', body: { status: 'disabled' } })).status, 200)
+  t.match(await call('/sso', { method: 'POST', body: { userId: user.userId } }), { status: 409, json: errorShape('user_disabled') })
 })
 
 t.test('POST /sso: the body is checked before the link is made', async (t) => {

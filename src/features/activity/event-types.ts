@@ -70,7 +70,10 @@ const declared = {
   'telegram.support_disabled': true,
   // SSO handoff
   'sso.link_created': true,
-  'sso.link_refused': true
+  'sso.link_refused': true,
+  // Provider operations without a feature page of their own
+  'policy.published': true,
+  'notification.sent': true
 } as const satisfies Record<EventType, true>
 
 export const EVENT_TYPES = Object.keys(declared) as EventType[]

@@ -133,10 +133,11 @@ function paramsOf (ctx: SentenceContext, row: SentenceRow): Params {
     case 'permissions.full_access': p.change = t(d.fullAccess === true ? 'activity.word.fullAccessOn' : 'activity.word.fullAccessOff'); break
     case 'settings.saved': p.changes = typeof d.changed === 'string' && d.changed !== '' ? d.changed.split(' ').map((name) => t(setting(name))).join(', ') : t('activity.word.nothing'); break
     case 'session.ended_by_binding': p.sessionIp = recorded(t, d.sessionIp); break
-    case 'policy.accepted': case 'policy.withdrawn': p.document = t(policyDocument(d.document)); p.version = String(typeof d.version === 'number' ? d.version : '?'); break
+    case 'policy.accepted': case 'policy.withdrawn': case 'policy.published': p.document = t(policyDocument(d.document)); p.version = String(typeof d.version === 'number' ? d.version : '?'); break
     // The kind and the status only: a request's content (the provider's reason) is not the account's to read.
     case 'notifications.changed': p.changes = typeof d.changes === 'string' && d.changes !== '' ? d.changes.split(' ').map((c) => notificationChange(t, c)).join(', ') : t('activity.word.nothing'); break
     case 'notifications.unsubscribed': p.type = typeof d.type === 'string' ? d.type : '?'; p.channel = t(channelWord(d.channel)); break
+    case 'notification.sent': p.type = typeof d.type === 'string' ? d.type : '?'; p.channels = typeof d.channels === 'string' && d.channels !== '' ? d.channels.split(' ').map((c) => t(channelWord(c))).join(', ') : t('activity.word.nothing'); break
     case 'privacy_request.created': case 'privacy_request.updated': p.request = t(requestKind(d.kind)); p.status = t(requestStatus(d.status)); break
     case 'sso.link_refused': p.reason = t(ssoRefusal(d.reason)); break
   }

@@ -25,7 +25,8 @@ export const notifications: Feature = {
   commands,
   events: {
     'notifications.changed': 'event.notifications.changed',
-    'notifications.unsubscribed': 'event.notifications.unsubscribed'
+    'notifications.unsubscribed': 'event.notifications.unsubscribed',
+    'notification.sent': 'event.notification.sent'
   },
   settings: [{
     order: 60,

@@ -14,6 +14,7 @@ import { CHANNELS, type Channel, consentAllows, defaultChoice, type MarketingCon
 import type { NotificationTypeDef } from '../../lib/notification-types.ts'
 import { readUnsubscribeToken } from '../../lib/unsubscribe.ts'
 import type { Deps } from '../../types.ts'
+import type { ProviderCaller } from '../provider/index.ts'
 import { marketingConsent } from '../privacy/index.ts'
 import { storedChoices, telegramLinked, upsertChoices } from './queries.ts'
 
@@ -154,7 +155,7 @@ export type SendResult =
  * that is down delays only itself. The subject and text are the provider's,
  * neutralised as typed text (lib/deliveries templates 'notice').
  */
-export async function sendNotification (deps: Pick<Deps, 'db' | 'clock' | 'config' | 'jobs' | 'keys'>, userId: string, type: string, subject: string, text: string): Promise<SendResult> {
+export async function sendNotification (deps: Pick<Deps, 'db' | 'clock' | 'config' | 'jobs' | 'keys'>, userId: string, type: string, subject: string, text: string, caller: ProviderCaller = { ip: null }): Promise<SendResult> {
   const def = deps.config.notificationCatalog.byKey.get(type)
   if (def === undefined) return { ok: false, reason: 'unknown_type' }
   const s = subject.trim()
@@ -162,10 +163,13 @@ export async function sendNotification (deps: Pick<Deps, 'db' | 'clock' | 'confi
   const body = text.replace(/\r\n/g, '\n').trim()
   if (body === '' || body.length > TEXT_MAX || /\p{Cc}/u.test(body.replace(/[\n\t]/g, ''))) return { ok: false, reason: 'invalid_text' }
   if (!/^\d{1,18}$/.test(userId)) return { ok: false, reason: 'not_found' }
-  const exists = await deps.db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst()
+  const exists = await deps.db.selectFrom('users').select(['id', 'account_id']).where('id', '=', userId).executeTakeFirst()
   if (exists === undefined) return { ok: false, reason: 'not_found' }
   const consent = def.marketing ? await consentOf(deps, userId) : undefined
-  const channels = await deps.db.transaction().execute(async (trx) =>
-    await notify(deps, trx, userId, 'notice', { type, subject: s, text: body }, { consent }))
+  const channels = await deps.db.transaction().execute(async (trx) => {
+    const sent = await notify(deps, trx, userId, 'notice', { type, subject: s, text: body }, { consent })
+    await recordEvent(trx, { accountId: exists.account_id, actorUserId: null, targetUserId: userId, type: 'notification.sent', details: { type, channels: sent.join(' '), by: 'provider' }, ip: caller.ip, at: deps.clock.now() })
+    return sent
+  })
   return { ok: true, userId, type, channels }
 }

@@ -76,14 +76,14 @@ const operationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // A policy is a long text in two languages: more than the API's usual body limit.
   app.post('/policies', { ...apiRoute({ summary: 'Publish a version of a policy document', tags: ['policies'], body: PublishBody, response: { 201: Published } }, [409, 422]), bodyLimit: 1024 * 1024 }, async (request, reply) => {
     const { document, version, effectiveAt, url, text, changes } = request.body
-    const result = await publishPolicy(deps, { document, version, effectiveAt, url, textEn: text?.en, textRu: text?.ru, changesEn: changes?.en, changesRu: changes?.ru })
+    const result = await publishPolicy(deps, { document, version, effectiveAt, url, textEn: text?.en, textRu: text?.ru, changesEn: changes?.en, changesRu: changes?.ru }, callerOf(request))
     if (!result.ok) return refusal(reply, publishFailure(result))
     return reply.code(201).send({ document: result.document, version: result.version, effectiveAt: result.effectiveAt.toISOString(), required: result.required })
   })
 
   app.post('/notifications', apiRoute({ summary: 'Send a notification on the channels the user chose for its type', tags: ['notifications'], body: NotificationBody, response: { 202: NotificationSent } }, [404, 422]), async (request, reply) => {
     const { userId, type, subject, text } = request.body
-    const result = await sendNotification(deps, userId, type, subject, text)
+    const result = await sendNotification(deps, userId, type, subject, text, callerOf(request))
     if (!result.ok) return refusal(reply, notificationText[result.reason](userId))
     return reply.code(202).send({ userId: result.userId, type: result.type, channels: result.channels })
   })

@@ -21,7 +21,8 @@ export const documentsPart: PrivacyPart = {
   commands: [publishCommand],
   events: {
     'policy.accepted': 'event.policy.accepted',
-    'policy.withdrawn': 'event.policy.withdrawn'
+    'policy.withdrawn': 'event.policy.withdrawn',
+    'policy.published': 'event.policy.published'
   },
   personalData: {
     export: [

@@ -10,7 +10,9 @@
 //   invisible before it.
 import { sql } from 'kysely'
 import type { PolicyDocument } from '../../../db/schema.ts'
+import { recordEvent } from '../../../lib/events.ts'
 import type { Deps } from '../../../types.ts'
+import type { ProviderCaller } from '../../provider/index.ts'
 import { documentKind } from './documents.ts'
 
 /** The longest text or note kept: a policy, not a book. */
@@ -71,7 +73,7 @@ function httpUrl (value: string): boolean {
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/
 const usableText = (text: string, max: number): boolean => text.trim() !== '' && text.length <= max && !CONTROL.test(text)
 
-export async function publishPolicy (deps: Pick<Deps, 'db' | 'clock'>, input: PublishInput): Promise<PublishResult> {
+export async function publishPolicy (deps: Pick<Deps, 'db' | 'clock'>, input: PublishInput, caller: ProviderCaller = { ip: null }): Promise<PublishResult> {
   const kind = documentKind(input.document)
   if (kind === undefined) return { ok: false, reason: 'unknown_document' }
   const versionText = String(input.version)
@@ -112,6 +114,7 @@ export async function publishPolicy (deps: Pick<Deps, 'db' | 'clock'>, input: Pu
         changes_ru: changes ? input.changesRu! : null,
         published_at: deps.clock.now()
       }).execute()
+      await recordEvent(trx, { accountId: null, actorUserId: null, type: 'policy.published', details: { document: kind.key, version, by: 'provider' }, ip: caller.ip, at: deps.clock.now() })
       return { ok: true, document: kind.key, version, effectiveAt, required: kind.required }
     })
   } catch (err) {
