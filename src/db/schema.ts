@@ -82,6 +82,8 @@ export interface LoginAttemptsTable {
   success: boolean
   throttled: Generated<boolean>
   created_at: Timestamp
+  /** The external authorization service of the sign-in; null: the password. */
+  service: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export interface TokensTable {
@@ -255,6 +257,20 @@ export interface DB {
   notification_settings: NotificationSettingsTable
   telegram_links: TelegramLinksTable
   avatars: AvatarsTable
+  external_identities: ExternalIdentitiesTable
+}
+
+/** An identity at an external authorization service bound to a user (SPEC §4.4). */
+export interface ExternalIdentitiesTable {
+  id: Generated<string> & Id
+  user_id: string
+  /** The service's id in AUTH_PROVIDERS_FILE when it was bound. */
+  service: string
+  issuer: string
+  subject: string
+  /** The name or email the service gave, as shown on the page. */
+  display: string | null
+  bound_at: Timestamp
 }
 
 export type User = Selectable<UsersTable>

@@ -88,7 +88,10 @@ const samples: Record<EventType, Record<string, unknown>> = {
   'telegram.stopped': {},
   'telegram.chat_lost': {},
   'telegram.support_enabled': {},
-  'telegram.support_disabled': {}
+  'telegram.support_disabled': {},
+  'external_auth.bound': { service: 'keycloak', identity: 'anna@idp.example' },
+  'external_auth.bind_refused': { service: 'keycloak' },
+  'external_auth.unbound': { service: 'keycloak' }
 }
 
 t.test('every declared event type has a sentence key, and only those', async (t) => {

@@ -67,7 +67,11 @@ const declared = {
   'telegram.stopped': true,
   'telegram.chat_lost': true,
   'telegram.support_enabled': true,
-  'telegram.support_disabled': true
+  'telegram.support_disabled': true,
+  // External authorization services
+  'external_auth.bound': true,
+  'external_auth.bind_refused': true,
+  'external_auth.unbound': true
 } as const satisfies Record<EventType, true>
 
 export const EVENT_TYPES = Object.keys(declared) as EventType[]

@@ -18,7 +18,7 @@ export function findUserById (db: Kysely<DB>, id: string) {
     .executeTakeFirst()
 }
 
-export async function recordAttempt (db: Kysely<DB>, a: { email: string, userId: string | null, ip: string, userAgent: string | null, success: boolean, throttled: boolean, at: Date }): Promise<void> {
+export async function recordAttempt (db: Kysely<DB>, a: { email: string, userId: string | null, ip: string, userAgent: string | null, success: boolean, throttled: boolean, at: Date, service?: string }): Promise<void> {
   await db.insertInto('login_attempts').values({
     email: a.email.slice(0, 320).replaceAll('\u0000', '\uFFFD'),
     user_id: a.userId,
@@ -26,7 +26,8 @@ export async function recordAttempt (db: Kysely<DB>, a: { email: string, userId:
     user_agent: a.userAgent?.slice(0, 512) ?? null,
     success: a.success,
     throttled: a.throttled,
-    created_at: a.at
+    created_at: a.at,
+    service: a.service ?? null
   }).execute()
 }
 

@@ -25,7 +25,8 @@ export const RESETS_PER_HOUR = 3
 export interface Client { ip: string, userAgent: string | null }
 
 /** What proved who the user is. */
-export type SignInMethod = 'password' | 'totp' | 'recovery'
+/** What proved who the user is; 'external': an external authorization service (a first factor, like the password). */
+export type SignInMethod = 'password' | 'totp' | 'recovery' | 'external'
 
 export type LogInResult = { ok: true, user: { id: string, account_id: string, email: string, two_factor_enabled: boolean } } | { ok: false }
 
@@ -96,14 +97,14 @@ export async function checkSignInIp (deps: Deps, user: { id: string, account_id:
  * login_attempts, kept for the retention period: an address last used before
  * it is new again.
  */
-export async function recordSignIn (deps: Deps, user: { id: string, account_id: string, email: string }, client: Client, method: SignInMethod): Promise<void> {
+export async function recordSignIn (deps: Deps, user: { id: string, account_id: string, email: string }, client: Client, method: SignInMethod, service?: string): Promise<void> {
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
     await setLastLogin(trx, user.id, now)
     const history = await signInHistoryOf(trx, user.id, client.ip)
-    await recordAttempt(trx, { email: user.email.toLowerCase(), userId: user.id, ip: client.ip, userAgent: client.userAgent, success: true, throttled: false, at: now })
+    await recordAttempt(trx, { email: user.email.toLowerCase(), userId: user.id, ip: client.ip, userAgent: client.userAgent, success: true, throttled: false, at: now, service })
     if (history.any && !history.known) await notify(deps, trx, user.id, 'new_sign_in', { at: now, ip: client.ip, browser: describeBrowser(client.userAgent) })
-    await recordEvent(trx, { accountId: user.account_id, actorUserId: user.id, type: 'login.success', ip: client.ip, details: { method }, at: now })
+    await recordEvent(trx, { accountId: user.account_id, actorUserId: user.id, type: 'login.success', ip: client.ip, details: { method, service }, at: now })
   })
   // (With the password alone, logIn has already started the count again.)
   if (method !== 'password') await resetCounter(deps.db, emailRule, user.email.toLowerCase(), now)

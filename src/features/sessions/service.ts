@@ -12,7 +12,8 @@ import { deleteSession, findLiveSessions, findSignIns } from './queries.ts'
 export const SIGN_INS_SHOWN = 20
 
 export interface SessionView { publicId: string, browser: string | null, ip: string | null, lastSeen: Date, started: Date, current: boolean }
-export interface SignInView { at: Date, ip: string, browser: string | null, success: boolean }
+/** service: the external authorization service's id the sign-in went through; null: the password. */
+export interface SignInView { at: Date, ip: string, browser: string | null, success: boolean, service: string | null }
 
 /** "Chrome 156 on Linux" from a User-Agent header, or null. */
 export function describeBrowser (userAgent: string | null): string | null {
@@ -34,7 +35,7 @@ export async function listSessions (deps: Deps, user: CurrentUser, currentSessio
 
 export async function listSignIns (deps: Deps, user: CurrentUser): Promise<SignInView[]> {
   const rows = await findSignIns(deps.db, user.id, SIGN_INS_SHOWN)
-  return rows.map((r) => ({ at: new Date(r.created_at), ip: r.ip, browser: describeBrowser(r.user_agent), success: r.success }))
+  return rows.map((r) => ({ at: new Date(r.created_at), ip: r.ip, browser: describeBrowser(r.user_agent), success: r.success, service: r.service }))
 }
 
 /** Ends one of the user's own sessions: which one it was, or false when there is no such session of theirs. */
