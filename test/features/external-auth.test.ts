@@ -10,6 +10,7 @@ import t from 'tap'
 import { type Agent, createOwner, createUser, flashOf, signIn, startTestApp, type TestApp } from '../helpers/app.ts'
 import { authorizeAt, startOAuthServer, startOidcProvider, writeServicesFile } from '../helpers/identity-provider.ts'
 import { Agent as Browser } from '../helpers/app.ts'
+import { backoffSeconds } from '../../src/features/auth/throttle.ts'
 
 const PUBLIC = 'http://panel.test/'
 const idp = await startOidcProvider({
@@ -257,4 +258,71 @@ t.test('the provider down during login: a plain page, nobody signed in', async (
   const late = await callback(a, url)
   t.equal(late.statusCode, 503)
   t.equal((await a.get(`${base}client/profile`)).statusCode, 303)
+})
+
+t.test('a locked address and an IP outside the user\'s list are refused as with a password', async (t) => {
+  const u = await createUser(ta, owner.accountId, 'locked@example.com')
+  const a = await signIn(ta, u.email, u.password)
+  await callback(a, await authorizeAt(await startBind(a, 'keycloak', u.password), 'carol', PUBLIC))
+  // The password throttle locks the address: 20 wrong passwords in the hour (the back-off waits are let pass).
+  for (let i = 0; i < 20; i++) {
+    ta.clock.advance(backoffSeconds(i) + 1)
+    await new Browser(app).logIn(base, u.email, 'wrong password, again')
+  }
+  t.equal(await db.selectFrom('limit_counters').select('count').where('kind', '=', 'login.email').where('key', '=', u.email).executeTakeFirst().then((r) => r?.count), 20, 'the hour\'s ceiling reached')
+  ta.clock.advance(301)
+  const b = new Browser(app)
+  const res = await callback(b, await authorizeAt(await startLogin(b, 'keycloak'), 'carol', PUBLIC))
+  t.equal(res.statusCode, 422)
+  t.match(res.body, 'Wrong email or password')
+  t.equal((await b.get(`${base}client/profile`)).statusCode, 303)
+  const failed = await db.selectFrom('audit_log').select('details').where('action', '=', 'login.failed').where('actor_user_id', '=', u.userId).orderBy('id', 'desc').executeTakeFirstOrThrow()
+  t.match(failed.details, { reason: 'throttled', service: 'keycloak' })
+
+  ta.clock.advance(3700)
+  await db.updateTable('users').set({ ip_access: 'list', ip_allow_list: ['192.0.2.1'] }).where('id', '=', u.userId).execute()
+  const c = new Browser(app)
+  const outside = await callback(c, await authorizeAt(await startLogin(c, 'keycloak'), 'carol', PUBLIC))
+  t.equal(outside.statusCode, 422)
+  t.match(outside.body, 'Wrong email or password')
+  t.equal((await c.get(`${base}client/profile`)).statusCode, 303)
+})
+
+t.test('user:unbind-service, the export section and a completed deletion', async (t) => {
+  const { runCli } = await import('../helpers/cli.ts')
+  const u = await createUser(ta, owner.accountId, 'cli-unbind@example.com')
+  const a = await signIn(ta, u.email, u.password)
+  await callback(a, await authorizeAt(await startBind(a, 'keycloak', u.password), 'dave', PUBLIC))
+  const env = { ...process.env, DATA_DIR: ta.config.dataDir, DATABASE_URL: ta.config.databaseUrl ?? '', AUTH_PROVIDERS_FILE: file }
+
+  // The export: the section with the user's own identifier there.
+  const { externalAuth } = await import('../../src/features/external-auth/index.ts')
+  const rows: Array<Record<string, unknown>> = []
+  for (const section of externalAuth.personalData!.export!) {
+    t.equal(section.name, 'linked_services')
+    for await (const r of section.query(db, { id: u.userId, accountId: owner.accountId }).stream()) rows.push(r)
+  }
+  t.match(rows, [{ service: 'keycloak', issuer: idp.issuer, subject: 'dave' }])
+
+  const missing = await runCli(env, ['user:unbind-service', '--email', u.email, '--service', 'github'])
+  t.equal(missing.status, 1)
+  t.match(missing.error, { code: 'refused', message: /--service: the user has no identity bound at "github"/ })
+  const nobody = await runCli(env, ['user:unbind-service', '--id', '999999', '--service', 'keycloak'])
+  t.equal(nobody.status, 1)
+  t.match(nobody.stderr, /--id: no user has the id 999999/)
+  const done = await runCli(env, ['user:unbind-service', '--email', u.email, '--service', 'keycloak'])
+  t.equal(done.status, 0, done.stderr)
+  t.same(JSON.parse(done.stdout), { userId: u.userId, service: 'keycloak', bound: false })
+  t.equal((await links()).filter((l) => l.user_id === u.userId).length, 0)
+  const event = await db.selectFrom('audit_log').select(['actor_user_id', 'details']).where('action', '=', 'external_auth.unbound').where('target_user_id', '=', u.userId).executeTakeFirstOrThrow()
+  t.equal(event.actor_user_id, null, 'by the provider')
+  t.match(event.details, { service: 'keycloak', by: 'provider' })
+
+  // A completed deletion removes the links.
+  await callback(a, await authorizeAt(await startBind(a, 'keycloak', null), 'dave', PUBLIC))
+  t.equal((await links()).filter((l) => l.user_id === u.userId).length, 1)
+  const request = await db.insertInto('privacy_requests').values({ account_id: owner.accountId, user_id: u.userId, kind: 'deletion', status: 'in_progress', created_at: ta.clock.now(), updated_at: ta.clock.now() }).returning('id').executeTakeFirstOrThrow()
+  const { completeRequest } = await import('../../src/features/privacy/index.ts')
+  t.match(await completeRequest(app.deps, request.id), { ok: true })
+  t.equal((await links()).filter((l) => l.user_id === u.userId).length, 0, 'no link left')
 })

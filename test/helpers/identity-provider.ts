@@ -58,15 +58,20 @@ export async function startOidcProvider (opts: { redirectUris: string[], account
   })
   const handler = provider.callback()
   server.on('request', handler)
-  let current = server
+  let current: Server | undefined = server
   return {
     issuer,
     clientId,
     clientSecret,
-    stop: async () => { await close(current) },
+    stop: async () => {
+      if (current !== undefined) await close(current)
+      current = undefined
+    },
     restart: async () => {
-      current = createServer(handler)
-      await listen(current, port)
+      if (current !== undefined) return
+      const next = createServer(handler)
+      await listen(next, port)
+      current = next
     }
   }
 }
