@@ -9,7 +9,7 @@
 //   is the test's to say (`signedIn`), as a person already signed in at GitHub.
 import { createHash, randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
-import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import Provider from 'oidc-provider'
@@ -56,7 +56,9 @@ export async function startOidcProvider (opts: { redirectUris: string[], account
     cookies: { keys: [randomBytes(16).toString('hex')] },
     features: { devInteractions: { enabled: true } }
   })
-  const handler = provider.callback()
+  // Koa's handler returns a promise that it settles itself.
+  const callback = provider.callback()
+  const handler = (req: IncomingMessage, res: ServerResponse): void => { void callback(req, res) }
   server.on('request', handler)
   let current: Server | undefined = server
   return {

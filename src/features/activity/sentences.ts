@@ -110,8 +110,8 @@ function paramsOf (ctx: SentenceContext, row: SentenceRow): Params {
         ? t(d.method === 'totp' ? 'activity.word.method.externalTotp' : d.method === 'recovery' ? 'activity.word.method.externalRecovery' : 'activity.word.method.external', { service: d.service })
         : t(method(d.method))
       break
-    case 'external_auth.bound': p.service = String(d.service ?? '?'); p.identity = typeof d.identity === 'string' ? d.identity : ''; break
-    case 'external_auth.bind_refused': case 'external_auth.unbound': p.service = String(d.service ?? '?'); break
+    case 'external_auth.bound': p.service = typeof d.service === 'string' ? d.service : '?'; p.identity = typeof d.identity === 'string' ? d.identity : ''; break
+    case 'external_auth.bind_refused': case 'external_auth.unbound': p.service = typeof d.service === 'string' ? d.service : '?'; break
     case 'login.failed': p.reason = t(loginReason(d.reason)); break
     case 'phone.set': case 'phone.verified': case 'phone.cleared': p.phone = recorded(t, d.phone); break
     case 'phone.code_sent': p.phone = recorded(t, d.phone); p.purpose = t(purpose(d.purpose)); break
