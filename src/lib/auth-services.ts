@@ -47,6 +47,17 @@ export function issuerOf (service: AuthService): string {
   return service.kind === 'oidc' ? service.issuer : service.userinfoUrl
 }
 
+/**
+ * Where "Log in with …" and Bind send the browser, as far as the
+ * configuration tells: the issuer's origin (discovery usually puts the
+ * authorization endpoint there) or the authorization URL's. The CSP's
+ * form-action lists them, since Chromium applies it to the redirect a form
+ * post answers with.
+ */
+export function authorizationOrigins (services: readonly AuthService[]): string[] {
+  return [...new Set(services.map((s) => new URL(s.kind === 'oidc' ? s.issuer : s.authorizationUrl).origin))]
+}
+
 function isLoopback (hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '')
   if (host === 'localhost') return true

@@ -574,6 +574,8 @@ export const en = {
   'externalAuth.failed.taken': "This account at the service is already bound to another user, so it cannot be bound to yours. Nothing was changed.",
   'externalAuth.backToPage': "Back to External authorization services",
   'externalAuth.backToLogin': "Back to the login page",
+  'externalAuth.redirecting': "Taking you to {service}…",
+  'externalAuth.continue': "Continue to {service}",
   'confirm.op.externalAuthBind': "bind your {target} account",
   'confirm.op.externalAuthUnbind': "unbind your {target} account"
 } as const satisfies Record<string, EnMessage>

@@ -588,6 +588,8 @@ export const ru: RuCatalog = {
   'externalAuth.failed.taken': "Эта учётная запись сервиса уже привязана к другому пользователю и не может быть привязана к вашей. Ничего не изменено.",
   'externalAuth.backToPage': "Назад к внешним сервисам авторизации",
   'externalAuth.backToLogin': "Назад ко входу",
+  'externalAuth.redirecting': "Переходим в {service}…",
+  'externalAuth.continue': "Перейти в {service}",
   'confirm.op.externalAuthBind': "привязать учётную запись {target}",
   'confirm.op.externalAuthUnbind': "отвязать учётную запись {target}"
 }

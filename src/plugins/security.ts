@@ -7,8 +7,9 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import helmet from 'helmet'
 import type { Config } from '../config.ts'
+import { authorizationOrigins } from '../lib/auth-services.ts'
 
-export function securityHeaders (config: Pick<Config, 'frameAncestors' | 'publicUrl'>): Record<string, string> {
+export function securityHeaders (config: Pick<Config, 'frameAncestors' | 'publicUrl' | 'authServices'>): Record<string, string> {
   const headers: Record<string, string> = {}
   const collect = {
     setHeader (name: string, value: string | number) { headers[name.toLowerCase()] = String(value) },
@@ -24,7 +25,8 @@ export function securityHeaders (config: Pick<Config, 'frameAncestors' | 'public
         scriptSrc: ["'none'"],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
-        formAction: ["'self'"],
+        // The external authorization services' origins: a form post there answers with a redirect to them.
+        formAction: ["'self'", ...authorizationOrigins(config.authServices)],
         frameAncestors: config.frameAncestors
       }
     },

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { AuthService } from '../../lib/auth-services.ts'
+import { type AuthService, authorizationOrigins } from '../../lib/auth-services.ts'
 import type { CurrentUser } from '../../lib/current-user.ts'
 import { formatDateTime } from '../../lib/format.ts'
 import { asFormBody, field } from '../../lib/forms.ts'
@@ -37,6 +37,7 @@ export default async function externalAuthRoutes (app: FastifyInstance): Promise
   const base = config.basePath
   const page = `${base}${PAGE.slice(1)}`
   const clients = serviceClients(config)
+  const allowedOrigins = new Set(authorizationOrigins(config.authServices))
   const serviceOf = (id: string): AuthService | undefined => config.authServices.find((s) => s.id === id)
 
   async function show (request: FastifyRequest, reply: FastifyReply, user: CurrentUser): Promise<FastifyReply> {
@@ -92,6 +93,9 @@ export default async function externalAuthRoutes (app: FastifyInstance): Promise
       return failed(request, reply, 'unavailable', intent)
     }
     request.session.externalAuth = started.flow
+    // A redirect to an origin the CSP's form-action does not list (an issuer whose discovery names
+    // an authorization endpoint elsewhere) would be blocked by the browser: a page that goes on instead.
+    if (!allowedOrigins.has(new URL(started.url).origin)) return reply.render('auth/external-redirect', { url: started.url, service: service.name })
     return reply.redirect(started.url, 303)
   })
 
