@@ -547,6 +547,7 @@ export const en = {
   'externalAuth.about': "Log in with an account you have at another service, such as Google or Keycloak.",
   'externalAuth.notSetUp': "The provider has not set up any external authorization services.",
   'externalAuth.intro': "Bind an account you have at one of these services to log in with it. Only the account you bind here signs you in: an account at the service with the same email does not.",
+  'externalAuth.services': "Services",
   'externalAuth.service': "Service",
   'externalAuth.account': "Account",
   'externalAuth.boundAt': "Bound",

@@ -561,6 +561,7 @@ export const ru: RuCatalog = {
   'externalAuth.about': "Входите с учётной записью другого сервиса, например Google или Keycloak.",
   'externalAuth.notSetUp': "Провайдер ещё не подключил внешние сервисы авторизации.",
   'externalAuth.intro': "Привяжите учётную запись одного из этих сервисов, чтобы входить с ней. Входить позволяет только привязанная здесь учётная запись: учётная запись сервиса с тем же email — нет.",
+  'externalAuth.services': "Сервисы",
   'externalAuth.service': "Сервис",
   'externalAuth.account': "Учётная запись",
   'externalAuth.boundAt': "Привязана",
