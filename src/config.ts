@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import path from 'node:path'
+import { type AuthService, loadAuthServices } from './lib/auth-services.ts'
 import { loadNotificationCatalog, type NotificationCatalog } from './lib/notification-types.ts'
 import { type Catalog, loadCatalog } from './lib/permissions.ts'
 import { isRegion } from './lib/phone.ts'
@@ -33,6 +34,8 @@ export interface Config {
   telegramWebhookSecret: string | undefined
   telegramApiUrl: string
   authProvidersFile: string | undefined
+  /** AUTH_PROVIDERS_FILE's external authorization services (none when unset), checked at start. */
+  authServices: readonly AuthService[]
   permissionsFile: string | undefined
   /** The default catalog, or PERMISSIONS_FILE's, checked at start. */
   permissionCatalog: Catalog
@@ -224,6 +227,14 @@ function notificationCatalog (file: string | undefined): NotificationCatalog {
   }
 }
 
+function authServices (file: string | undefined): AuthService[] {
+  try {
+    return loadAuthServices(file)
+  } catch (err) {
+    throw new ConfigError('AUTH_PROVIDERS_FILE', `"${file}" is not a usable list of services: ${(err as Error).message}`)
+  }
+}
+
 function readableFile (env: Env, name: string): string | undefined {
   const file = str(env, name)
   if (file === undefined) return undefined
@@ -275,6 +286,7 @@ export function loadConfig (env: Env = process.env): Readonly<Config> {
   }
 
   const permissionsFile = readableFile(env, 'PERMISSIONS_FILE')
+  const authProvidersFile = readableFile(env, 'AUTH_PROVIDERS_FILE')
   const notificationsFile = readableFile(env, 'NOTIFICATIONS_FILE')
   const base = basePath(env)
   const linkBase = publicUrl.pathname === '/'
@@ -300,7 +312,8 @@ export function loadConfig (env: Env = process.env): Readonly<Config> {
     telegramBotUsername: telegramBotUsername(env),
     telegramWebhookSecret: telegramWebhookSecret(env),
     telegramApiUrl: telegramApi?.toString() ?? 'https://api.telegram.org',
-    authProvidersFile: readableFile(env, 'AUTH_PROVIDERS_FILE'),
+    authProvidersFile,
+    authServices: Object.freeze(authServices(authProvidersFile)),
     permissionsFile,
     permissionCatalog: catalog(permissionsFile),
     notificationsFile,

@@ -83,7 +83,7 @@ declare module '@fastify/session' {
     /** A second sentence for the next page's flash (or the flash itself when there is none), read once with it. */
     flashNote?: Flash
     /** Password accepted, second factor still due: no user is signed in yet. */
-    pending2fa?: { userId: string, at: number, returnTo?: string, first?: 'password' | 'sso' | 'totp' | 'recovery' }
+    pending2fa?: { userId: string, at: number, returnTo?: string, first?: 'password' | 'sso' | 'external' | 'totp' | 'recovery', service?: string }
     /** Re-confirmed operations and until when (ms since the epoch). */
     confirmed?: Record<string, number>
     /** The sealed secret shown on the Enable page until it is confirmed. */

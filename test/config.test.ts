@@ -118,3 +118,43 @@ t.test('PERMISSIONS_FILE replaces the catalog; a bad one stops the service with 
     t.match((caught as ConfigError).message, message)
   }
 })
+
+t.test('AUTH_PROVIDERS_FILE lists the external services; a bad one stops the service with what is wrong', async (t) => {
+  const { writeFileSync } = await import('node:fs')
+  const dir = dataDir()
+  const file = path.join(dir, 'providers.json')
+  const keycloak = { id: 'keycloak', name: 'Keycloak', issuer: 'https://id.example.com/realms/main', clientId: 'panel', clientSecret: 's3cret', scopes: ['openid', 'email'] }
+  const github = { id: 'github', name: 'GitHub', authorizationUrl: 'https://github.com/login/oauth/authorize', tokenUrl: 'https://github.com/login/oauth/access_token', userinfoUrl: 'https://api.github.com/user', subjectField: 'id', clientId: 'gh', clientSecret: 'gh-secret' }
+  const local = { ...keycloak, id: 'local', issuer: 'http://127.0.0.1:8080/realms/dev' }
+  writeFileSync(file, JSON.stringify([keycloak, github, local]))
+  const c = loadConfig({ DATA_DIR: dir, AUTH_PROVIDERS_FILE: file })
+  t.same(c.authServices.map((s) => [s.id, s.kind]), [['keycloak', 'oidc'], ['github', 'oauth2'], ['local', 'oidc']], 'OpenID Connect, plain OAuth 2.0, and http on loopback')
+  t.same(c.authServices[1]!.scopes, [], 'no scopes unless given')
+  t.same(loadConfig({ DATA_DIR: dir }).authServices, [], 'none when unset')
+
+  const bad: Array<[unknown, RegExp]> = [
+    ['{not json', /not valid JSON/],
+    [{ services: [] }, /must be a JSON array/],
+    [[{ ...keycloak, clientSecrte: 'typo' }], /unknown key "clientSecrte"/],
+    [[{ ...keycloak, tokenUrl: 'https://id.example.com/token' }], /unknown key "tokenUrl"/],
+    [[keycloak, { ...github, id: 'keycloak' }], /the id "keycloak" is listed twice/],
+    [[{ ...keycloak, id: 'Key Cloak' }], /"id" must be 1 to 32 lowercase letters/],
+    [[{ ...keycloak, id: '../x' }], /"id" must be/],
+    [[{ ...keycloak, clientSecret: undefined }], /"clientSecret" is missing/],
+    [[{ ...github, clientSecret: '' }], /"clientSecret" is missing/],
+    [[{ ...keycloak, issuer: 'http://id.example.com' }], /"issuer" must use https \(plain http only on a loopback address/],
+    [[{ ...github, tokenUrl: 'http://10.0.0.5/token' }], /"tokenUrl" must use https/],
+    [[{ ...keycloak, issuer: 'https://user:pw@id.example.com' }], /must not carry credentials/],
+    [[{ ...keycloak, scopes: ['email'] }], /must include "openid"/],
+    [[{ ...github, subjectField: undefined }], /"subjectField" is missing/],
+    [[{ ...keycloak, name: '' }], /"name" must be a non-empty string/]
+  ]
+  for (const [content, message] of bad) {
+    writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content))
+    let caught: unknown
+    try { loadConfig({ DATA_DIR: dir, AUTH_PROVIDERS_FILE: file }) } catch (err) { caught = err }
+    t.ok(caught instanceof ConfigError, String(message))
+    t.equal((caught as ConfigError).variable, 'AUTH_PROVIDERS_FILE')
+    t.match((caught as ConfigError).message, message)
+  }
+})

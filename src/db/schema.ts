@@ -84,6 +84,8 @@ export interface LoginAttemptsTable {
   created_at: Timestamp
   /** What proved who the user is: password, totp, recovery, sso, sso_totp, sso_recovery; null on rows from before it was recorded. */
   method: string | null
+  /** The external authorization service of the sign-in; null: the password. */
+  service: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export interface TokensTable {
@@ -298,6 +300,20 @@ export interface DB {
   webhook_sequences: WebhookSequencesTable
   webhook_events: WebhookEventsTable
   webhook_deliveries: WebhookDeliveriesTable
+  external_identities: ExternalIdentitiesTable
+}
+
+/** An identity at an external authorization service bound to a user (SPEC §4.4). */
+export interface ExternalIdentitiesTable {
+  id: Generated<string> & Id
+  user_id: string
+  /** The service's id in AUTH_PROVIDERS_FILE when it was bound. */
+  service: string
+  issuer: string
+  subject: string
+  /** The name or email the service gave, as shown on the page. */
+  display: string | null
+  bound_at: Timestamp
 }
 
 export type User = Selectable<UsersTable>

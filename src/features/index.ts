@@ -4,6 +4,7 @@ import type { Feature } from '../lib/feature.ts'
 import type { PersonalData } from '../lib/personal-data.ts'
 import { activity } from './activity/index.ts'
 import { avatar } from './avatar/index.ts'
+import { externalAuth } from './external-auth/index.ts'
 import { auth } from './auth/index.ts'
 import { health } from './health/index.ts'
 import { language } from './language/index.ts'
@@ -22,7 +23,7 @@ import { twoFactor } from './two-factor/index.ts'
 import { users } from './users/index.ts'
 import { webhooks } from './webhooks/index.ts'
 
-export const features: readonly Feature[] = [health, language, auth, profile, phone, sessions, settings, privacy, twoFactor, notifications, telegram, avatar, users, activity, maintenance, provider, sso, webhooks, providerApi]
+export const features: readonly Feature[] = [health, language, auth, profile, phone, sessions, settings, privacy, twoFactor, notifications, telegram, avatar, users, activity, maintenance, provider, sso, webhooks, providerApi, externalAuth]
 
 /**
  * Every feature's personal data (the export, the deletion). The privacy

@@ -142,5 +142,13 @@ export const enEvents = {
   'event.telegram.support_disabled': '{actor} turned off technical support in Telegram',
   // Avatar
   'event.avatar.changed': '{actor} changed their avatar',
-  'event.avatar.removed': '{actor} removed their avatar'
+  'event.avatar.removed': '{actor} removed their avatar',
+  // extauth: external authorization services
+  'event.external_auth.bound': '{actor} bound their {service} account {identity}',
+  'event.external_auth.bind_refused': '{actor} could not bind a {service} account: it is bound to another user',
+  'event.external_auth.unbound': '{actor} unbound their {service} account',
+  'event.external_auth.unbound.provider': 'The provider unbound the {service} account of {target}',
+  'activity.word.method.external': 'with {service}',
+  'activity.word.method.externalTotp': 'with {service} and a one-time password',
+  'activity.word.method.externalRecovery': 'with {service} and a recovery code'
 } as const

@@ -143,5 +143,13 @@ export const ruEvents: Record<keyof typeof enEvents, string> = {
   'event.telegram.support_disabled': '{actor}: выключено взаимодействие с технической поддержкой в Telegram',
   // Avatar
   'event.avatar.changed': '{actor}: изменён аватар',
-  'event.avatar.removed': '{actor}: удалён аватар'
+  'event.avatar.removed': '{actor}: удалён аватар',
+  // extauth: внешние сервисы авторизации
+  'event.external_auth.bound': '{actor}: привязана учётная запись {service} {identity}',
+  'event.external_auth.bind_refused': '{actor}: не удалось привязать учётную запись {service} — она привязана к другому пользователю',
+  'event.external_auth.unbound': '{actor}: отвязана учётная запись {service}',
+  'event.external_auth.unbound.provider': 'Провайдер отвязал учётную запись {service} пользователя {target}',
+  'activity.word.method.external': 'через {service}',
+  'activity.word.method.externalTotp': 'через {service} и одноразовый пароль',
+  'activity.word.method.externalRecovery': 'через {service} и резервный код'
 }

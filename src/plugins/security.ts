@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import helmet from 'helmet'
 import type { Config } from '../config.ts'
+import { authorizationOrigins } from '../lib/auth-services.ts'
 
 /** X-Frame-Options agreeing with frame-ancestors; false when only frame-ancestors can say it (other origins). */
 function frameOptions (frameAncestors: readonly string[]): { action: 'deny' | 'sameorigin' } | false {
@@ -20,7 +21,7 @@ function frameOptions (frameAncestors: readonly string[]): { action: 'deny' | 's
   return false
 }
 
-export function securityHeaders (config: Pick<Config, 'frameAncestors' | 'publicUrl' | 'brandLogoUrl' | 'brandCssUrl'>): Record<string, string> {
+export function securityHeaders (config: Pick<Config, 'frameAncestors' | 'publicUrl' | 'brandLogoUrl' | 'brandCssUrl' | 'authServices'>): Record<string, string> {
   const origins = (u: URL | undefined): string[] => u === undefined ? [] : [u.origin]
   const headers: Record<string, string> = {}
   const collect = {
@@ -37,7 +38,8 @@ export function securityHeaders (config: Pick<Config, 'frameAncestors' | 'public
         scriptSrc: ["'none'"],
         styleSrc: ["'self'", ...origins(config.brandCssUrl)],
         imgSrc: ["'self'", 'data:', ...origins(config.brandLogoUrl)],
-        formAction: ["'self'"],
+        // The external authorization services' origins: a form post there answers with a redirect to them.
+        formAction: ["'self'", ...authorizationOrigins(config.authServices)],
         frameAncestors: config.frameAncestors
       }
     },

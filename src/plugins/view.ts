@@ -121,6 +121,8 @@ export default fp(async function viewPlugin (app: FastifyInstance) {
       brandLogo: config.brandLogoUrl?.toString(),
       brandCss: config.brandCssUrl?.toString(),
       base: config.basePath,
+      // "Log in with …" on the login page: the external authorization services (external-auth feature).
+      signInServices: config.authServices.map((s) => ({ id: s.id, name: s.name })),
       currentUser: user === null ? null : { fullName: user.fullName, email: user.email, restricted: user.restricted, policyUpdated: user.policyUpdated && !user.policyPending, avatar: { file: user.avatar, initials: initialsOf(user.fullName, user.email), size: 'small' } },
       // The zone every time on the page is in, for partials/time-zone (src/lib/format.ts).
       zoneCaption: user === null ? null : timeZoneCaption(request.lang, user.timeZone),

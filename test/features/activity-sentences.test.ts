@@ -92,7 +92,10 @@ const samples: Record<EventType, Record<string, unknown>> = {
   'sso.link_created': { returnTo: '/client/users' },
   'sso.link_refused': { reason: 'used' },
   'policy.published': { document: 'privacy-policy', version: 3, by: 'provider' },
-  'notification.sent': { type: 'billing', channels: 'mail sms', by: 'provider' }
+  'notification.sent': { type: 'billing', channels: 'mail sms', by: 'provider' },
+  'external_auth.bound': { service: 'keycloak', identity: 'anna@idp.example' },
+  'external_auth.bind_refused': { service: 'keycloak' },
+  'external_auth.unbound': { service: 'keycloak' }
 }
 
 t.test('every declared event type has a sentence key, and only those', async (t) => {

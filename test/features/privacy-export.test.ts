@@ -98,7 +98,7 @@ t.test('the export is re-confirmed, mailed as one CSV of every section, each for
   t.ok(/^\ufeff?"section","record","field","value"\r\n/.test(csv.text), 'every cell quoted')
   t.ok(csv.text.split('\r\n').filter((l) => l !== '').every((l) => /^\ufeff?"/.test(l) || !/^[=+\-@]/.test(l)), 'no line starts a formula')
   const sections = new Set(csv.rows.slice(1).map((r) => r[0]))
-  for (const s of ['profile', 'settings', 'sign_ins', 'sessions', 'activity', 'exports', 'consents', 'consent_history', 'requests', 'notification_settings', 'telegram', 'avatar']) t.ok(sections.has(s), `section ${s}`)
+  for (const s of ['profile', 'settings', 'sign_ins', 'sessions', 'activity', 'exports', 'consents', 'consent_history', 'requests', 'notification_settings', 'telegram', 'avatar', 'linked_services']) t.ok(sections.has(s), `section ${s}`)
 
   t.same(values(csv.rows, 'profile', 'email'), [u.email])
   t.same(values(csv.rows, 'profile', 'full_name'), ['\'=HYPERLINK("http://evil.test","x")'], '= neutralised')

@@ -6,13 +6,21 @@ import { sql } from 'kysely'
 import t from 'tap'
 
 import * as OTPAuth from 'otpauth'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { Agent, createOwner, createUser, signIn, startTestApp } from '../helpers/app.ts'
+import { writeServicesFile } from '../helpers/identity-provider.ts'
 
-const ta = await startTestApp(t)
+// Two external services (never contacted: the prompt comes before any flow starts); the owner has one bound, to unbind.
+const servicesDir = mkdtempSync(path.join(tmpdir(), 'reconfirm-'))
+const service = (id: string) => ({ id, name: id, issuer: `http://127.0.0.1:9/${id}`, clientId: 'panel', clientSecret: 'secret' })
+const ta = await startTestApp(t, { env: { AUTH_PROVIDERS_FILE: writeServicesFile(servicesDir, [service('keycloak'), service('google')]) } })
 const { app } = ta
 const db = app.deps.db
 const owner = await createOwner(ta)
 const target = await createUser(ta, owner.accountId, 'target@example.com')
+await db.insertInto('external_identities').values({ user_id: owner.userId, service: 'google', issuer: 'http://127.0.0.1:9/google', subject: 'owner', display: null, bound_at: new Date() }).execute()
 
 // What each operation's form would carry if a person had filled it in,
 // valid, since bad input is answered before any prompt (every operation
@@ -39,10 +47,15 @@ const forms: Record<string, FormFor> = {
   'privacy.export': {},
   // Requests for deletion and restriction of personal data: the button alone.
   'privacy.request-deletion': {},
-  'privacy.request-restriction': {}
+  'privacy.request-restriction': {},
+  // External authorization services: Bind (a service not bound yet) and Unbind (the bound one).
+  'external-auth.bind': { intent: 'bind' },
+  'external-auth.unbind': {}
 }
 // Path parameters of the re-confirmed routes.
-const params: Record<string, string> = { id: target.userId }
+const params: Record<string, string> = { id: target.userId, service: 'keycloak' }
+// Parameters that differ by route.
+const routeParams: Record<string, Record<string, string>> = { '/client/settings/external-auth/:service/unbind': { service: 'google' } }
 // At least the routes re-confirmed when this test was written: a shorter list means some lost it.
 const AT_LEAST = 15
 
@@ -100,9 +113,10 @@ t.test('each re-confirmed route answers with the prompt and changes nothing', as
   const a = await signIn(ta, owner.email, owner.password)
   for (const route of reconfirmed) {
     t.test(`${route.method} ${route.url} (${route.operation})`, async (t) => {
-      const unknown = [...route.url.matchAll(/:(\w+)/g)].map((m) => m[1]!).filter((p) => params[p] === undefined)
+      const values = { ...params, ...routeParams[route.url] }
+      const unknown = [...route.url.matchAll(/:(\w+)/g)].map((m) => m[1]!).filter((p) => values[p] === undefined)
       if (unknown.length > 0) return t.fail(`no value for :${unknown.join(', :')}: add it to params`)
-      const url = route.url.replace(/:(\w+)/g, (_, p: string) => params[p]!)
+      const url = route.url.replace(/:(\w+)/g, (_, p: string) => values[p]!)
       const before = await state()
       await a.get(`${ta.base}client/profile`)
       const form = forms[route.operation!] ?? {}

@@ -8,7 +8,10 @@
 // `npm run screenshots` photographs them (scripts/screenshots.ts).
 // Selectors use names, not labels, so that the same tour runs in English
 // and in Russian.
+import { mkdtempSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import * as OTPAuth from 'otpauth'
 import sharp from 'sharp'
 import type { Browser, Page } from 'playwright-core'
@@ -17,6 +20,7 @@ import { createAccount } from '../../src/features/provider/index.ts'
 import { createSsoLink } from '../../src/features/sso/index.ts'
 import { hashPassword } from '../../src/lib/passwords.ts'
 import { issueToken } from '../../src/lib/tokens.ts'
+import { writeServicesFile } from './identity-provider.ts'
 import type { Deps } from '../../src/types.ts'
 
 /**
@@ -36,8 +40,18 @@ export interface TourHost {
 
 export type Visit = (name: string, page: Page) => Promise<void>
 
-/** What the app the tour runs on needs beyond the defaults: a bot, so that the Telegram block is set up (its replies go to a closed port and wait in the queue). */
+/**
+ * What the app the tour runs on needs beyond the defaults: a bot, so that the
+ * Telegram block is set up (its replies go to a closed port and wait in the
+ * queue); two external authorization services, so that the login page offers
+ * them and their settings page lists them (on a closed port: the tour shows
+ * the pages, test/e2e/external-auth.test.ts goes through a real provider).
+ */
 export const TOUR_ENV: Readonly<Record<string, string>> = {
+  AUTH_PROVIDERS_FILE: writeServicesFile(mkdtempSync(path.join(tmpdir(), 'tour-')), [
+    { id: 'keycloak', name: 'Keycloak', issuer: 'http://127.0.0.1:9/realms/tour', clientId: 'panel', clientSecret: 'tour-secret' },
+    { id: 'github', name: 'GitHub', authorizationUrl: 'http://127.0.0.1:9/authorize', tokenUrl: 'http://127.0.0.1:9/token', userinfoUrl: 'http://127.0.0.1:9/user', subjectField: 'id', clientId: 'panel', clientSecret: 'tour-secret' }
+  ]),
   TELEGRAM_BOT_TOKEN: '123456:tour-token',
   TELEGRAM_BOT_USERNAME: 'panel_tour_bot',
   TELEGRAM_WEBHOOK_SECRET: 'tour-webhook-secret',
@@ -274,6 +288,20 @@ export async function tour (ta: TourHost, browser: Browser, origin: string, lang
     await page.locator('input[name="avatar"]').setInputFiles({ name: 'page.png', mimeType: 'image/png', buffer: Buffer.from('<html><body>not a picture</body></html>') })
     await page.locator('form[enctype="multipart/form-data"] button[type="submit"]').click()
     await visit('avatar-error', page)
+
+    // External authorization services: the list, Bind's prompt, a bound
+    // service (straight in the database: the flow is test/e2e/external-auth's),
+    // and the page a failed callback lands on.
+    await page.goto(`${origin}/client/settings/external-auth`)
+    await visit('external-auth', page)
+    await page.locator('form[action$="/auth/keycloak/start"] button').click()
+    if (await page.locator('form[data-reconfirm]').count() !== 1) throw new Error('Bind did not ask to confirm')
+    await visit('external-auth-reconfirm', page)
+    await ta.app.deps.db.insertInto('external_identities').values({ user_id: created.userId, service: 'github', issuer: 'http://127.0.0.1:9/user', subject: `tour-${lang}`, display: lang === 'ru' ? 'olga.vladelets@example.com' : 'olga.owner@example.com', bound_at: ta.clock.now() }).execute()
+    await page.goto(`${origin}/client/settings/external-auth`)
+    await visit('external-auth-bound', page)
+    await page.goto(`${origin}/auth/github/callback?code=stale&state=stale`)
+    await visit('external-auth-failed', page)
 
     // Two-factor: setup, the prompt, the recovery codes, the manage page, the sign-in step.
     await page.goto(`${origin}/client/settings/two-factor`)

@@ -73,7 +73,11 @@ const declared = {
   'sso.link_refused': true,
   // Provider operations without a feature page of their own
   'policy.published': true,
-  'notification.sent': true
+  'notification.sent': true,
+  // External authorization services
+  'external_auth.bound': true,
+  'external_auth.bind_refused': true,
+  'external_auth.unbound': true
 } as const satisfies Record<EventType, true>
 
 export const EVENT_TYPES = Object.keys(declared) as EventType[]

@@ -105,7 +105,14 @@ function paramsOf (ctx: SentenceContext, row: SentenceRow): Params {
   const actor = row.actor.id === null && row.actor.email === null && !PROVIDER_ACTS.has(row.action) ? t('activity.person.unknown') : personText(t, row.actor)
   const p: Params = { actor, target: personText(t, row.target) }
   switch (row.action) {
-    case 'login.success': p.method = t(method(d.method)); break
+    case 'login.success':
+      // A first factor at an external service: its id (the configuration's), then the second step if any.
+      p.method = typeof d.service === 'string'
+        ? t(d.method === 'totp' ? 'activity.word.method.externalTotp' : d.method === 'recovery' ? 'activity.word.method.externalRecovery' : 'activity.word.method.external', { service: d.service })
+        : t(method(d.method))
+      break
+    case 'external_auth.bound': p.service = typeof d.service === 'string' ? d.service : '?'; p.identity = typeof d.identity === 'string' ? d.identity : ''; break
+    case 'external_auth.bind_refused': case 'external_auth.unbound': p.service = typeof d.service === 'string' ? d.service : '?'; break
     case 'login.failed': p.reason = t(loginReason(d.reason)); break
     case 'phone.set': case 'phone.verified': case 'phone.cleared': p.phone = recorded(t, d.phone); break
     case 'phone.code_sent': p.phone = recorded(t, d.phone); p.purpose = t(purpose(d.purpose)); break
@@ -149,7 +156,8 @@ const BY_PROVIDER: Partial<Record<string, MessageKey>> = {
   'user.updated': 'event.user.updated.provider',
   'user.email_changed': 'event.user.email_changed.provider',
   'user.disabled': 'event.user.disabled.provider',
-  'user.enabled': 'event.user.enabled.provider'
+  'user.enabled': 'event.user.enabled.provider',
+  'external_auth.unbound': 'event.external_auth.unbound.provider'
 }
 
 /**

@@ -8,6 +8,8 @@ import { eraseSignIns } from './queries.ts'
 export { INVITE_TTL_SECONDS, issueInviteLink, recordRefusedSignIn, type SignInMethod } from './service.ts'
 export { clientOf, completeSignIn, type SignInUser } from './sign-in.ts'
 export { findUserByEmail } from './queries.ts'
+/** The password throttle's per-address rule: other proofs of the same user are refused while it locks the address. */
+export { emailRule as addressThrottleRule } from './throttle.ts'
 
 export const auth: Feature = {
   name: 'auth',

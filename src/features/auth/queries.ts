@@ -18,8 +18,8 @@ export function findUserById (db: Kysely<DB>, id: string) {
     .executeTakeFirst()
 }
 
-/** One try in the sign-in history; `method` is what proved (or tried to prove) who the user is, when known. */
-export async function recordAttempt (db: Kysely<DB>, a: { email: string, userId: string | null, ip: string, userAgent: string | null, success: boolean, throttled: boolean, at: Date, method?: string }): Promise<void> {
+/** One try in the sign-in history; `method` is what proved (or tried to prove) who the user is, when known; `service` the external authorization service it went through. */
+export async function recordAttempt (db: Kysely<DB>, a: { email: string, userId: string | null, ip: string, userAgent: string | null, success: boolean, throttled: boolean, at: Date, method?: string, service?: string }): Promise<void> {
   await db.insertInto('login_attempts').values({
     email: a.email.slice(0, 320).replaceAll('\u0000', '\uFFFD'),
     user_id: a.userId,
@@ -28,7 +28,8 @@ export async function recordAttempt (db: Kysely<DB>, a: { email: string, userId:
     success: a.success,
     throttled: a.throttled,
     created_at: a.at,
-    method: a.method ?? null
+    method: a.method ?? null,
+    service: a.service ?? null
   }).execute()
 }
 

@@ -56,7 +56,7 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     if (user === undefined || user.status !== 'active') return reply.redirect(`${base}login`, 303)
     // A recovery code signs in once: say how many are left and where to make new ones.
     const flash = result.method === 'recovery' ? { type: 'info' as const, text: 'login.recoveryUsed' as const, params: { count: String(await countLiveRecoveryCodes(deps.db, user.id)) } } : undefined
-    return await completeSignIn(request, reply, user, result.method, { returnTo: p.returnTo, flash })
+    return await completeSignIn(request, reply, user, result.method, { returnTo: p.returnTo, flash, service: p.service })
   })
 
   app.post('/logout', { config: { access: 'public', beforePolicy: true } }, async (request, reply) => {

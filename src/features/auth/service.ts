@@ -24,8 +24,8 @@ export const RESETS_PER_HOUR = 3
 
 export interface Client { ip: string, userAgent: string | null }
 
-/** What proved who the user is ('sso': a provider's one-time sign-in link, a first factor like the password). */
-export type SignInMethod = 'password' | 'totp' | 'recovery' | 'sso'
+/** What proved who the user is ('sso': a provider's one-time sign-in link; 'external': an external authorization service; both a first factor like the password). */
+export type SignInMethod = 'password' | 'totp' | 'recovery' | 'sso' | 'external'
 
 /**
  * What the sign-in history and the audit log record: the method, or for a
@@ -114,14 +114,14 @@ export async function recordRefusedSignIn (deps: Deps, user: { id: string, accou
  * login_attempts, kept for the retention period: an address last used before
  * it is new again.
  */
-export async function recordSignIn (deps: Deps, user: { id: string, account_id: string, email: string }, client: Client, method: RecordedMethod): Promise<void> {
+export async function recordSignIn (deps: Deps, user: { id: string, account_id: string, email: string }, client: Client, method: RecordedMethod, service?: string): Promise<void> {
   const now = deps.clock.now()
   await deps.db.transaction().execute(async (trx) => {
     await setLastLogin(trx, user.id, now)
     const history = await signInHistoryOf(trx, user.id, client.ip)
-    await recordAttempt(trx, { email: user.email.toLowerCase(), userId: user.id, ip: client.ip, userAgent: client.userAgent, success: true, throttled: false, at: now, method })
+    await recordAttempt(trx, { email: user.email.toLowerCase(), userId: user.id, ip: client.ip, userAgent: client.userAgent, success: true, throttled: false, at: now, method, service })
     if (history.any && !history.known) await notify(deps, trx, user.id, 'new_sign_in', { at: now, ip: client.ip, browser: describeBrowser(client.userAgent) })
-    await recordEvent(trx, { accountId: user.account_id, actorUserId: user.id, type: 'login.success', ip: client.ip, details: { method }, at: now })
+    await recordEvent(trx, { accountId: user.account_id, actorUserId: user.id, type: 'login.success', ip: client.ip, details: { method, service }, at: now })
   })
   // (With the password alone, logIn has already started the count again.)
   if (method !== 'password') await resetCounter(deps.db, emailRule, user.email.toLowerCase(), now)

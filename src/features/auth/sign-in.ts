@@ -35,8 +35,12 @@ function recordedMethod (request: FastifyRequest, user: SignInUser, method: Sign
   return method
 }
 
-/** Signs the user in (or starts the second step) and answers with the redirect. */
-export async function completeSignIn (request: FastifyRequest, reply: FastifyReply, user: SignInUser, method: SignInMethod, opts: { returnTo?: string, flash?: Flash } = {}): Promise<FastifyReply> {
+/**
+ * Signs the user in (or starts the second step) and answers with the
+ * redirect. `service`: the external authorization service that was the first
+ * factor (method 'external', or the second step after one), for the history.
+ */
+export async function completeSignIn (request: FastifyRequest, reply: FastifyReply, user: SignInUser, method: SignInMethod, opts: { returnTo?: string, flash?: Flash, service?: string } = {}): Promise<FastifyReply> {
   const { deps } = request.server
   const base = deps.config.basePath
   const returnTo = safeReturnTo(base, opts.returnTo)
@@ -50,10 +54,10 @@ export async function completeSignIn (request: FastifyRequest, reply: FastifyRep
   if (user.two_factor_enabled && !SECOND_FACTORS.has(method)) {
     // The first factor is right, the second is due: a new session that signs nobody in yet.
     await newSessionId(request, reply)
-    request.session.pending2fa = { userId: user.id, at: deps.clock.now().getTime(), returnTo, first: method }
+    request.session.pending2fa = { userId: user.id, at: deps.clock.now().getTime(), returnTo, first: method, service: opts.service }
     return reply.redirect(`${base}login/two-factor`, 303)
   }
-  await recordSignIn(deps, user, clientOf(request), recorded)
+  await recordSignIn(deps, user, clientOf(request), recorded, opts.service)
   // A new session id at every sign-in: the session before it and its CSRF secret die here.
   await renewSession(request, reply, user.id)
   if (opts.flash !== undefined) request.session.flash = opts.flash
@@ -61,7 +65,7 @@ export async function completeSignIn (request: FastifyRequest, reply: FastifyRep
 }
 
 /** The second step waiting in this session, while it is fresh. */
-export function pendingSecondStep (request: FastifyRequest): { userId: string, returnTo?: string } | undefined {
+export function pendingSecondStep (request: FastifyRequest): { userId: string, returnTo?: string, service?: string } | undefined {
   const p = request.session.pending2fa
   return p !== undefined && request.server.deps.clock.now().getTime() - p.at < SECOND_STEP_SECONDS * 1000 ? p : undefined
 }

@@ -6,7 +6,7 @@ import type { ExportSection } from '../../lib/personal-data.ts'
 export const sessionsExport: ExportSection[] = [{
   name: 'sign_ins',
   query: (db, subject) => db.selectFrom('login_attempts')
-    .select(['created_at', 'success', 'throttled', 'method', 'ip', 'user_agent'])
+    .select(['created_at', 'success', 'throttled', 'method', 'service', 'ip', 'user_agent'])
     .where('user_id', '=', subject.id).orderBy('created_at').orderBy('id')
 }, {
   name: 'sessions',

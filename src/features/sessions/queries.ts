@@ -17,7 +17,7 @@ export async function findLiveSessions (db: Kysely<DB>, userId: string, seenAfte
 /** The user's last `limit` sign-in attempts, newest first. */
 export async function findSignIns (db: Kysely<DB>, userId: string, limit: number) {
   return await db.selectFrom('login_attempts')
-    .select(['created_at', 'ip', 'user_agent', 'success', 'method'])
+    .select(['created_at', 'ip', 'user_agent', 'success', 'method', 'service'])
     .where('user_id', '=', userId)
     .orderBy('created_at', 'desc').orderBy('id', 'desc')
     .limit(limit)

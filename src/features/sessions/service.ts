@@ -13,8 +13,8 @@ import { deleteSession, findLiveSessions, findSignIns } from './queries.ts'
 export const SIGN_INS_SHOWN = 20
 
 export interface SessionView { publicId: string, browser: string | null, ip: string | null, lastSeen: Date, started: Date, current: boolean }
-/** method: how it was proved, in words; undefined for rows from before it was recorded. */
-export interface SignInView { at: Date, ip: string, browser: string | null, success: boolean, method: MessageKey | undefined }
+/** method: how it was proved, in words (with the external service's name); undefined for rows from before it was recorded. */
+export interface SignInView { at: Date, ip: string, browser: string | null, success: boolean, method: { key: MessageKey, service?: string } | undefined }
 
 // login_attempts.method (auth's RecordedMethod) → its words on the page.
 const METHOD_WORDS: Record<string, MessageKey> = {
@@ -24,6 +24,22 @@ const METHOD_WORDS: Record<string, MessageKey> = {
   sso: 'sessions.method.sso',
   sso_totp: 'sessions.method.sso_totp',
   sso_recovery: 'sessions.method.sso_recovery'
+}
+// The same after an external authorization service (login_attempts.service) as the first factor.
+const EXTERNAL_WORDS: Record<string, MessageKey> = {
+  external: 'sessions.method.external',
+  totp: 'sessions.method.external_totp',
+  recovery: 'sessions.method.external_recovery'
+}
+
+function methodOf (deps: Deps, method: string | null, service: string | null): SignInView['method'] {
+  if (service !== null) {
+    const key = EXTERNAL_WORDS[method ?? 'external']
+    // The service's name as configured now; its id when it is no longer configured.
+    return key === undefined ? undefined : { key, service: deps.config.authServices.find((s) => s.id === service)?.name ?? service }
+  }
+  const key = method === null ? undefined : METHOD_WORDS[method]
+  return key === undefined ? undefined : { key }
 }
 
 /** "Chrome 156 on Linux" from a User-Agent header, or null. */
@@ -46,7 +62,7 @@ export async function listSessions (deps: Deps, user: CurrentUser, currentSessio
 
 export async function listSignIns (deps: Deps, user: CurrentUser): Promise<SignInView[]> {
   const rows = await findSignIns(deps.db, user.id, SIGN_INS_SHOWN)
-  return rows.map((r) => ({ at: new Date(r.created_at), ip: r.ip, browser: describeBrowser(r.user_agent), success: r.success, method: r.method === null ? undefined : METHOD_WORDS[r.method] }))
+  return rows.map((r) => ({ at: new Date(r.created_at), ip: r.ip, browser: describeBrowser(r.user_agent), success: r.success, method: methodOf(deps, r.method, r.service) }))
 }
 
 /** Ends one of the user's own sessions: which one it was, or false when there is no such session of theirs. */
