@@ -24,7 +24,7 @@ if (missing !== undefined) {
     await page.goto(`${origin}/login`)
     await page.getByLabel('Email').fill(owner.email)
     await page.getByLabel('Password').fill(owner.password)
-    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('button', { name: 'Log in', exact: true }).click()
     await page.goto(`${origin}/client/activity`)
     await page.screenshot({ path: path.join(shots, 'activity-1280.png'), fullPage: true })
     const row = page.locator('tr', { hasText: 'Affiliate program: Manage enabled' })

@@ -33,7 +33,7 @@ if (missing !== undefined) {
     await page.goto(`${origin}/client/settings/avatar`)
     await page.getByLabel('Email').fill(owner.email)
     await page.getByLabel('Password').fill(owner.password)
-    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('button', { name: 'Log in', exact: true }).click()
     t.equal(new URL(page.url()).pathname, '/client/settings/avatar')
     t.equal(await page.locator('header .avatar-initials').textContent(), 'AA', 'the initials in the header')
     await audit(t, 'default', page)

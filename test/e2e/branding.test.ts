@@ -94,7 +94,7 @@ if (missing !== undefined) {
     await page.goto(`${billing}/billing`)
     const frame = page.frameLocator('iframe')
     await frame.getByLabel('Email').waitFor()
-    t.equal(await frame.getByRole('button', { name: 'Log in' }).count(), 1, 'the login form shows inside the frame')
+    t.equal(await frame.getByRole('button', { name: 'Log in', exact: true }).count(), 1, 'the login form shows inside the frame')
     // Chromium treats http://127.0.0.1 as a secure context: the Secure,
     // Partitioned CSRF cookie set over plain http is kept, in the partition
     // of the framing site.
@@ -111,12 +111,12 @@ if (missing !== undefined) {
     const inner = page.frames().find((f) => f !== page.mainFrame())!
     await inner.getByLabel('Email').fill('nobody@example.com')
     await inner.getByLabel('Password').fill('not the right one at all')
-    await inner.getByRole('button', { name: 'Log in' }).click()
+    await inner.getByRole('button', { name: 'Log in', exact: true }).click()
     t.equal(await inner.getByRole('alert').textContent(), 'Wrong email or password.', 'a form posted inside the frame passes the CSRF check: the partitioned cookie came back')
     const owner = await createOwner(ta, 'framed@example.com')
     await inner.getByLabel('Email').fill(owner.email)
     await inner.getByLabel('Password').fill(owner.password)
-    await inner.getByRole('button', { name: 'Log in' }).click()
+    await inner.getByRole('button', { name: 'Log in', exact: true }).click()
     t.equal(new URL(inner.url()).pathname, '/login', 'over plain http the framed sign-in ends on the login page again')
     t.same((await context.cookies(origin)).map((c) => c.name), ['csrf'], 'no session cookie was sent (Secure, on an http request)')
     await context.close()

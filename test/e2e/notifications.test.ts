@@ -22,7 +22,7 @@ if (missing !== undefined) {
     await page.goto(`${origin}/login`)
     await page.getByLabel('Email').fill(owner.email)
     await page.getByLabel('Password').fill(owner.password)
-    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('button', { name: 'Log in', exact: true }).click()
     await page.goto(`${origin}/client/settings/notifications`)
     t.equal(await page.getByRole('heading', { name: 'Notifications', level: 1 }).count(), 1)
     await audit(t, 'matrix', page)

@@ -25,7 +25,7 @@ if (missing !== undefined) {
     await page.goto(`${origin}/login`)
     await page.getByLabel('Email').fill(u.email)
     await page.getByLabel('Password').fill(password)
-    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('button', { name: 'Log in', exact: true }).click()
     return { context, page }
   }
 

@@ -145,7 +145,7 @@ if (missing !== undefined) {
     await page.getByLabel('Email').fill('olga@example.com')
     await page.getByLabel('Password').fill(password)
     const before = hops.length
-    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('button', { name: 'Log in', exact: true }).click()
     await page.waitForLoadState()
     t.equal(await page.locator('h1').textContent(), 'Profile')
     t.same(since(hops, before), [
@@ -178,7 +178,7 @@ if (missing !== undefined) {
       await page.getByLabel('Email').fill(victim.email)
       await page.getByLabel('Password').fill(pass)
       const before = hops.length
-      await page.getByRole('button', { name: 'Log in' }).click()
+      await page.getByRole('button', { name: 'Log in', exact: true }).click()
       await page.waitForLoadState()
       return hops[before]!
     }

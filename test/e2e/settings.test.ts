@@ -25,7 +25,7 @@ if (missing !== undefined) {
     await page.goto(`${origin}/login`)
     await page.getByLabel('Email').fill(owner.email)
     await page.getByLabel('Password').fill(owner.password)
-    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('button', { name: 'Log in', exact: true }).click()
     await page.getByRole('link', { name: 'User settings' }).first().click()
     t.equal(new URL(page.url()).pathname, '/client/settings')
     t.equal(await page.getByRole('heading', { name: 'Main settings' }).count(), 1)

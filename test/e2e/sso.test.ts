@@ -39,7 +39,7 @@ if (missing !== undefined) {
     t.match(other.url(), /\/login\?return_to=/, 'opening the link signed nobody in')
     await other.close()
 
-    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('button', { name: 'Log in', exact: true }).click()
     t.equal(new URL(page.url()).pathname, '/client/profile', 'landed on the Profile')
     t.equal(await page.locator('h1').textContent(), 'Profile')
     t.match(await page.locator('.topbar').textContent(), 'Signed in as Sergei Sso')
@@ -55,7 +55,7 @@ if (missing !== undefined) {
     const context = await newContext(browser)
     const page = await context.newPage()
     await page.goto(await link('/client/settings'))
-    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('button', { name: 'Log in', exact: true }).click()
     t.equal(new URL(page.url()).pathname, '/client/settings')
     t.equal(await page.locator('h1').textContent(), 'User settings')
     await context.close()

@@ -27,7 +27,7 @@ if (missing !== undefined) {
     await page.goto(`${origin}/login`)
     await page.getByLabel('Email').fill(owner.email)
     await page.getByLabel('Password').fill(owner.password)
-    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('button', { name: 'Log in', exact: true }).click()
     await page.goto(`${origin}/client/settings`)
     await page.locator('section', { has: page.getByRole('heading', { name: 'Telegram' }) }).getByRole('link', { name: 'Link' }).click()
     t.equal(new URL(page.url()).pathname, '/client/settings/telegram')

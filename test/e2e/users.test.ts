@@ -22,7 +22,7 @@ if (missing !== undefined) {
     await op.goto(`${origin}/login`)
     await op.getByLabel('Email').fill(owner.email)
     await op.getByLabel('Password').fill(owner.password)
-    await op.getByRole('button', { name: 'Log in' }).click()
+    await op.getByRole('button', { name: 'Log in', exact: true }).click()
 
     await op.getByRole('link', { name: 'Add a new user' }).click()
     await op.getByRole('textbox', { name: 'Email' }).fill('newbie@example.com')
@@ -48,7 +48,7 @@ if (missing !== undefined) {
     await up.getByRole('button', { name: 'Save' }).click()
     await up.getByLabel('Email').fill('newbie@example.com')
     await up.getByLabel('Password').fill('newbie passphrase here')
-    await up.getByRole('button', { name: 'Log in' }).click()
+    await up.getByRole('button', { name: 'Log in', exact: true }).click()
     t.equal(new URL(up.url()).pathname, '/client/profile')
     t.equal(await up.locator('nav.sidebar a').count(), 2, 'only Profile and User settings in the menu')
 

@@ -101,12 +101,12 @@ t.test('bind with OpenID Connect, log in with it, then unbind', async (t) => {
   const profile = await b.get(`${base}client/profile`)
   t.equal(profile.statusCode, 200)
   t.match(profile.body, owner.email)
-  const attempt = await db.selectFrom('login_attempts').select(['service', 'success']).where('user_id', '=', owner.userId).orderBy('id', 'desc').executeTakeFirstOrThrow()
-  t.same(attempt, { service: 'keycloak', success: true }, 'the sign-in history records the service')
+  const attempt = await db.selectFrom('login_attempts').select(['method', 'service', 'success']).where('user_id', '=', owner.userId).orderBy('id', 'desc').executeTakeFirstOrThrow()
+  t.same(attempt, { method: 'external', service: 'keycloak', success: true }, 'the sign-in history records the method and the service')
   const event = await db.selectFrom('audit_log').select('details').where('action', '=', 'login.success').orderBy('id', 'desc').executeTakeFirstOrThrow()
   t.match(event.details, { method: 'external', service: 'keycloak' })
   const sessions = await b.get(`${base}client/profile/sessions`)
-  t.match(sessions.body, 'via keycloak')
+  t.match(sessions.body, /data-label="Method">Keycloak<\/td>/, 'the Sessions page names the service by its configured name')
 
   // Unbind: the prompt, answered explicitly.
   await a.get(PAGE)
@@ -143,6 +143,7 @@ t.test('with 2FA on, the service is the first factor: the second step follows', 
   t.equal((await b.get(`${base}client/profile`)).statusCode, 200)
   const event = await db.selectFrom('audit_log').select('details').where('action', '=', 'login.success').where('actor_user_id', '=', u.userId).orderBy('id', 'desc').executeTakeFirstOrThrow()
   t.match(event.details, { method: 'totp', service: 'keycloak' })
+  t.match((await b.get(`${base}client/profile/sessions`)).body, /data-label="Method">Keycloak and one-time password<\/td>/, 'the history names both factors')
 })
 
 t.test('callbacks that fail bind nothing and sign nobody in', async (t) => {
