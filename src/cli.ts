@@ -4,19 +4,12 @@
 // success; errors go to stderr with a non-zero exit (2: bad arguments,
 // 1: the operation failed).
 import { parseArgs } from 'node:util'
-import type { FastifyBaseLogger } from 'fastify'
-import { type Config, ConfigError, loadConfig } from './config.ts'
-import { type Database, openDatabase } from './db/database.ts'
+import { ConfigError, loadConfig } from './config.ts'
+import { openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
 import { features } from './features/index.ts'
-import { systemClock } from './lib/clock.ts'
+import { providerDeps } from './provider-deps.ts'
 import type { Command, CommandValues } from './lib/commands.ts'
-import { deliveryQueues } from './lib/deliveries/index.ts'
-import { Jobs } from './lib/jobs.ts'
-import { serviceKeys } from './lib/keys.ts'
-import { createMailSender } from './lib/mail.ts'
-import { createSmsSender } from './lib/sms.ts'
-import { createTelegramSender } from './lib/telegram.ts'
 import type { Deps } from './types.ts'
 
 const commands: readonly Command[] = features.flatMap((f) => f.commands ?? [])
@@ -69,52 +62,19 @@ async function main (argv: string[]): Promise<number> {
   }
   const config = loadConfig(process.env)
   const database = await openDatabase(config, { reuseRunning: true })
-  let jobs: Jobs | undefined
+  let deps: Deps | undefined
   try {
     await migrateToLatest(database.db)
-    jobs = await openQueue(config, database)
-    const result = await parsed.command.run({ db: database.db, pool: database.pool, clock: systemClock, config, jobs, keys: serviceKeys(config.sessionSecret) }, parsed.values)
+    deps = await providerDeps(config, database)
+    const result = await parsed.command.run(deps, parsed.values)
     // Refused: {"error": {"code", "message"}} as the provider API answers, for scripts to read.
     if (!result.ok) { console.error(JSON.stringify({ error: { code: result.code ?? 'refused', message: result.error } })); return 1 }
     console.log(JSON.stringify(result.out))
     return 0
   } finally {
-    await jobs?.stop()
+    await deps?.jobs.stop()
     await database.close()
   }
-}
-
-// Warnings and errors of the queue on stderr (stdout is the command's JSON).
-const stderrLog = (() => {
-  const write = (...args: unknown[]): void => { console.error(...args.filter((a) => typeof a === 'string')) }
-  const noop = (): void => {}
-  const log: Record<string, unknown> = { level: 'warn', fatal: write, error: write, warn: write, info: noop, debug: noop, trace: noop, silent: noop }
-  log.child = () => log
-  return log as unknown as FastifyBaseLogger
-})()
-
-/**
- * The job queue, to send to and not to work (commands queue mail, such as a
- * request's status change: the running service's workers deliver it). Its
- * queues are the service's, declared from the same definitions.
- */
-async function openQueue (config: Config, database: Database): Promise<Jobs> {
-  const jobs = new Jobs({ url: database.url, applicationName: database.connectionName, retryDelaySeconds: config.deliveryRetryDelaySeconds, retryLimit: config.deliveryRetryLimit, log: stderrLog, work: false })
-  const deps: Deps = {
-    config,
-    db: database.db,
-    pool: database.pool,
-    clock: systemClock,
-    jobs,
-    sendMail: createMailSender(config),
-    sendSms: createSmsSender(config),
-    sendTelegram: createTelegramSender(config),
-    keys: serviceKeys(config.sessionSecret)
-  }
-  jobs.define(deliveryQueues(deps))
-  for (const feature of features) if (feature.jobs !== undefined) jobs.define(feature.jobs(deps))
-  await jobs.start()
-  return jobs
 }
 
 try {

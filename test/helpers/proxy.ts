@@ -17,17 +17,9 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { createServer } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import path from 'node:path'
-import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../../src/config.ts'
 import { openDatabase } from '../../src/db/database.ts'
-import { features } from '../../src/features/index.ts'
-import { systemClock } from '../../src/lib/clock.ts'
-import { deliveryQueues } from '../../src/lib/deliveries/index.ts'
-import { Jobs } from '../../src/lib/jobs.ts'
-import { serviceKeys } from '../../src/lib/keys.ts'
-import { createMailSender } from '../../src/lib/mail.ts'
-import { createSmsSender } from '../../src/lib/sms.ts'
-import { createTelegramSender } from '../../src/lib/telegram.ts'
+import { providerDeps as openProviderDeps } from '../../src/provider-deps.ts'
 import type { Deps } from '../../src/types.ts'
 import { eventually } from './wait.ts'
 
@@ -309,33 +301,10 @@ export async function startNginx (t: Teardown, dir: string, basePath: string, he
  */
 export async function providerDeps (t: Teardown, config: Readonly<Config>): Promise<Deps> {
   const database = await openDatabase(config)
-  const jobs = new Jobs({ url: database.url, applicationName: database.connectionName, retryDelaySeconds: config.deliveryRetryDelaySeconds, retryLimit: config.deliveryRetryLimit, log: quietLog, work: false })
-  const deps: Deps = {
-    config,
-    db: database.db,
-    pool: database.pool,
-    clock: systemClock,
-    jobs,
-    sendMail: createMailSender(config),
-    sendSms: createSmsSender(config),
-    sendTelegram: createTelegramSender(config),
-    keys: serviceKeys(config.sessionSecret)
-  }
-  jobs.define(deliveryQueues(deps))
-  for (const feature of features) if (feature.jobs !== undefined) jobs.define(feature.jobs(deps))
-  await jobs.start()
+  const deps = await openProviderDeps(config, database)
   t.teardown(async () => {
-    await jobs.stop()
+    await deps.jobs.stop()
     await database.close()
   })
   return deps
 }
-
-// The queue's warnings and errors on stderr, the rest dropped.
-const quietLog = (() => {
-  const write = (...args: unknown[]): void => { console.error(...args.filter((a) => typeof a === 'string')) }
-  const noop = (): void => {}
-  const log: Record<string, unknown> = { level: 'warn', fatal: write, error: write, warn: write, info: noop, debug: noop, trace: noop, silent: noop }
-  log.child = () => log
-  return log as unknown as FastifyBaseLogger
-})()
