@@ -34,7 +34,7 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 COPY --from=build /app/dist ./dist
 COPY views ./views
 COPY public ./public
-COPY data/common-passwords.txt ./data/common-passwords.txt
+COPY src/lib/common-passwords.txt ./src/lib/common-passwords.txt
 
 RUN mkdir -p /data && chown node:node /data
 USER node

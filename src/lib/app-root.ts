@@ -1,5 +1,5 @@
 // The folder that holds the files shipped beside the code (views/, public/,
-// data/): the repository root, or /app in the Docker image. This module runs
+// src/lib/common-passwords.txt): the repository root, or /app in the Docker image. This module runs
 // as source (src/lib/app-root.ts, under tsx) or compiled
 // (dist/src/lib/app-root.js), one level deeper.
 import path from 'node:path'

@@ -11,7 +11,9 @@ export const argon2Options = { type: argon2.argon2id, memoryCost: 19456, timeCos
 export const PASSWORD_MIN = 12
 export const PASSWORD_MAX = 128
 
-const listFile = path.join(appRoot, 'data', 'common-passwords.txt')
+// Beside this module in the sources (tsc does not copy it to dist/; the image copies it): not in
+// ./data, the default DATA_DIR, which a user may empty to start again.
+const listFile = path.join(appRoot, 'src', 'lib', 'common-passwords.txt')
 let commonPasswords: Set<string> | undefined
 
 function isCommon (password: string): boolean {
