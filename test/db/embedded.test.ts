@@ -10,6 +10,7 @@ import pg from 'pg'
 import t from 'tap'
 import { openDatabase } from '../../src/db/database.ts'
 import { findRunningEmbedded, startEmbedded } from '../../src/db/embedded.ts'
+import { eventually } from '../helpers/wait.ts'
 
 function dataDir (t: { teardown: (fn: () => Promise<void>) => void }): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'cp-embedded-'))
@@ -140,7 +141,9 @@ t.test('npm start on the embedded database answers /healthz and stops PostgreSQL
   }
   t.equal(health?.status, 200, 'the service answers /healthz')
   if (health?.status !== 200) t.comment(output)
-  t.match(output, `on the embedded PostgreSQL in ${dir}`)
+  // The start line and the HTTP answer come by different pipes: wait for the line, not for luck.
+  const line = `on the embedded PostgreSQL in ${dir}`
+  t.ok(await eventually('the start line', () => output.includes(line) ? true : undefined, () => output), 'says it runs on the embedded PostgreSQL in DATA_DIR')
   const url = await findRunningEmbedded(dir)
   t.ok(url, 'PostgreSQL runs while the service does')
   child.kill('SIGTERM')
