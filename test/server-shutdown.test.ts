@@ -31,7 +31,8 @@ t.test('SIGTERM: the request in flight gets its full answer, then exit 0', async
   let output = ''
   child.stdout.on('data', (d: Buffer) => { output += d.toString() })
   child.stderr.on('data', (d: Buffer) => { output += d.toString() })
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  // 'close', not 'exit': by then stdout and stderr have been read to the end.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
   const origin = `http://127.0.0.1:${port}`
 

@@ -171,7 +171,7 @@ t.test('a secret file made by two processes at once ends the same for both', asy
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-    child.on('exit', (code) => code === 0 ? resolve(out) : reject(new Error(`exit ${code}`)))
+    child.on('close', (code) => code === 0 ? resolve(out) : reject(new Error(`exit ${code}`)))
   })
   for (let round = 0; round < 5; round++) {
     rmSync(file, { force: true })
