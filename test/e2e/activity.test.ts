@@ -5,7 +5,7 @@ import path from 'node:path'
 import t from 'tap'
 import { recordEvent } from '../../src/lib/events.ts'
 import { createOwner, createUser, startTestApp } from '../helpers/app.ts'
-import { browserMissing, serveToBrowser } from '../helpers/browser.ts'
+import { browserMissing, logIn, serveToBrowser } from '../helpers/browser.ts'
 
 const missing = browserMissing()
 if (missing !== undefined) {
@@ -21,10 +21,7 @@ if (missing !== undefined) {
   t.test('at 1280 px no column is cut off and long sentences wrap', async (t) => {
     const ctx = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 800 } })
     const page = await ctx.newPage()
-    await page.goto(`${origin}/login`)
-    await page.getByLabel('Email').fill(owner.email)
-    await page.getByLabel('Password').fill(owner.password)
-    await page.getByRole('button', { name: 'Log in', exact: true }).click()
+    await logIn(page, origin, owner.email, owner.password)
     await page.goto(`${origin}/client/activity`)
     await page.screenshot({ path: path.join(shots, 'activity-1280.png'), fullPage: true })
     const row = page.locator('tr', { hasText: 'Affiliate program: Manage enabled' })

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { createOwner, startTestApp } from '../helpers/app.ts'
-import { browserMissing, launch, newContext, showsPrompt } from '../helpers/browser.ts'
+import { browserMissing, launch, logIn, newContext, showsPrompt } from '../helpers/browser.ts'
 import { startOidcProvider, writeServicesFile } from '../helpers/identity-provider.ts'
 
 /** A free loopback port: the app's PUBLIC_URL (and so the redirect URI the provider registers) must be known before it starts. */
@@ -41,10 +41,7 @@ if (missing !== undefined) {
   t.test('bind, log in with the service, unbind', async (t) => {
     const context = await newContext(browser)
     const page = await context.newPage()
-    await page.goto(`${origin}/login`)
-    await page.getByLabel('Email').fill(owner.email)
-    await page.getByLabel('Password').fill(owner.password)
-    await page.getByRole('button', { name: 'Log in', exact: true }).click()
+    await logIn(page, origin, owner.email, owner.password)
     await page.goto(`${origin}/client/settings/external-auth`)
     t.match(await page.locator('main').textContent(), 'Not bound')
     await page.getByRole('button', { name: 'Bind Keycloak' }).click()

@@ -5,7 +5,7 @@
 import t from 'tap'
 import { unsubscribeToken } from '../../src/lib/unsubscribe.ts'
 import { createOwner, startTestApp } from '../helpers/app.ts'
-import { browserMissing, newContext, serveToBrowser, widthAuditor } from '../helpers/browser.ts'
+import { browserMissing, logIn, newContext, serveToBrowser, widthAuditor } from '../helpers/browser.ts'
 
 const missing = browserMissing()
 if (missing !== undefined) {
@@ -19,10 +19,7 @@ if (missing !== undefined) {
   t.test('switch a notification off, and unsubscribe from a mail link', async (t) => {
     const context = await newContext(browser)
     const page = await context.newPage()
-    await page.goto(`${origin}/login`)
-    await page.getByLabel('Email').fill(owner.email)
-    await page.getByLabel('Password').fill(owner.password)
-    await page.getByRole('button', { name: 'Log in', exact: true }).click()
+    await logIn(page, origin, owner.email, owner.password)
     await page.goto(`${origin}/client/settings/notifications`)
     t.equal(await page.getByRole('heading', { name: 'Notifications', level: 1 }).count(), 1)
     await audit(t, 'matrix', page)

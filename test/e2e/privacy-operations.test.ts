@@ -7,7 +7,7 @@
 import Papa from 'papaparse'
 import t from 'tap'
 import { createOwner, startTestApp } from '../helpers/app.ts'
-import { browserMissing, newContext, serveToBrowser, showsPrompt, widthAuditor } from '../helpers/browser.ts'
+import { browserMissing, logIn, newContext, serveToBrowser, showsPrompt, widthAuditor } from '../helpers/browser.ts'
 import { TestSmtp } from '../helpers/smtp.ts'
 import { eventually } from '../helpers/wait.ts'
 
@@ -24,10 +24,7 @@ if (missing !== undefined) {
   t.test('export through the prompt, the CSV mailed; then a deletion request through the prompt', async (t) => {
     const context = await newContext(browser)
     const page = await context.newPage()
-    await page.goto(`${origin}/login`)
-    await page.getByLabel('Email').fill(owner.email)
-    await page.getByLabel('Password').fill(owner.password)
-    await page.getByRole('button', { name: 'Log in', exact: true }).click()
+    await logIn(page, origin, owner.email, owner.password)
     await page.goto(`${origin}/client/settings`)
     await page.locator('section.card', { has: page.getByRole('heading', { name: 'Privacy policy and personal data' }) }).getByRole('link').click()
     t.equal(new URL(page.url()).pathname, '/client/settings/privacy')

@@ -6,7 +6,7 @@
 import type { Page } from 'playwright-core'
 import t from 'tap'
 import { createOwner, startTestApp } from '../helpers/app.ts'
-import { browserMissing, newContext, serveToBrowser, showsPrompt, widthAuditor } from '../helpers/browser.ts'
+import { browserMissing, logIn, newContext, serveToBrowser, showsPrompt, widthAuditor } from '../helpers/browser.ts'
 
 const missing = browserMissing()
 if (missing !== undefined) {
@@ -22,10 +22,7 @@ if (missing !== undefined) {
   t.test('Русский, a time zone, and the IP list behind the prompt', async (t) => {
     const context = await newContext(browser)
     const page = await context.newPage()
-    await page.goto(`${origin}/login`)
-    await page.getByLabel('Email').fill(owner.email)
-    await page.getByLabel('Password').fill(owner.password)
-    await page.getByRole('button', { name: 'Log in', exact: true }).click()
+    await logIn(page, origin, owner.email, owner.password)
     await page.getByRole('link', { name: 'User settings' }).first().click()
     t.equal(new URL(page.url()).pathname, '/client/settings')
     t.equal(await page.getByRole('heading', { name: 'Main settings' }).count(), 1)

@@ -5,7 +5,7 @@
 // The pages pass axe-core and fit a 390 px phone.
 import t from 'tap'
 import { createOwner, startTestApp } from '../helpers/app.ts'
-import { browserMissing, newContext, serveToBrowser, widthAuditor } from '../helpers/browser.ts'
+import { browserMissing, logIn, newContext, serveToBrowser, widthAuditor } from '../helpers/browser.ts'
 import { TestBotApi, textUpdate } from '../helpers/telegram-api.ts'
 
 const missing = browserMissing()
@@ -24,10 +24,7 @@ if (missing !== undefined) {
   t.test('Link, the bot\'s webhook, linked; support on; Unlink through its confirmation', async (t) => {
     const context = await newContext(browser)
     const page = await context.newPage()
-    await page.goto(`${origin}/login`)
-    await page.getByLabel('Email').fill(owner.email)
-    await page.getByLabel('Password').fill(owner.password)
-    await page.getByRole('button', { name: 'Log in', exact: true }).click()
+    await logIn(page, origin, owner.email, owner.password)
     await page.goto(`${origin}/client/settings`)
     await page.locator('section', { has: page.getByRole('heading', { name: 'Telegram' }) }).getByRole('link', { name: 'Link' }).click()
     t.equal(new URL(page.url()).pathname, '/client/settings/telegram')

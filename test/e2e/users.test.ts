@@ -4,7 +4,7 @@
 import path from 'node:path'
 import t from 'tap'
 import { createOwner, startTestApp } from '../helpers/app.ts'
-import { browserMissing, newContext, serveToBrowser, showsPrompt } from '../helpers/browser.ts'
+import { browserMissing, logIn, newContext, serveToBrowser, showsPrompt } from '../helpers/browser.ts'
 import { linkIn, TestSmtp } from '../helpers/smtp.ts'
 
 const missing = browserMissing()
@@ -19,10 +19,7 @@ if (missing !== undefined) {
   t.test('invite, accept, grant, see the menu change, disable', async (t) => {
     const ownerCtx = await newContext(browser)
     const op = await ownerCtx.newPage()
-    await op.goto(`${origin}/login`)
-    await op.getByLabel('Email').fill(owner.email)
-    await op.getByLabel('Password').fill(owner.password)
-    await op.getByRole('button', { name: 'Log in', exact: true }).click()
+    await logIn(op, origin, owner.email, owner.password)
 
     await op.getByRole('link', { name: 'Add a new user' }).click()
     await op.getByRole('textbox', { name: 'Email' }).fill('newbie@example.com')

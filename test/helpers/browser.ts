@@ -38,6 +38,14 @@ export async function serveToBrowser (t: { teardown: (fn: () => unknown) => void
   return { origin, browser, shots }
 }
 
+/** Signs in through the login form as a person does: the email, the password, the button. */
+export async function logIn (page: Page, origin: string, email: string, password: string): Promise<void> {
+  await page.goto(`${origin}/login`)
+  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Log in', exact: true }).click()
+}
+
 /** True when the page shown is the re-confirmation prompt (views/settings/confirm.eta): the form marked data-reconfirm. */
 export async function showsPrompt (page: Page): Promise<boolean> {
   return await page.locator('form[data-reconfirm]').count() === 1
