@@ -4,7 +4,7 @@
 import path from 'node:path'
 import formbody from '@fastify/formbody'
 import fastifyStatic from '@fastify/static'
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify'
 import pino from 'pino'
 import type { Config } from './config.ts'
 import { openDatabase } from './db/database.ts'
@@ -139,12 +139,29 @@ async function registerEverything (app: FastifyInstance, config: Readonly<Config
   declareFeatures(app)
   const prefix = config.basePath.slice(0, -1)
   for (const feature of features) {
-    if (feature.routes !== undefined) await app.register(feature.routes, { prefix })
+    if (feature.routes !== undefined) await app.register(feature.sessionless === true ? sessionless(feature.routes) : feature.routes, { prefix })
   }
   for (const route of app.routeTable) {
     if (route.operation !== undefined && app.operations[route.operation] === undefined) {
       throw new Error(`${route.method} ${route.url} re-confirms "${route.operation}", which no feature declares`)
     }
+  }
+}
+
+/**
+ * A sessionless feature's routes (Feature.sessionless), marked so that the
+ * browser's hooks skip them: public or provider (which authenticates itself)
+ * and JSON only, or the app does not start, since no guard runs for them.
+ */
+export function sessionless (routes: FastifyPluginAsync): FastifyPluginAsync {
+  return async (app, opts) => {
+    app.addHook('onRoute', (route) => {
+      const { access, kind } = route.config ?? {}
+      if (access !== 'public' && access !== 'provider') throw new Error(`sessionless route ${String(route.method)} ${route.url} must be public or provider, not ${JSON.stringify(access)}: no guard runs for it`)
+      if (kind !== 'api' && route.method !== 'HEAD') throw new Error(`sessionless route ${String(route.method)} ${route.url} must be of kind 'api': it answers JSON, not a page`)
+      route.config = { ...route.config, sessionless: true }
+    })
+    await routes(app, opts)
   }
 }
 

@@ -31,6 +31,14 @@ export interface Feature {
   name: string
   /** Routes, registered under BASE_PATH. Each declares its access (config.access). */
   routes?: FastifyPluginAsync
+  /**
+   * Its routes answer machines, not browsers (the provider API, health
+   * checks): no session, language or guard work runs for them (route config
+   * `sessionless`), so a browser's cookies mean nothing there. They may only
+   * be 'public' or 'provider' (which authenticates itself) and of kind 'api':
+   * anything else stops the app.
+   */
+  sessionless?: true
   /** Queues the feature works, with their retry policy and schedule. */
   jobs?: (deps: Deps) => QueueDefinitions
   /** Operations its routes re-confirm, with what the prompt calls them ({target} is filled in): a route that re-confirms an undeclared one stops the app. */

@@ -133,7 +133,9 @@ export default fp(async function guardsPlugin (app: FastifyInstance) {
   // and this runs on every request.
   app.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
     if (request.is404) return done() // the not-found handler answers
-    const access = request.routeOptions.config.access
+    const { access, sessionless } = request.routeOptions.config
+    // Public or provider only (app.ts checks): the provider API authenticated the request itself.
+    if (sessionless === true) return done()
     if (access === undefined) {
       if (isStatic(request.routeOptions.url)) return done()
       refuse(request, reply, 403)

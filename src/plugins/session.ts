@@ -184,21 +184,46 @@ export function sessionCookieName (deps: Pick<Deps, 'config'>): string {
   return secure && deps.config.basePath === '/' ? '__Host-sid' : 'sid'
 }
 
+/**
+ * The plugin with its request hooks skipping sessionless routes (the
+ * provider API, health checks: Feature.sessionless). @fastify/session makes
+ * a session on every request, signing a fresh id and hashing the session
+ * even where no cookie will ever be set: a fifth of an API call's CPU.
+ * Everything else the plugin does (decorators) reaches the app unchanged.
+ */
+function browserRoutesOnly<O> (plugin: (app: FastifyInstance, opts: O, done: (err?: Error) => void) => void): (app: FastifyInstance, opts: O, done: (err?: Error) => void) => void {
+  const skipping = (hook: (request: FastifyRequest, ...rest: any[]) => unknown) => function (this: unknown, request: FastifyRequest, ...rest: any[]) {
+    if (request.routeOptions.config.sessionless !== true) return hook.call(this, request, ...rest)
+    const done = rest[rest.length - 1] as (err?: Error | null, value?: unknown) => void
+    if (rest.length === 3) done(null, rest[1]) // onSend: (request, reply, payload, done): the payload unchanged
+    else done()
+  }
+  const wrapped = (app: FastifyInstance, opts: O, done: (err?: Error) => void) => {
+    const view = new Proxy(app, {
+      get (target, key, receiver) {
+        if (key !== 'addHook') return Reflect.get(target, key, receiver) as unknown
+        return (name: string, hook: (request: FastifyRequest, ...rest: any[]) => unknown) => {
+          if (hook.length < 3 || hook.constructor.name === 'AsyncFunction') throw new Error(`browserRoutesOnly: the ${name} hook is not a callback hook`)
+          return (target.addHook as (name: string, hook: unknown) => FastifyInstance)(name, skipping(hook))
+        }
+      }
+    })
+    plugin(view, opts, done)
+  }
+  // Keep the plugin's fastify-plugin metadata (name, no encapsulation).
+  for (const key of Object.getOwnPropertySymbols(plugin)) (wrapped as any)[key] = (plugin as any)[key]
+  for (const key of Object.getOwnPropertyNames(plugin)) if (!(key in wrapped)) (wrapped as any)[key] = (plugin as any)[key]
+  return wrapped
+}
+
 export default fp(async function sessionPlugin (app: FastifyInstance) {
   const { config } = app.deps
   // Checks each cookie's HMAC once and signs each value once (see cookie-signer.ts):
   // the session id and the CSRF secret (plugins/csrf.ts).
   const signer = rememberingSigner(config.sessionSecret)
   const store = new PgSessionStore(app.deps)
-  // The provider API (access 'provider': its bearer token) takes no cookies:
-  // a browser's session cookie never authenticates it, and its requests cost
-  // no session lookup. Other JSON routes (kind 'api') keep their session.
-  app.addHook('onRequest', (request, _reply, done) => {
-    if (request.routeOptions.config.access === 'provider') delete request.headers.cookie
-    done()
-  })
   await app.register(fastifyCookie, { secret: signer })
-  await app.register(fastifySession, {
+  await app.register(browserRoutesOnly(fastifySession), {
     secret: signer,
     cookieName: sessionCookieName(app.deps),
     store,
@@ -213,6 +238,7 @@ export default fp(async function sessionPlugin (app: FastifyInstance) {
   })
   app.decorateRequest('user', null)
   app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.sessionless === true) return
     const session = request.session as unknown as Record<string, unknown> | null
     const auth = session?.[AUTH]
     request.user = auth instanceof UserRef ? auth.user : null

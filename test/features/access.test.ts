@@ -1,5 +1,7 @@
 // Deny by default: every route declares who may use it, and the rule holds.
+import Fastify from 'fastify'
 import t from 'tap'
+import { sessionless } from '../../src/app.ts'
 import { Agent, createOwner, startTestApp } from '../helpers/app.ts'
 
 const ta = await startTestApp(t)
@@ -118,4 +120,29 @@ t.test('every route is listed with its access, kind and re-confirmed operation',
   t.match(row('GET', `${base}test/api`), { access: { permission: 'users.view' }, kind: 'api', operation: undefined })
   t.match(row('POST', `${base}client/users/:id/delete`), { kind: 'page', operation: 'users.delete' })
   t.match(row('GET', `${base}client/settings`), { access: 'user', kind: 'page' })
+})
+
+t.test('a sessionless feature (the provider API, health checks) can only declare public or provider JSON routes', async (t) => {
+  const refused = [{ access: 'user', kind: 'api' }, { access: { permission: 'users.view' }, kind: 'api' }, { access: 'public' }, { access: 'provider', kind: 'page' }, {}] as const
+  for (const config of refused) {
+    const bare = Fastify({ logger: false })
+    await t.rejects(async () => {
+      await bare.register(sessionless(async (a) => { a.get('/x', { config }, async () => ({})) }))
+      await bare.ready()
+    }, /sessionless route GET \/x must/, `refused: ${JSON.stringify(config)}`)
+    await bare.close()
+  }
+  const bare = Fastify({ logger: false })
+  await bare.register(sessionless(async (a) => { a.get('/x', { config: { access: 'provider', kind: 'api' } }, async (request) => ({ sessionless: request.routeOptions.config.sessionless })) }))
+  t.same((await bare.inject({ url: '/x' })).json(), { sessionless: true }, 'an accepted route is marked for the browser hooks to skip')
+  await bare.close()
+})
+
+t.test('sessionless routes get no session work; pages still do', async (t) => {
+  const forged = { cookie: 'sid=s%3Aforged.signature' }
+  const health = await app.inject({ url: `${base}healthz`, headers: forged })
+  t.equal(health.statusCode, 200)
+  t.notOk(health.headers['set-cookie'], 'the health check leaves the cookie alone')
+  const page = await app.inject({ url: `${base}login`, headers: forged })
+  t.match(page.headers['set-cookie'], /sid=;/, 'a page clears the unknown session cookie')
 })

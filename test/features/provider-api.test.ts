@@ -61,6 +61,11 @@ t.test('authentication: missing, wrong, other schemes, a session cookie alone', 
   const ok = await call(path, { headers: { cookie: agent.cookieHeader } })
   t.equal(ok.status, 200, 'the token works with or without cookies')
   t.notOk(ok.headers['set-cookie'], 'no cookie is set by the API')
+  t.match(ok.headers, { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'content-security-policy': /default-src 'self'.*frame-ancestors 'none'/ }, 'the security headers JSON needs')
+  t.notOk(ok.headers['cross-origin-opener-policy'], 'and not those for documents in a browser')
+  const ended = await call(path, { headers: { cookie: 'sid=s%3Aforged.signature; csrf=forged' } })
+  t.equal(ended.status, 200, 'a forged or ended session cookie changes nothing either')
+  t.notOk(ended.headers['set-cookie'], 'and is not even cleared: no session work runs for the API')
   t.equal(ok.json.id, owner.userId)
   // Bearer scheme in any case, as RFC 7235 allows.
   t.equal((await call(path, { token: null, headers: { authorization: `bearer ${TOKEN}` } })).status, 200)

@@ -2,4 +2,4 @@
 import type { Feature } from '../../lib/feature.ts'
 import healthRoutes from './routes.ts'
 
-export const health: Feature = { name: 'health', routes: healthRoutes }
+export const health: Feature = { name: 'health', sessionless: true, routes: healthRoutes }

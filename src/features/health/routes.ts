@@ -11,11 +11,11 @@ import type { FastifyInstance } from 'fastify'
 import { pingDatabase } from './queries.ts'
 
 export default async function healthRoutes (app: FastifyInstance): Promise<void> {
-  app.get('/healthz', { config: { access: 'public' } }, async (_request, reply) => {
+  app.get('/healthz', { config: { access: 'public', kind: 'api' } }, async (_request, reply) => {
     return reply.type('application/json').send({ status: 'ok' })
   })
 
-  app.get('/readyz', { config: { access: 'public' } }, async (request, reply) => {
+  app.get('/readyz', { config: { access: 'public', kind: 'api' } }, async (request, reply) => {
     const failed: Record<string, string> = {}
     try {
       await pingDatabase(app.deps.db)

@@ -2,8 +2,8 @@
 // PROVIDER_API_TOKEN`. Guarantees:
 // - the token is compared in constant time (SHA-256 digests of both, so
 //   that neither the length nor the content shows in the timing);
-// - a browser's session cookie authenticates nothing here (the session
-//   plugin drops cookies on API routes; no route reads a user);
+// - a browser's session cookie authenticates nothing here (the routes are
+//   sessionless: no session is read for them; no route reads a user);
 // - a missing or wrong token is a 401, counted per client IP in PostgreSQL
 //   (lib/limits.ts: reserved atomically, so parallel requests get no more
 //   401s than the limit and several instances share the count); beyond the

@@ -4,4 +4,4 @@
 import type { Feature } from '../../lib/feature.ts'
 import providerApiRoutes from './routes.ts'
 
-export const providerApi: Feature = { name: 'provider-api', routes: providerApiRoutes }
+export const providerApi: Feature = { name: 'provider-api', sessionless: true, routes: providerApiRoutes }
