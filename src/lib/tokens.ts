@@ -1,7 +1,7 @@
 // Single-use links (reset, invite, ...): 128 random bits, only their SHA-256
 // stored, consumed by one conditional UPDATE so that two requests with the
 // same token cannot both succeed.
-import { createHash, randomBytes } from 'node:crypto'
+import { hash, randomBytes } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { DB } from '../db/schema.ts'
 import { addSeconds } from './clock.ts'
@@ -13,7 +13,7 @@ export function randomToken (): string {
 }
 
 export function sha256 (value: string): string {
-  return createHash('sha256').update(value).digest('hex')
+  return hash('sha256', value, 'hex')
 }
 
 export async function issueToken (db: Kysely<DB>, userId: string, purpose: TokenPurpose, now: Date, ttlSeconds: number, data: Record<string, string> = {}): Promise<string> {

@@ -17,6 +17,7 @@ import type { Config } from '../config.ts'
 import { siteCookieOptions } from '../lib/site-cookies.ts'
 import { routeKinds } from './guards.ts'
 import { uploadCsrfToken } from './uploads.ts'
+import { routeConfig } from '../lib/route-config.ts'
 
 export function csrfCookieName (config: Pick<Config, 'publicUrl' | 'basePath'>): string {
   return config.publicUrl.protocol === 'https:' && config.basePath === '/' ? '__Host-csrf' : 'csrf'
@@ -54,7 +55,7 @@ export default fp(async function csrfPlugin (app: FastifyInstance) {
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return done()
     // No route: the not-found answer changes nothing (and the provider API's is JSON).
     if (request.is404) return done()
-    const kind = routeKinds[request.routeOptions.config.kind ?? 'page']
+    const kind = routeKinds[routeConfig(request).kind ?? 'page']
     if (!kind.csrf) return done()
     if (kind.multipart !== true) return app.csrfProtection(request, reply, done)
     uploadCsrfToken(request).then((token) => {

@@ -22,6 +22,7 @@ import { type MessageKey, translator } from '../lib/i18n.ts'
 import { loginPathFor } from '../lib/paths.ts'
 import { sessionWasEnded } from './session.ts'
 import type { Access, RouteKind } from '../types.ts'
+import { routeConfig } from '../lib/route-config.ts'
 
 export const routeKinds: Record<RouteKind, { csrf: boolean, bodyLimit: number, answers: 'html' | 'json', multipart?: true }> = {
   page: { csrf: true, bodyLimit: 64 * 1024, answers: 'html' },
@@ -33,7 +34,7 @@ export const routeKinds: Record<RouteKind, { csrf: boolean, bodyLimit: number, a
 }
 
 export function kindOf (request: FastifyRequest): RouteKind {
-  return request.routeOptions.config.kind ?? 'page'
+  return routeConfig(request).kind ?? 'page'
 }
 
 const jsonErrors: Record<number, { code: string, message: MessageKey }> = {
@@ -133,7 +134,7 @@ export default fp(async function guardsPlugin (app: FastifyInstance) {
   // and this runs on every request.
   app.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
     if (request.is404) return done() // the not-found handler answers
-    const { access, sessionless } = request.routeOptions.config
+    const { access, sessionless } = routeConfig(request)
     // Public or provider only (app.ts checks): the provider API authenticated the request itself.
     if (sessionless === true) return done()
     if (access === undefined) {

@@ -14,6 +14,7 @@ import fp from 'fastify-plugin'
 import helmet from 'helmet'
 import type { Config } from '../config.ts'
 import { authorizationOrigins } from '../lib/auth-services.ts'
+import { routeConfig } from '../lib/route-config.ts'
 
 /** X-Frame-Options agreeing with frame-ancestors; false when only frame-ancestors can say it (other origins). */
 function frameOptions (frameAncestors: readonly string[]): { action: 'deny' | 'sameorigin' } | false {
@@ -74,7 +75,7 @@ export default fp(async function securityPlugin (app: FastifyInstance) {
   for (const name of MACHINE_HEADERS) if (headers[name] !== undefined) machineHeaders[name] = headers[name]
   const staticPrefix = `${config.basePath}static/`
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(request.routeOptions.config.sessionless === true ? machineHeaders : request.url.startsWith(staticPrefix) ? headers : pageHeaders)
+    reply.headers(routeConfig(request).sessionless === true ? machineHeaders : request.url.startsWith(staticPrefix) ? headers : pageHeaders)
     done()
   })
 }, { name: 'security' })

@@ -31,6 +31,7 @@ import { sha256 } from '../lib/tokens.ts'
 import type { CurrentUser } from '../lib/current-user.ts'
 import { isLanguage } from '../lib/i18n.ts'
 import type { Deps } from '../types.ts'
+import { routeConfig } from '../lib/route-config.ts'
 
 const TOUCH_EVERY_MS = 60_000
 export const ROTATION_GRACE_MS = 10_000
@@ -192,8 +193,8 @@ export function sessionCookieName (deps: Pick<Deps, 'config'>): string {
  * Everything else the plugin does (decorators) reaches the app unchanged.
  */
 function browserRoutesOnly<O> (plugin: (app: FastifyInstance, opts: O, done: (err?: Error) => void) => void): (app: FastifyInstance, opts: O, done: (err?: Error) => void) => void {
-  const skipping = (hook: (request: FastifyRequest, ...rest: any[]) => unknown) => function (this: unknown, request: FastifyRequest, ...rest: any[]) {
-    if (request.routeOptions.config.sessionless !== true) return hook.call(this, request, ...rest)
+  const skipping = (hook: (request: FastifyRequest, ...rest: unknown[]) => unknown) => function (this: unknown, request: FastifyRequest, ...rest: unknown[]) {
+    if (routeConfig(request).sessionless !== true) return hook.call(this, request, ...rest)
     const done = rest[rest.length - 1] as (err?: Error | null, value?: unknown) => void
     if (rest.length === 3) done(null, rest[1]) // onSend: (request, reply, payload, done): the payload unchanged
     else done()
@@ -202,7 +203,7 @@ function browserRoutesOnly<O> (plugin: (app: FastifyInstance, opts: O, done: (er
     const view = new Proxy(app, {
       get (target, key, receiver) {
         if (key !== 'addHook') return Reflect.get(target, key, receiver) as unknown
-        return (name: string, hook: (request: FastifyRequest, ...rest: any[]) => unknown) => {
+        return (name: string, hook: (request: FastifyRequest, ...rest: unknown[]) => unknown) => {
           if (hook.length < 3 || hook.constructor.name === 'AsyncFunction') throw new Error(`browserRoutesOnly: the ${name} hook is not a callback hook`)
           return (target.addHook as (name: string, hook: unknown) => FastifyInstance)(name, skipping(hook))
         }
@@ -211,8 +212,7 @@ function browserRoutesOnly<O> (plugin: (app: FastifyInstance, opts: O, done: (er
     plugin(view, opts, done)
   }
   // Keep the plugin's fastify-plugin metadata (name, no encapsulation).
-  for (const key of Object.getOwnPropertySymbols(plugin)) (wrapped as any)[key] = (plugin as any)[key]
-  for (const key of Object.getOwnPropertyNames(plugin)) if (!(key in wrapped)) (wrapped as any)[key] = (plugin as any)[key]
+  for (const key of Object.getOwnPropertySymbols(plugin)) Reflect.set(wrapped, key, Reflect.get(plugin, key))
   return wrapped
 }
 
@@ -238,7 +238,7 @@ export default fp(async function sessionPlugin (app: FastifyInstance) {
   })
   app.decorateRequest('user', null)
   app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config.sessionless === true) return
+    if (routeConfig(request).sessionless === true) return
     const session = request.session as unknown as Record<string, unknown> | null
     const auth = session?.[AUTH]
     request.user = auth instanceof UserRef ? auth.user : null

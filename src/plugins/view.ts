@@ -13,6 +13,7 @@ import { initialsOf } from '../lib/initials.ts'
 import { csrfSecretOf } from './csrf.ts'
 import { appNameIn, isLanguage, LANGUAGE_COOKIE, languageChoices, negotiateLanguage, translator } from '../lib/i18n.ts'
 import type { NavItem } from '../types.ts'
+import { routeConfig } from '../lib/route-config.ts'
 
 export const viewsDir = path.join(appRoot, 'views')
 
@@ -93,7 +94,7 @@ export default fp(async function viewPlugin (app: FastifyInstance) {
   // After the session plugin: the user's own language; before sign-in the
   // one chosen on the login page (a cookie), else the browser's.
   app.addHook('onRequest', (request, _reply, done) => {
-    if (request.routeOptions.config.sessionless === true) return done() // JSON for machines: no language
+    if (routeConfig(request).sessionless === true) return done() // JSON for machines: no language
     const chosen = request.user === null ? request.cookies[LANGUAGE_COOKIE] : undefined
     request.lang = request.user?.language ?? (isLanguage(chosen) ? chosen : negotiateLanguage(request.headers['accept-language']))
     request.t = translator(request.lang)

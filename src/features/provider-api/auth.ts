@@ -12,14 +12,15 @@
 //   front end calls on every page): a token of 32 or more characters is
 //   not found by guessing within any limit, so the limit is there against
 //   floods and noise, not as the token's only protection.
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { hash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { type LimitRule, reserveAttempt } from '../../lib/limits.ts'
 import { sendError } from './errors.ts'
+import { routeConfig } from '../../lib/route-config.ts'
 
 export const WRONG_TOKEN_RULE: LimitRule = { kind: 'provider_api.ip', limit: 20, windowSeconds: 15 * 60, onSuccess: 'release' }
 
-const digest = (v: string): Buffer => createHash('sha256').update(v, 'utf8').digest()
+const digest = (v: string): Buffer => hash('sha256', v, 'buffer')
 
 /** The request's bearer token, or undefined. */
 function bearerOf (request: FastifyRequest): string | undefined {
@@ -33,7 +34,7 @@ function bearerOf (request: FastifyRequest): string | undefined {
 export function bearerAuth (token: string): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
   const expected = digest(token)
   return async (request, reply) => {
-    if (request.routeOptions.config.access !== 'provider') return undefined
+    if (routeConfig(request).access !== 'provider') return undefined
     const given = bearerOf(request)
     if (given !== undefined && timingSafeEqual(digest(given), expected)) return undefined
     const { db, clock } = request.server.deps

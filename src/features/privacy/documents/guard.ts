@@ -9,6 +9,7 @@
 import type { Guard } from '../../../plugins/guards.ts'
 import { kindOf, refuse, routeKinds } from '../../../plugins/guards.ts'
 import { safeReturnTo } from '../../../lib/paths.ts'
+import { routeConfig } from '../../../lib/route-config.ts'
 
 export const ACCEPT_PATH = 'client/settings/privacy/accept'
 
@@ -21,7 +22,7 @@ export function acceptPathFor (basePath: string, returnTo: unknown): string {
 export const policyGuard: Guard = {
   name: 'policy-acceptance',
   check (request, reply) {
-    if (request.user?.policyPending !== true || request.routeOptions.config.beforePolicy === true || routeKinds[kindOf(request)].answers !== 'html') return undefined
+    if (request.user?.policyPending !== true || routeConfig(request).beforePolicy === true || routeKinds[kindOf(request)].answers !== 'html') return undefined
     if (request.method === 'GET' || request.method === 'HEAD') {
       return reply.redirect(acceptPathFor(request.server.deps.config.basePath, request.url), 303)
     }
