@@ -78,6 +78,7 @@ if (process.env.CPU_HEAP !== undefined) {
   await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
   for (let i = 0; i < N; i++) await once()
   const { profile } = await session.post('HeapProfiler.stopSampling')
+  session.disconnect() // a connected inspector session keeps the process alive
   const { writeFileSync } = await import('node:fs')
   writeFileSync(process.env.CPU_HEAP, JSON.stringify(profile))
 }

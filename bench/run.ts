@@ -7,9 +7,10 @@
 // while 20 clients log in continuously. `npm run bench -- --scale` runs
 // bench/scale.ts instead, `npm run bench -- --export` bench/export.ts (the
 // personal-data export of 100 000 activity rows: time and RSS), `--cpu`
-// bench/cpu.ts (one page's CPU time and allocation, in-process).
+// bench/cpu.ts (one page's CPU time and allocation, in-process). Each row
+// gives the CPU the serving process and the database spent per request.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
@@ -20,7 +21,7 @@ const CONNECTIONS = 50
 const LOGIN_CLIENTS = 20
 
 interface Ports { app: number, ref: number, email: string, password: string, userId: string, memberId: string, apiToken: string, databaseUrl: string, embedded: boolean, logLevel: string }
-interface Row { name: string, rps: number, p50: number, p99: number, errors: number, non2xx: number, cpuUs: number | undefined }
+interface Row { name: string, rps: number, p50: number, p99: number, errors: number, non2xx: number, cpuUs: number | undefined, dbCpuUs: number | undefined }
 
 /** CPU time (user + system) a process has used, in µs; undefined where /proc is not there. */
 function cpuOf (pid: number | undefined): number | undefined {
@@ -31,6 +32,39 @@ function cpuOf (pid: number | undefined): number | undefined {
   } catch {
     return undefined
   }
+}
+
+/**
+ * CPU time of each PostgreSQL process on the machine (the embedded server's
+ * or the local one's), in µs by pid: what the database spends on a route, as
+ * far as nothing else uses PostgreSQL meanwhile. undefined where /proc is
+ * not there.
+ */
+function postgresCpu (): Map<number, number> | undefined {
+  let pids: string[]
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d))
+  } catch {
+    return undefined
+  }
+  const cpu = new Map<number, number>()
+  for (const pid of pids) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') cpu.set(Number(pid), cpuOf(Number(pid)) ?? 0)
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return cpu
+}
+
+/** What the PostgreSQL processes used between two readings; a backend that ended meanwhile takes its time with it (undercounted, never negative). */
+function postgresCpuSince (before: Map<number, number> | undefined): number | undefined {
+  const after = postgresCpu()
+  if (before === undefined || after === undefined) return undefined
+  let used = 0
+  for (const [pid, cpu] of after) used += cpu - Math.min(cpu, before.get(pid) ?? 0)
+  return used
 }
 
 /** A child running a bench/*.ts file; resolves with the JSON line it prints when ready. */
@@ -60,10 +94,12 @@ function firstDifference (a: string, b: string): string {
 /** Drives url; cpuUs: the serving process's CPU per request, less sensitive to the load beside it than req/s. */
 async function drive (name: string, url: string, headers: Record<string, string> = {}, pid?: number, duration = DURATION): Promise<Row> {
   const before = cpuOf(pid)
+  const dbBefore = postgresCpu()
   const r = await autocannon({ url, connections: CONNECTIONS, duration, headers })
   const after = cpuOf(pid)
-  const cpuUs = before === undefined || after === undefined || r.requests.total === 0 ? undefined : (after - before) / r.requests.total
-  return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, cpuUs }
+  const db = postgresCpuSince(dbBefore)
+  const per = (used: number | undefined) => used === undefined || r.requests.total === 0 ? undefined : used / r.requests.total
+  return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, cpuUs: per(before === undefined || after === undefined ? undefined : after - before), dbCpuUs: per(db) }
 }
 
 const ROUNDS = 3
@@ -84,10 +120,24 @@ async function drivePair (a: { name: string, url: string, headers?: Record<strin
   }
   const merge = (rows: Row[]): Row => {
     const median = (f: (r: Row) => number) => [...rows].map(f).sort((x, y) => x - y)[Math.floor(rows.length / 2)]!
-    const cpu = rows.every((r) => r.cpuUs !== undefined) ? rows.reduce((sum, r) => sum + r.cpuUs! * r.rps, 0) / rows.reduce((sum, r) => sum + r.rps, 0) : undefined
-    return { name: rows[0]!.name, rps: rows.reduce((sum, r) => sum + r.rps, 0) / rows.length, p50: median((r) => r.p50), p99: median((r) => r.p99), errors: rows.reduce((sum, r) => sum + r.errors, 0), non2xx: rows.reduce((sum, r) => sum + r.non2xx, 0), cpuUs: cpu }
+    // Weighted by each slice's requests: CPU over all of them.
+    const perRequest = (f: (r: Row) => number | undefined) => rows.every((r) => f(r) !== undefined) ? rows.reduce((sum, r) => sum + f(r)! * r.rps, 0) / rows.reduce((sum, r) => sum + r.rps, 0) : undefined
+    return { name: rows[0]!.name, rps: rows.reduce((sum, r) => sum + r.rps, 0) / rows.length, p50: median((r) => r.p50), p99: median((r) => r.p99), errors: rows.reduce((sum, r) => sum + r.errors, 0), non2xx: rows.reduce((sum, r) => sum + r.non2xx, 0), cpuUs: perRequest((r) => r.cpuUs), dbCpuUs: perRequest((r) => r.dbCpuUs) }
   }
   return { route: merge(slices.route), reference: merge(slices.reference), ratios: slices.route.map((r, i) => r.rps / slices.reference[i]!.rps) }
+}
+
+/**
+ * The figures, one row a route. CPU µs/req: the serving process's; DB µs/req:
+ * every PostgreSQL process's (postgresCpu) over the same requests.
+ */
+function printTable (rows: Row[]): void {
+  const pad = (s: string, n: number) => s.padEnd(n)
+  const us = (v: number | undefined): string => v === undefined ? '-' : v.toFixed(0)
+  console.log(`\n${pad('route', 44)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('CPU µs/req', 12)}${pad('DB µs/req', 11)}errors/non-2xx`)
+  for (const r of rows) {
+    console.log(`${pad(r.name, 44)}${pad(r.rps.toFixed(0), 10)}${pad(String(r.p50), 9)}${pad(String(r.p99), 9)}${pad(us(r.cpuUs), 12)}${pad(us(r.dbCpuUs), 11)}${r.errors}/${r.non2xx}`)
+  }
 }
 
 const spread = (ratios: number[]): string => `rounds ${ratios.map((r) => r.toFixed(2)).join(', ')}`
@@ -111,11 +161,7 @@ async function benchPermissions (ports: Ports, appUrl: string, children: ChildPr
   const { route: api, reference: bare, ratios } = await drivePair(
     { name: 'permissions: provider API', url: apiUrl, headers: auth, pid: appPid },
     { name: 'permissions: one-query reference', url: refUrl, pid: reference.child.pid })
-  const pad = (s: string, n: number) => s.padEnd(n)
-  console.log(`\n${pad('route', 44)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('CPU µs/req', 12)}errors/non-2xx`)
-  for (const r of [bare, api]) {
-    console.log(`${pad(r.name, 44)}${pad(r.rps.toFixed(0), 10)}${pad(String(r.p50), 9)}${pad(String(r.p99), 9)}${pad(r.cpuUs === undefined ? '-' : r.cpuUs.toFixed(0), 12)}${r.errors}/${r.non2xx}`)
-  }
+  printTable([bare, api])
   if (api.cpuUs !== undefined && bare.cpuUs !== undefined) console.log(`CPU per request, reference / API: ${(bare.cpuUs / api.cpuUs).toFixed(2)}`)
   console.log(`Permissions API / one-query reference: ${(api.rps / bare.rps).toFixed(2)} (aim >= 0.80; ${spread(ratios)}); API p99 ${api.p99} ms (aim <= 10), reference p99 ${bare.p99} ms`)
 }
@@ -198,12 +244,7 @@ async function bench (): Promise<void> {
     // The last login changed under load: the reference must still print the page.
     const after = await sameBytes()
 
-    const pad = (s: string, n: number) => s.padEnd(n)
-    const cpu = (r: Row): string => r.cpuUs === undefined ? '-' : r.cpuUs.toFixed(0)
-    console.log(`\n${pad('route', 44)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('CPU µs/req', 12)}errors/non-2xx`)
-    for (const r of [memory, inProcess, bare, profile, loaded]) {
-      console.log(`${pad(r.name, 44)}${pad(r.rps.toFixed(0), 10)}${pad(String(r.p50), 9)}${pad(String(r.p99), 9)}${pad(cpu(r), 12)}${r.errors}/${r.non2xx}`)
-    }
+    printTable([memory, inProcess, bare, profile, loaded])
     if (profile.cpuUs !== undefined && bare.cpuUs !== undefined) console.log(`\nCPU per request, bare / Profile: ${(bare.cpuUs / profile.cpuUs).toFixed(2)} (the ratio req/s would show on an idle machine)`)
     console.log(`\nProfile / bare reference:       ${(profile.rps / bare.rps).toFixed(2)} (aim >= 0.60, ideally 0.90; ${spread(ratios)})`)
     console.log(`Profile / in-process reference: ${(profile.rps / inProcess.rps).toFixed(2)}`)

@@ -237,18 +237,21 @@ export default fp(async function sessionPlugin (app: FastifyInstance) {
     }
   })
   app.decorateRequest('user', null)
-  app.addHook('onRequest', async (request, reply) => {
-    if (routeConfig(request).sessionless === true) return
+  // A callback hook, not an async one: it runs on every request and almost
+  // always answers at once (an async hook costs a promise and a turn each time).
+  app.addHook('onRequest', (request, reply, done) => {
+    if (routeConfig(request).sessionless === true) return done()
     const session = request.session as unknown as Record<string, unknown> | null
     const auth = session?.[AUTH]
-    request.user = auth instanceof UserRef ? auth.user : null
+    const user = auth instanceof UserRef ? auth.user : null
+    request.user = user
     // The user's privileges changed since this session was made: a new id now.
-    if (session?.[ROTATE] === true && request.user !== null) {
-      const user = request.user
-      store.retireOnDestroy(request.session.sessionId)
-      await renewSession(request, reply, user.id)
+    if (session?.[ROTATE] !== true || user === null) return done()
+    store.retireOnDestroy(request.session.sessionId)
+    renewSession(request, reply, user.id).then(() => {
       ;(request.session as unknown as Record<string, unknown>)[AUTH] = new UserRef(user)
-    }
+      done()
+    }, done)
   })
 }, { name: 'session' })
 

@@ -30,21 +30,27 @@ function bearerOf (request: FastifyRequest): string | undefined {
   return m?.[1]
 }
 
-/** An onRequest hook for the API's routes that need the token. */
-export function bearerAuth (token: string): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
+/** An onRequest hook for the API's routes that need the token (a callback hook: the right token answers at once, with no promise). */
+export function bearerAuth (token: string): (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void {
   const expected = digest(token)
-  return async (request, reply) => {
-    if (routeConfig(request).access !== 'provider') return undefined
+  return (request, reply, done) => {
+    if (routeConfig(request).access !== 'provider') return done()
     const given = bearerOf(request)
-    if (given !== undefined && timingSafeEqual(digest(given), expected)) return undefined
-    const { db, clock } = request.server.deps
-    const reserved = await reserveAttempt(db, [{ rule: WRONG_TOKEN_RULE, key: request.ip }], clock.now())
-    if (!reserved.ok) {
-      if (reserved.retryAfter !== null) reply.header('retry-after', String(Math.max(1, Math.ceil((reserved.retryAfter.getTime() - clock.now().getTime()) / 1000))))
-      return sendError(reply, 429, 'too_many_attempts', 'too many requests without the right token from this address; try again later')
-    }
-    request.log.info({ ip: request.ip }, 'provider API: missing or wrong token')
-    reply.header('www-authenticate', 'Bearer')
-    return sendError(reply, 401, 'unauthorized', given === undefined ? 'send Authorization: Bearer <PROVIDER_API_TOKEN>' : 'the token is wrong')
+    if (given !== undefined && timingSafeEqual(digest(given), expected)) return done()
+    refuseToken(request, reply, given).catch(done)
   }
+}
+
+/** A missing or wrong token: a 401, counted for the address, or a 429 beyond the limit. */
+async function refuseToken (request: FastifyRequest, reply: FastifyReply, given: string | undefined): Promise<void> {
+  const { db, clock } = request.server.deps
+  const reserved = await reserveAttempt(db, [{ rule: WRONG_TOKEN_RULE, key: request.ip }], clock.now())
+  if (!reserved.ok) {
+    if (reserved.retryAfter !== null) reply.header('retry-after', String(Math.max(1, Math.ceil((reserved.retryAfter.getTime() - clock.now().getTime()) / 1000))))
+    sendError(reply, 429, 'too_many_attempts', 'too many requests without the right token from this address; try again later')
+    return
+  }
+  request.log.info({ ip: request.ip }, 'provider API: missing or wrong token')
+  reply.header('www-authenticate', 'Bearer')
+  sendError(reply, 401, 'unauthorized', given === undefined ? 'send Authorization: Bearer <PROVIDER_API_TOKEN>' : 'the token is wrong')
 }
