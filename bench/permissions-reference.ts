@@ -8,9 +8,8 @@ import { createServer } from 'node:http'
 import pg from 'pg'
 
 const pool = new pg.Pool({ connectionString: process.env.BENCH_PERMISSIONS_DATABASE_URL, max: 10 })
-const text = `select u.is_owner or u.full_access as full,
-  array(select p.permission from user_permissions p where p.user_id = u.id order by p.permission) as held
-  from users u where u.id = $1`
+// The same statement as the app's (src/features/users/permissions.ts).
+const text = 'select u.is_owner or u.full_access as full, u.permissions as held from users u where u.id = $1'
 
 const server = createServer((req, res) => {
   const id = req.url?.slice(1) ?? ''

@@ -33,6 +33,21 @@ export interface UsersTable {
   bind_session_ip: Generated<boolean>
   /** A completed restriction not lifted (SPEC §4.3): no marketing, the profile read-only. */
   restricted: Generated<boolean>
+  /** Copies of user_permissions, telegram_links and avatars for the user, kept by a trigger (migrations/2026-11-28T01-00-session-user.ts). */
+  permissions: Generated<string[]>
+  telegram_linked: Generated<boolean>
+  avatar_file: string | null
+  /** The policy flags as last computed, and from what (migrations/2026-11-28T01-00-session-user.ts; plugins/session.ts). */
+  policy_pending: Generated<boolean>
+  policy_updated: Generated<boolean>
+  policy_epoch: string | null
+  policy_until: Timestamp | null
+}
+
+/** One row: raised by a trigger on every change to policy_versions or policy_decisions. */
+export interface PolicyEpochTable {
+  id: Generated<boolean>
+  epoch: Generated<string>
 }
 
 export interface UserPermissionsTable {
@@ -281,6 +296,7 @@ export interface DB {
   accounts: AccountsTable
   users: UsersTable
   user_permissions: UserPermissionsTable
+  policy_epoch: PolicyEpochTable
   sessions: SessionsTable
   login_attempts: LoginAttemptsTable
   tokens: TokensTable

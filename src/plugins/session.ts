@@ -3,7 +3,9 @@
 // - the table holds SHA-256(session id), never the id itself;
 // - one query per request reads the session, the user (only while active)
 //   and the user's permissions; last_seen_at is written at most once a
-//   minute: the session row is not written on every request;
+//   minute: the session row is not written on every request; the user's
+//   policy flags are computed again only when a policy change has made
+//   those kept on their row stale (a second statement, once);
 // - idle and absolute timeouts are enforced by that query, with the injected clock;
 // - a session that was ended (logout, password reset, user disabled) is never
 //   brought back by a concurrent request saving it: rows read from the
@@ -40,7 +42,12 @@ const AUTH = '__auth'
 const ROTATE = '__rotate'
 
 // Session, active user and permissions in one round trip, prepared once per
-// connection. The user comes as one JSON column: fewer columns, less parsing.
+// connection, from two tables and the one-row policy_epoch: the user's
+// permissions, Telegram link and avatar are copies on their row, kept by a
+// trigger (migrations/2026-11-28T01-00-session-user.ts). The user comes as
+// one JSON column: fewer columns, less parsing. The policy flags come from
+// the user's row too, with whether they are still current (policyFresh);
+// when not, POLICY_SQL computes them.
 const LOAD_SQL = `
   select s.data, s.user_id, s.rotate, (extract(epoch from s.last_seen_at) * 1000)::float8 as seen_ms,
     case when u.id is null then null else json_build_object(
@@ -48,33 +55,45 @@ const LOAD_SQL = `
       'isOwner', u.is_owner, 'fullAccess', u.full_access, 'language', u.language, 'timeZone', u.time_zone,
       'rowsPerPage', u.rows_per_page, 'lastLoginAt', (extract(epoch from u.last_login_at) * 1000)::float8,
       'phone', u.phone, 'phoneVerified', u.phone_verified, 'twoFactor', u.two_factor_enabled,
-      'permissions', array(select p.permission from user_permissions p where p.user_id = u.id order by p.permission),
+      'permissions', u.permissions,
       'ipAccess', u.ip_access, 'ipAllowList', array_to_string(u.ip_allow_list, chr(10)), 'bindSessionIp', u.bind_session_ip,
       'sessionIp', s.ip, 'restricted', u.restricted,
-      'telegramLinked', exists (select 1 from telegram_links t where t.user_id = u.id),
-      'avatar', (select a.file from avatars a where a.user_id = u.id),
-      'policyPending', exists (
-        select 1 from policy_versions v
-        where v.required and v.effective_at <= to_timestamp($4::float8 / 1000)
-          and not exists (select 1 from policy_versions n where n.required and n.document = v.document and n.version > v.version and n.effective_at <= to_timestamp($4::float8 / 1000))
-          and not exists (select 1 from policy_decisions d where d.user_id = u.id and d.document = v.document and d.version = v.version and d.decision = 'accepted')),
-      'policyUpdated', exists (
-        select 1 from policy_versions v
-        where not v.required and v.effective_at <= to_timestamp($4::float8 / 1000)
-          and not exists (select 1 from policy_versions n where n.document = v.document and n.version > v.version and n.effective_at <= to_timestamp($4::float8 / 1000))
-          and exists (select 1 from policy_decisions d where d.user_id = u.id and d.document = v.document and d.version < v.version)
-          and not exists (select 1 from policy_decisions d where d.user_id = u.id and d.document = v.document and d.version = v.version))
+      'telegramLinked', u.telegram_linked, 'avatar', u.avatar_file,
+      'policyPending', u.policy_pending, 'policyUpdated', u.policy_updated,
+      'policyFresh', coalesce(u.policy_epoch = e.epoch and (u.policy_until is null or u.policy_until > to_timestamp($4::float8 / 1000)), false)
     ) end as u
-  from sessions s left join users u on u.id = s.user_id and u.status = 'active'
+  from sessions s left join users u on u.id = s.user_id and u.status = 'active' left join policy_epoch e on true
   where s.id = $1 and s.last_seen_at > to_timestamp($2::float8 / 1000) and s.created_at > to_timestamp($3::float8 / 1000)
     and (s.ends_at is null or s.ends_at > to_timestamp($4::float8 / 1000))`
+
+// The user's policy flags when those on their row are stale (their epoch is
+// not the current one, or a version has taken effect since): computed and
+// stored in one statement, stamped with the epoch read in the same snapshot
+// (migrations/2026-11-28T01-00-session-user.ts).
+const POLICY_SQL = `
+  update users u set
+    policy_pending = exists (
+        select 1 from policy_versions v
+        where v.required and v.effective_at <= to_timestamp($2::float8 / 1000)
+          and not exists (select 1 from policy_versions n where n.required and n.document = v.document and n.version > v.version and n.effective_at <= to_timestamp($2::float8 / 1000))
+          and not exists (select 1 from policy_decisions d where d.user_id = u.id and d.document = v.document and d.version = v.version and d.decision = 'accepted')),
+    policy_updated = exists (
+        select 1 from policy_versions v
+        where not v.required and v.effective_at <= to_timestamp($2::float8 / 1000)
+          and not exists (select 1 from policy_versions n where n.document = v.document and n.version > v.version and n.effective_at <= to_timestamp($2::float8 / 1000))
+          and exists (select 1 from policy_decisions d where d.user_id = u.id and d.document = v.document and d.version < v.version)
+          and not exists (select 1 from policy_decisions d where d.user_id = u.id and d.document = v.document and d.version = v.version)),
+    policy_until = (select min(v.effective_at) from policy_versions v where v.effective_at > to_timestamp($2::float8 / 1000)),
+    policy_epoch = (select e.epoch from policy_epoch e)
+  where u.id = $1
+  returning u.policy_pending, u.policy_updated`
 
 interface SessionRow {
   data: Record<string, unknown>
   user_id: string | null
   rotate: boolean
   seen_ms: number
-  u: (Omit<CurrentUser, 'lastLoginAt'> & { lastLoginAt: number | null }) | null
+  u: (Omit<CurrentUser, 'lastLoginAt'> & { lastLoginAt: number | null, policyFresh: boolean }) | null
 }
 
 type Callback = (err?: any, result?: any) => void
@@ -136,7 +155,13 @@ export class PgSessionStore implements SessionStore {
     const session: Record<string, unknown> = { ...row.data, [LOADED]: true }
     if (row.rotate) session[ROTATE] = true
     if (row.u !== null) {
-      const u = row.u
+      const { policyFresh, ...u } = row.u
+      if (!policyFresh) {
+        const { rows: [flags] } = await this.deps.pool.query<{ policy_pending: boolean, policy_updated: boolean }>({ name: 'session_policy', text: POLICY_SQL, values: [u.id, now] })
+        if (flags === undefined) return null // the user was deleted meanwhile
+        u.policyPending = flags.policy_pending
+        u.policyUpdated = flags.policy_updated
+      }
       const user: CurrentUser = {
         ...u,
         language: isLanguage(u.language) ? u.language : 'en',

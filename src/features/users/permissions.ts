@@ -41,13 +41,13 @@ export async function setFullAccess (deps: Deps, actor: CurrentUser, id: string,
 
 /** A user's effective permissions (provider CLI and API). */
 // One round trip (the provider API's billing front end asks on every page):
-// the flags and the permissions held together, on a named prepared statement.
+// the flags and the permissions held together, from the user's row alone
+// (users.permissions, the trigger-kept copy of user_permissions), on a named
+// prepared statement.
 export async function effectivePermissions (deps: Pick<Deps, 'pool' | 'config'>, userId: string): Promise<{ fullAccess: boolean, permissions: string[] } | undefined> {
   const { rows } = await deps.pool.query<{ full: boolean, held: string[] }>({
     name: 'effective_permissions',
-    text: `select u.is_owner or u.full_access as full,
-      array(select p.permission from user_permissions p where p.user_id = u.id order by p.permission) as held
-      from users u where u.id = $1`,
+    text: 'select u.is_owner or u.full_access as full, u.permissions as held from users u where u.id = $1',
     values: [userId]
   })
   const user = rows[0]
