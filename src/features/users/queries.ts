@@ -48,7 +48,8 @@ export interface UserListRow {
 // The cursor row is read by its primary key (a materialized CTE: planned on
 // its own, so a cached generic plan cannot trade the key for a scan of the
 // account) and must be of the account, so another account's id finds nothing.
-// One SQL text per kind of page, each a named prepared statement.
+// One SQL text per kind of page, each a named prepared statement. The
+// avatar is the users row's copy (users.avatar_file, kept by a trigger).
 const usersPageSql = Object.fromEntries((['first', 'last', 'after', 'before'] as const).map((from) => {
   const dir = from === 'last' || from === 'before' ? 'desc' : 'asc'
   const cursor = from === 'after' || from === 'before'
@@ -61,7 +62,7 @@ const usersPageSql = Object.fromEntries((['first', 'last', 'after', 'before'] as
     u.password_hash is null as invited,
     case when u.password_hash is null then (select (extract(epoch from max(t.expires_at)) * 1000)::float8 from tokens t
       where t.user_id = u.id and t.purpose = 'invite' and t.used_at is null) end as invite_expires_ms,
-    (select a.file from avatars a where a.user_id = u.id) as avatar
+    u.avatar_file as avatar
   from users u where u.account_id = $1${after}
   order by not u.is_owner ${dir}, lower(u.email) ${dir} limit $${cursor ? 3 : 2}`]
 })) as Record<PageRequest['from'], string>
