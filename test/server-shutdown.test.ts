@@ -12,12 +12,6 @@ import { createTestDatabase } from './helpers/db.ts'
 import { slowPost } from './helpers/slow-request.ts'
 import { eventually } from './helpers/wait.ts'
 
-async function freePort (): Promise<number> {
-  return await new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)) })
-  })
-}
-
 t.test('SIGTERM: the request in flight gets its full answer, then exit 0', async (t) => {
   const database = await createTestDatabase()
   const dir = mkdtempSync(path.join(tmpdir(), 'cp-shutdown-'))
@@ -25,15 +19,21 @@ t.test('SIGTERM: the request in flight gets its full answer, then exit 0', async
     await database.drop()
     rmSync(dir, { recursive: true, force: true })
   })
-  const port = await freePort()
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: database.url, DATA_DIR: dir, PORT: String(port), LOG_LEVEL: 'info', SESSION_SECRET: 'test-session-secret-of-at-least-32-chars' }
+  // PORT=0: the system chooses a port no socket uses, and the service says which. A port
+  // found free beforehand can be taken meanwhile (a connection's local port) and the listen fail.
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: database.url, DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'info', SESSION_SECRET: 'test-session-secret-of-at-least-32-chars' }
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.on('data', (d: Buffer) => { output += d.toString() })
   child.stderr.on('data', (d: Buffer) => { output += d.toString() })
   // 'close', not 'exit': by then stdout and stderr have been read to the end.
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+  let closed: { code: number | null } | undefined
+  child.on('close', (code) => { closed = { code } })
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  const port = await eventually('the service to say its port', () => {
+    const m = output.match(/is listening on http:\/\/127\.0\.0\.1:(\d+)/)
+    return m === null ? undefined : Number(m[1])
+  }, () => output)
   const origin = `http://127.0.0.1:${port}`
 
   await eventually('the service to be ready', async () => {
@@ -60,7 +60,7 @@ t.test('SIGTERM: the request in flight gets its full answer, then exit 0', async
   t.equal(answer.status, 422, 'the full answer to the sign-in')
   t.match(answer.body, 'Wrong email or password.')
   t.match(answer.body, /<\/html>\s*$/, 'the whole page')
-  t.equal(await exited, 0, 'a clean exit')
+  t.equal((await eventually('the service to exit', () => closed, () => output)).code, 0, 'a clean exit')
   t.match(output, /shutting down/)
   t.match(output, /"msg":"stopped"/)
 })

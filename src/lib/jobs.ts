@@ -52,17 +52,48 @@ export const STOP_WAIT_MS = 20_000
 /** The advisory lock key queue creation is serialised under (any number of our own: "jobs" in ASCII). */
 const QUEUE_CREATION_LOCK = 0x6a6f6273
 
+/** The queue's connections, handed to pg-boss as its `db`: Jobs.stop closes them when no query runs or waits (settle). */
+class QueueDb {
+  private readonly pool: pg.Pool
+  /** Queries asked for and not yet answered: running, or waiting for a connection. */
+  running = 0
+  onIdle: () => void = () => {}
+
+  constructor (url: string, applicationName: string | undefined, onError: (err: Error) => void) {
+    // Named like the app's own pool (src/db/database.ts), so that closing the embedded server does not count them.
+    this.pool = new pg.Pool({ connectionString: url, max: 3, application_name: applicationName })
+    this.pool.on('error', onError)
+  }
+
+  async executeSql (text: string, values?: unknown[]): Promise<{ rows: any[] }> {
+    this.running++
+    try {
+      return await this.pool.query(text, values)
+    } finally {
+      if (--this.running === 0) this.onIdle()
+    }
+  }
+
+  async close (): Promise<void> {
+    if (!this.pool.ending) await this.pool.end()
+  }
+}
+
 export class Jobs {
   private readonly boss: PgBoss
+  private readonly db: QueueDb
   private readonly queues = new Map<string, QueueDefinition<any>>()
   private started = false
+  /** Handlers running (a batch each). */
+  private working = 0
+  private wake: (() => void) | undefined
 
   constructor (private readonly opts: JobsOptions) {
+    // Connections ended while stopping are expected, not errors.
+    this.db = new QueueDb(opts.url, opts.applicationName, (err) => { if (this.started) opts.log.error({ err }, 'job queue error') })
+    this.db.onIdle = () => { this.wake?.() }
     this.boss = new PgBoss({
-      connectionString: opts.url,
-      max: 3,
-      // Named like the app's own pool (src/db/database.ts), so that closing the embedded server does not count them.
-      application_name: opts.applicationName,
+      db: this.db,
       // Completed jobs may carry addresses: keep them briefly.
       archiveCompletedAfterSeconds: 3600,
       deleteAfterDays: 2,
@@ -110,6 +141,18 @@ export class Jobs {
   }
 
   async start (): Promise<void> {
+    try {
+      await this.startQueues()
+    } catch (err) {
+      // Half started, its timers and connections would keep the process alive.
+      await this.boss.stop({ graceful: false, wait: true }).catch(() => {})
+      await this.db.close().catch(() => {})
+      throw err
+    }
+    this.started = true
+  }
+
+  private async startQueues (): Promise<void> {
     await this.boss.start()
     await this.createQueues()
     for (const [queue, { work: handler, cron }] of this.queues) {
@@ -118,17 +161,21 @@ export class Jobs {
       // includeMetadata: the job's retryCount reaches the handler (a handler
       // that records its last try as given up needs it; without it, always 0).
       await this.boss.work<object>(queue, { pollingIntervalSeconds: 0.5, batchSize: 1, includeMetadata: true }, async (jobs) => {
-        for (const job of jobs) {
-          try {
-            await handler(job.data, { id: job.id, retryCount: (job as { retryCount?: number }).retryCount ?? 0, log: this.opts.log })
-          } catch (err) {
-            this.opts.log.warn({ err, queue, jobId: job.id }, 'job failed; it will be tried again')
-            throw err
+        this.working++
+        try {
+          for (const job of jobs) {
+            try {
+              await handler(job.data, { id: job.id, retryCount: (job as { retryCount?: number }).retryCount ?? 0, log: this.opts.log })
+            } catch (err) {
+              this.opts.log.warn({ err, queue, jobId: job.id }, 'job failed; it will be tried again')
+              throw err
+            }
           }
+        } finally {
+          if (--this.working === 0) this.wake?.()
         }
       })
     }
-    this.started = true
   }
 
   /** Queues a job; with trx, inside that transaction (the job exists only if it commits). */
@@ -156,7 +203,37 @@ export class Jobs {
   async stop (): Promise<void> {
     if (!this.started) return
     this.started = false
+    const deadline = Date.now() + STOP_WAIT_MS
     await this.boss.stop({ graceful: true, timeout: STOP_WAIT_MS, wait: true })
+    await this.settle(deadline)
+    await this.db.close()
+  }
+
+  /**
+   * pg-boss's stop waits for the jobs running when it begins, but a worker
+   * whose fetch was under way then can still get a job and run it. Until no
+   * query of the queue runs or waits and no handler runs (at most until the
+   * deadline), the queue's connections stay open, and so does the database
+   * the handlers use (closed after this). A query waiting for a connection
+   * of a pool that is closed is never answered (pg-pool), and the worker
+   * waiting on it, never ending, keeps the process alive for ever.
+   */
+  private async settle (deadline: number): Promise<void> {
+    for (;;) {
+      // What an answered query sets off (a fetch's jobs reaching their handler, a completion's query) has started by setImmediate's turn.
+      await new Promise((resolve) => setImmediate(resolve))
+      if (this.db.running === 0 && this.working === 0) return
+      const left = deadline - Date.now()
+      if (left <= 0) {
+        this.opts.log.warn({ queries: this.db.running, handlers: this.working }, 'job queue closed with work still under way')
+        return
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left)
+        this.wake = () => { clearTimeout(timer); resolve() }
+      })
+      this.wake = undefined
+    }
   }
 
   /** Why the queue cannot take jobs now (stopped, or its tables unreachable); undefined when it can. */

@@ -55,6 +55,7 @@ t.test('a request in flight and a running job both finish before the close does'
   t.equal(closed, false, 'the close still waits for the running job')
 
   release()
+  await eventually('the close to end once the job is let go', () => closed ? true : undefined)
   await closing
   t.equal(entered?.to, owner.email)
 
@@ -93,17 +94,20 @@ t.test('during the drain, a request arriving on an open connection (/readyz) get
   let received = ''
   socket.setEncoding('utf8')
   socket.on('data', (d: string) => { received += d })
-  const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  let ended = false
+  socket.once('close', () => { ended = true })
   socket.write(`POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n`)
   await eventually('100 Continue', () => received.includes('100 Continue') ? true : undefined, () => received)
   const half = Math.floor(body.length / 2)
   socket.write(body.slice(0, half))
 
-  const closing = app.close()
+  let closed = false
+  const closing = app.close().then(() => { closed = true })
   await eventually('the listener to close', async () => await refused(port) ? true : undefined)
   socket.write(body.slice(half) + 'GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
-  await ended
+  await eventually('the server to end the connection', () => ended ? true : undefined, () => received)
+  await eventually('the close to end', () => closed ? true : undefined)
   await closing
 
   const statuses = [...received.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => m[1])

@@ -4,6 +4,7 @@
 // 100 Continue: by then the server has the request (not an idle connection)
 // and waits for the rest of the body.
 import http from 'node:http'
+import { CEILING_MS } from './wait.ts'
 
 export interface SlowAnswer { status: number, headers: http.IncomingHttpHeaders, body: string }
 
@@ -28,10 +29,12 @@ export async function slowPost (port: number, path: string, headers: Record<stri
     })
   })
   answer.catch(() => {}) // awaited by finish(); not an unhandled rejection before then
+  // No wait without a ceiling: a connection silent that long fails the test, saying so.
+  req.setTimeout(CEILING_MS, () => { req.destroy(new Error(`slowPost ${path}: the connection was silent for ${CEILING_MS} ms`)) })
   req.flushHeaders()
   await new Promise<void>((resolve, reject) => {
     req.once('continue', resolve)
-    answer.catch(reject)
+    answer.then((a) => { reject(new Error(`slowPost ${path}: answered ${a.status} before 100 Continue`)) }, reject)
   })
   await new Promise<void>((resolve, reject) => req.write(body.slice(0, half), (err) => err ? reject(err) : resolve()))
   return {
