@@ -176,7 +176,7 @@ async function bench (): Promise<void> {
     const ports = server.ready
     const appUrl = `http://127.0.0.1:${ports.app}`
 
-    const logIn = async (): Promise<{ ok: boolean, cookie: string }> => {
+    const logIn = async (): Promise<{ ok: boolean, status: number, cookie: string }> => {
       const page = await fetch(`${appUrl}/login`)
       const cookie = cookiesOf(page)
       const csrf = (await page.text()).match(/name="_csrf" value="([^"]+)"/)?.[1] ?? ''
@@ -186,7 +186,7 @@ async function bench (): Promise<void> {
         headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ _csrf: csrf, email: ports.email, password: ports.password })
       })
-      return { ok: res.status === 303, cookie: cookiesOf(res) }
+      return { ok: res.status === 303, status: res.status, cookie: cookiesOf(res) }
     }
     const profilePage = async (): Promise<Response> => {
       const res = await fetch(`${appUrl}/client/profile`, { headers: { cookie: session.cookie }, redirect: 'manual' })
@@ -232,12 +232,12 @@ async function bench (): Promise<void> {
     // Profile under login load: LOGIN_CLIENTS loops of GET /login + POST /login.
     let stop = false
     let logins = 0
-    let loginFailures = 0
+    const loginFailures = new Map<number, number>()
     const loops = Array.from({ length: LOGIN_CLIENTS }, async () => {
       while (!stop) {
         const r = await logIn()
         if (r.ok) logins++
-        else loginFailures++
+        else loginFailures.set(r.status, (loginFailures.get(r.status) ?? 0) + 1)
       }
     })
     const loaded = await drive(`Profile with ${LOGIN_CLIENTS} clients logging in`, `${appUrl}/client/profile`, { cookie: session.cookie }, appPid)
@@ -252,7 +252,7 @@ async function bench (): Promise<void> {
     console.log(`Profile / in-process reference: ${(profile.rps / inProcess.rps).toFixed(2)}`)
     console.log(`Profile / memory:               ${(profile.rps / memory.rps).toFixed(2)}`)
     console.log(`Profile p50 ${profile.p50} ms, p99 ${profile.p99} ms (aim <= 25); under login load: p99 ${loaded.p99} ms (aim <= 150)`)
-    console.log(`Logins during the loaded run: ${logins} succeeded (${(logins / DURATION).toFixed(1)}/s), ${loginFailures} failed`)
+    console.log(`Logins during the loaded run: ${logins} succeeded (${(logins / DURATION).toFixed(1)}/s), ${[...loginFailures.values()].reduce((a, b) => a + b, 0)} failed${loginFailures.size === 0 ? '' : ` (by status: ${[...loginFailures].map(([status, n]) => `${status} ×${n}`).join(', ')})`}`)
     if (after !== null) {
       console.log(`WARNING: after the login load the bare reference no longer prints the Profile page's bytes ${after}`)
       process.exitCode = 1
