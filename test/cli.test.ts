@@ -4,10 +4,12 @@ import { verifyPassword } from '../src/lib/passwords.ts'
 import { Agent, startTestApp } from './helpers/app.ts'
 
 // The CLI and the app share the test database: PostgreSQL at its clone URL,
-// or (embedded) the running app's PGlite, which the CLI finds in DATA_DIR.
+// or (embedded) the running server, which the CLI finds in DATA_DIR.
 const ta = await startTestApp(t)
 const { app, base, config } = ta
-const env = { ...process.env, DATA_DIR: config.dataDir, DATABASE_URL: config.databaseUrl ?? '', PUBLIC_URL: 'https://panel.example.com/panel', BASE_PATH: '/panel' }
+// The same SESSION_SECRET as the app, as a provider runs both: the deliveries
+// the CLI queues are sealed with it, and the app's workers must open them.
+const env = { ...process.env, DATA_DIR: config.dataDir, DATABASE_URL: config.databaseUrl ?? '', SESSION_SECRET: config.sessionSecret, PUBLIC_URL: 'https://panel.example.com/panel', BASE_PATH: '/panel' }
 
 // Asynchronous: with the embedded database the CLI talks to this very process.
 async function cli (...args: string[]): Promise<CliResult> {
