@@ -49,37 +49,34 @@ export async function up (db: Kysely<any>): Promise<void> {
     .addColumn('policy_updated', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('policy_epoch', 'bigint')
     .addColumn('policy_until', 'timestamptz')
-    .execute()
-  await db.schema.alterTable('users')
     .addColumn('permissions', sql`text[]`, (c) => c.notNull().defaultTo(sql`'{}'`))
     .addColumn('telegram_linked', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('avatar_file', 'text')
     .execute()
+  // The copies of these users, from the tables (volatile: its statement takes a snapshot of its own).
+  await sql`
+    create function users_copies_refresh(ids bigint[]) returns void language sql as $$
+      update users u set
+        permissions = array(select p.permission from user_permissions p where p.user_id = u.id order by p.permission),
+        telegram_linked = exists (select 1 from telegram_links t where t.user_id = u.id),
+        avatar_file = (select a.file from avatars a where a.user_id = u.id)
+      where u.id = any(ids)
+    $$`.execute(db)
   await sql`
     create function users_copies_sync() returns trigger language plpgsql as $$
     declare
       ids bigint[] := case tg_op when 'INSERT' then array[new.user_id] when 'DELETE' then array[old.user_id] else array[old.user_id, new.user_id] end;
     begin
       perform 1 from users where id = any(ids) order by id for update;
-      update users u set
-        permissions = array(select p.permission from user_permissions p where p.user_id = u.id order by p.permission),
-        telegram_linked = exists (select 1 from telegram_links t where t.user_id = u.id),
-        avatar_file = (select a.file from avatars a where a.user_id = u.id)
-      where u.id = any(ids);
+      perform users_copies_refresh(ids);
       return null;
     end $$`.execute(db)
   for (const table of ['user_permissions', 'telegram_links', 'avatars']) {
     await sql`create trigger ${sql.id(`${table}_users_copy`)} after insert or update or delete on ${sql.table(table)}
       for each row execute function users_copies_sync()`.execute(db)
   }
-  await sql`
-    update users u set
-      permissions = array(select p.permission from user_permissions p where p.user_id = u.id order by p.permission),
-      telegram_linked = exists (select 1 from telegram_links t where t.user_id = u.id),
-      avatar_file = (select a.file from avatars a where a.user_id = u.id)
-    where exists (select 1 from user_permissions p where p.user_id = u.id)
-      or exists (select 1 from telegram_links t where t.user_id = u.id)
-      or exists (select 1 from avatars a where a.user_id = u.id)`.execute(db)
+  await sql`select users_copies_refresh(array(
+    select user_id from user_permissions union select user_id from telegram_links union select user_id from avatars))`.execute(db)
   await sql`
     create function policy_epoch_raise() returns trigger language plpgsql as $$
     begin
@@ -101,6 +98,7 @@ export async function down (db: Kysely<any>): Promise<void> {
     await sql`drop trigger ${sql.id(`${table}_users_copy`)} on ${sql.table(table)}`.execute(db)
   }
   await sql`drop function users_copies_sync()`.execute(db)
+  await sql`drop function users_copies_refresh(bigint[])`.execute(db)
   await db.schema.alterTable('users')
     .dropColumn('policy_pending').dropColumn('policy_updated').dropColumn('policy_epoch').dropColumn('policy_until')
     .dropColumn('permissions').dropColumn('telegram_linked').dropColumn('avatar_file')
