@@ -23,7 +23,7 @@ t.test('up fills the copies from the tables, down removes them, up again', async
   const migrator = new Migrator({ db, provider: new FileMigrationProvider({ fs, path, migrationFolder: migrationsDir }) })
   const to = async (name: string) => {
     const { error, results } = await migrator.migrateTo(name)
-    if (error !== undefined) throw error
+    if (error !== undefined) throw new Error(`migrating to ${name}`, { cause: error })
     return results
   }
   await to(BEFORE)
