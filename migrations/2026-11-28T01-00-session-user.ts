@@ -2,10 +2,10 @@ import { type Kysely, sql } from 'kysely'
 
 // What the session query (plugins/session.ts) reads on every request, kept
 // on the user's row so that it reads three tables (one of them a single
-// row) instead of seven. In
-// PostgreSQL a prepared statement's cost is mostly setting up its plan on
-// each execution (locking and opening each relation and index, building
-// each node and expression), so every table it touches costs, used or not.
+// row) instead of seven. In PostgreSQL a prepared statement's cost is
+// mostly setting up its plan on each execution (locking and opening each
+// relation and index, building each node and expression), so every table
+// it touches costs, used or not.
 //
 // 1. users.permissions, users.telegram_linked, users.avatar_file: copies of
 //    what user_permissions, telegram_links and avatars hold for the user,
@@ -15,29 +15,32 @@ import { type Kysely, sql } from 'kysely'
 //    the lock, so two transactions changing one user's permissions at once
 //    cannot leave a copy without the other's change.
 //
-// 2. The policy flags of the signed-in user (CurrentUser.policyPending: a
-// required document's newest effective version is not accepted, the panel
-// waits for it; policyUpdated: a consent decided before has a new version)
-// are read with the session on every request. Computing them there took
-// two relations and some twenty plan nodes of every session query, for an
-// answer that changes only when a version is published or takes effect,
-// or when someone decides. So they are kept on the user's row with what
-// they were computed from:
-// - users.policy_pending, users.policy_updated: the flags;
-// - users.policy_epoch: policy_epoch.epoch when they were computed (null:
-//   never); users.policy_until: the next effective_at of any version after
-//   that moment (null: none scheduled), when they may change by themselves.
-// - policy_epoch: one row, whose epoch a statement trigger raises on every
-//   change to policy_versions or policy_decisions, whoever makes it (the
-//   service, the CLI, a provider's own SQL): every cached pair is then
-//   stale, and each user's next request computes theirs again (one
-//   user's decision makes everyone's stale: decisions are rare, and a
-//   recomputation costs what every request cost before).
-// The session query (plugins/session.ts) uses the flags only while their
-// epoch is the current one and policy_until is in the future; otherwise it
-// computes them in one UPDATE that also reads the epoch, so the flags and
-// the epoch they are stamped with come from the same snapshot: a change
-// committed meanwhile leaves them stale, never wrong.
+// 2. The policy flags of the signed-in user (CurrentUser.policyPending:
+//    a required document's newest effective version is not accepted, the
+//    panel waits for it; policyUpdated: a consent decided before has a
+//    new version) are read with the session on every request. Computing
+//    them there took two relations and some twenty plan nodes of every
+//    session query, for an answer that changes only when a version is
+//    published or takes effect, or when someone decides. So they are
+//    kept on the user's row with what they were computed from:
+//    - users.policy_pending, users.policy_updated: the flags;
+//    - users.policy_epoch: policy_epoch.epoch when they were computed
+//      (null: never); users.policy_until: the next effective_at of any
+//      version after that moment (null: none scheduled), when they may
+//      change by themselves.
+//    - policy_epoch: one row, whose epoch a statement trigger raises on
+//      every change to policy_versions or policy_decisions, whoever
+//      makes it (the service, the CLI, a provider's own SQL): every
+//      cached pair is then stale, and each user's next request computes
+//      theirs again (one user's decision makes everyone's stale:
+//      decisions are rare, and a recomputation costs what every request
+//      cost before).
+//    The session query (plugins/session.ts) uses the flags only while
+//    their epoch is the current one and policy_until is in the future;
+//    otherwise it computes them in one UPDATE that also reads the epoch,
+//    so the flags and the epoch they are stamped with come from the same
+//    snapshot: a change committed meanwhile leaves them stale, never
+//    wrong.
 export async function up (db: Kysely<any>): Promise<void> {
   await db.schema.createTable('policy_epoch')
     .addColumn('id', 'boolean', (c) => c.primaryKey().defaultTo(true).check(sql`id`))

@@ -9,6 +9,7 @@ import t from 'tap'
 import { sql } from 'kysely'
 import { publishPolicy } from '../../src/features/privacy/index.ts'
 import { createOwner, signIn, startTestApp } from '../helpers/app.ts'
+import { eventually } from '../helpers/wait.ts'
 
 const ta = await startTestApp(t)
 const { app, base, clock } = ta
@@ -104,16 +105,14 @@ t.test("the copies of a user's permissions, Telegram link and avatar follow thei
   const first = await app.deps.pool.connect()
   const second = await app.deps.pool.connect()
   t.teardown(() => { first.release(); second.release() })
+  const secondPid = (await second.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid
   await first.query('begin')
   await second.query('begin')
   await first.query(`insert into user_permissions (user_id, permission) values ($1, 'users.view')`, [owner.userId])
   const waiting = second.query(`insert into user_permissions (user_id, permission) values ($1, 'activity.view')`, [owner.userId])
-  // The second insert now waits for the first transaction's lock on the user's row.
-  for (let i = 0; i < 200; i++) {
-    const { rows } = await app.deps.pool.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`)
-    if (rows[0]!.n > 0) break
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
+  // The race itself: the second insert's trigger waits for the first transaction's lock on the user's row.
+  const activity = async () => (await app.deps.pool.query<{ wait: string | null, query: string }>('select wait_event_type as wait, query from pg_stat_activity where pid = $1', [secondPid])).rows[0]
+  await eventually('the second grant to wait for the first', async () => (await activity())?.wait === 'Lock' ? true : undefined, async () => JSON.stringify(await activity()))
   await first.query('commit')
   await waiting
   await second.query('commit')
