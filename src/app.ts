@@ -19,9 +19,9 @@ import { serviceKeys } from './lib/keys.ts'
 import { createMailSender, type SendMail } from './lib/mail.ts'
 import { createSmsSender, type SendSms } from './lib/sms.ts'
 import { createTelegramSender, type SendTelegram } from './lib/telegram.ts'
-import guardsPlugin from './plugins/guards.ts'
+import guardsPlugin, { builtInGuards, routeRulesPlugin } from './plugins/guards.ts'
 import csrfPlugin from './plugins/csrf.ts'
-import errorsPlugin from './plugins/errors.ts'
+import errorsPlugin, { answerError } from './plugins/errors.ts'
 import securityPlugin from './plugins/security.ts'
 import sessionPlugin from './plugins/session.ts'
 import viewPlugin, { viewsDir } from './plugins/view.ts'
@@ -35,6 +35,8 @@ export interface BuildOptions {
   sendSms?: SendSms
   sendTelegram?: SendTelegram
   logger?: FastifyServerOptions['logger']
+  /** More routes in the browser's scope under BASE_PATH, after the features' (a test's own pages): each passes the session, CSRF and guard hooks as a feature's would. */
+  browserRoutes?: FastifyPluginAsync
 }
 
 /** Paths carrying a secret (set-password and email-change links, an SSO link's ?token=) are logged without it. */
@@ -125,7 +127,7 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
   }
 
   try {
-    await registerEverything(app, config)
+    await registerEverything(app, config, opts.browserRoutes)
   } catch (err) {
     // The queue and the database are open: a startup that fails stops them too.
     await app.close()
@@ -134,27 +136,46 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
   return app
 }
 
-async function registerEverything (app: FastifyInstance, config: Readonly<Config>): Promise<void> {
+/**
+ * Two scopes under the root: the browser's (formbody, the session, the
+ * language and views, the CSRF check, the error pages, the guards, static
+ * files; every feature's pages) and the machines' (the provider API, health
+ * checks: Feature.sessionless). Fastify runs a scope's hooks for its routes
+ * only, so a call to the API runs no session, language, CSRF or guard hook
+ * at all, instead of each skipping it. The root keeps what holds for
+ * every route: the route rules and table, and the features' declarations.
+ */
+async function registerEverything (app: FastifyInstance, config: Readonly<Config>, browserRoutes: FastifyPluginAsync | undefined): Promise<void> {
   decorateRouteConfig(app)
-  await app.register(formbody)
-  await app.register(securityPlugin)
-  await app.register(sessionPlugin)
-  await app.register(viewPlugin)
-  await app.register(csrfPlugin)
-  await app.register(errorsPlugin)
-  await app.register(guardsPlugin)
-  await app.register(fastifyStatic, {
-    root: path.join(viewsDir, '..', 'public'),
-    prefix: `${config.basePath}static/`,
-    index: false,
-    maxAge: '1h'
-  })
-
+  await app.register(routeRulesPlugin)
   declareFeatures(app)
   const prefix = config.basePath.slice(0, -1)
-  for (const feature of features) {
-    if (feature.routes !== undefined) await app.register(feature.sessionless === true ? sessionless(feature.routes) : feature.routes, { prefix })
-  }
+  await app.register(async function browser (scope) {
+    await scope.register(formbody)
+    await scope.register(securityPlugin, { for: 'browser' })
+    await scope.register(sessionPlugin)
+    await scope.register(viewPlugin)
+    await scope.register(csrfPlugin)
+    await scope.register(errorsPlugin)
+    await scope.register(guardsPlugin)
+    await scope.register(fastifyStatic, {
+      root: path.join(viewsDir, '..', 'public'),
+      prefix: `${config.basePath}static/`,
+      index: false,
+      maxAge: '1h'
+    })
+    for (const feature of features) {
+      if (feature.routes !== undefined && feature.sessionless !== true) await scope.register(feature.routes, { prefix })
+    }
+    if (browserRoutes !== undefined) await scope.register(browserRoutes, { prefix })
+  })
+  await app.register(async function machines (scope) {
+    await scope.register(securityPlugin, { for: 'machine' })
+    scope.setErrorHandler(answerError)
+    for (const feature of features) {
+      if (feature.routes !== undefined && feature.sessionless === true) await scope.register(sessionless(feature.routes), { prefix })
+    }
+  })
   for (const route of app.routeTable) {
     if (route.operation !== undefined && app.operations[route.operation] === undefined) {
       throw new Error(`${route.method} ${route.url} re-confirms "${route.operation}", which no feature declares`)
@@ -163,9 +184,9 @@ async function registerEverything (app: FastifyInstance, config: Readonly<Config
 }
 
 /**
- * A sessionless feature's routes (Feature.sessionless), marked so that the
- * browser's hooks skip them: public or provider (which authenticates itself)
- * and JSON only, or the app does not start, since no guard runs for them.
+ * A sessionless feature's routes (Feature.sessionless), for the machines'
+ * scope: public or provider (which authenticates itself) and JSON only, or
+ * the app does not start, since no guard runs for them.
  */
 export function sessionless (routes: FastifyPluginAsync): FastifyPluginAsync {
   return async (app, opts) => {
@@ -173,14 +194,15 @@ export function sessionless (routes: FastifyPluginAsync): FastifyPluginAsync {
       const { access, kind } = route.config ?? {}
       if (access !== 'public' && access !== 'provider') throw new Error(`sessionless route ${String(route.method)} ${route.url} must be public or provider, not ${JSON.stringify(access)}: no guard runs for it`)
       if (kind !== 'api' && route.method !== 'HEAD') throw new Error(`sessionless route ${String(route.method)} ${route.url} must be of kind 'api': it answers JSON, not a page`)
-      route.config = { ...route.config, sessionless: true }
     })
     await routes(app, opts)
   }
 }
 
-/** What the features declare beside their routes: menu, settings blocks, guards, operations, event sentences. */
+/** What the features declare beside their routes: menu, settings blocks, guards, operations, event sentences; on the root, for both scopes. */
 function declareFeatures (app: FastifyInstance): void {
+  app.decorate('nav', [])
+  app.decorate('guards', [...builtInGuards])
   const operations: Record<string, MessageKey> = {}
   const sentences: Record<string, MessageKey> = {}
   const blocks: SettingsBlock[] = []

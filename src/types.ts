@@ -71,8 +71,6 @@ declare module 'fastify' {
     beforePolicy?: true
     /** The route changes the user's personal data: refused while it is restricted (privacy feature), answered from this page (under BASE_PATH). */
     personalData?: string
-    /** Set on a sessionless feature's routes (Feature.sessionless): the browser's hooks (session, language, guards) skip them. */
-    sessionless?: true
   }
 }
 

@@ -33,10 +33,10 @@ export interface Feature {
   routes?: FastifyPluginAsync
   /**
    * Its routes answer machines, not browsers (the provider API, health
-   * checks): no session, language or guard work runs for them (route config
-   * `sessionless`), so a browser's cookies mean nothing there. They may only
-   * be 'public' or 'provider' (which authenticates itself) and of kind 'api':
-   * anything else stops the app.
+   * checks): they are registered in the machines' scope (app.ts), where no
+   * session, language, CSRF or guard hook runs, so a browser's cookies mean
+   * nothing there. They may only be 'public' or 'provider' (which
+   * authenticates itself) and of kind 'api': anything else stops the app.
    */
   sessionless?: true
   /** Queues the feature works, with their retry policy and schedule. */

@@ -77,8 +77,7 @@ export function answerSignedOut (request: FastifyRequest, reply: FastifyReply): 
 const signedIn: Guard = {
   name: 'signed-in',
   check (request, reply, access) {
-    // The provider API authenticated the request itself, by its bearer token, before the guards.
-    if (access === 'public' || access === 'provider' || request.user !== null) return undefined
+    if (access === 'public' || request.user !== null) return undefined
     return answerSignedOut(request, reply)
   }
 }
@@ -117,28 +116,43 @@ function confirmedOperation (preHandler: unknown): string | undefined {
   return undefined
 }
 
-export default fp(async function guardsPlugin (app: FastifyInstance) {
+/** The checks every request passes first, before the features' own (Feature.guards). */
+export const builtInGuards: readonly Guard[] = [signedIn, permission]
+
+/**
+ * On the root instance, so that it sees every route (browser and machine):
+ * each declares its access or the app does not start, gets its kind's body
+ * limit, and is listed in app.routeTable.
+ */
+export const routeRulesPlugin = fp(async function routeRulesPlugin (app: FastifyInstance) {
   const { basePath } = app.deps.config
-  const isStatic = (url: string | undefined) => url?.startsWith(`${basePath}static`) === true
   app.decorate('routeTable', [])
-  app.decorate('guards', [signedIn, permission])
   app.addHook('onRoute', (route) => {
     const config = route.config ?? {}
-    if (config.access === undefined && !isStatic(route.url) && route.method !== 'HEAD') {
+    if (config.access === undefined && !isStatic(basePath, route.url) && route.method !== 'HEAD') {
       throw new Error(`route ${String(route.method)} ${route.url} declares no access rule`)
     }
     route.bodyLimit ??= routeKinds[config.kind ?? 'page'].bodyLimit
     app.routeTable.push({ method: String(route.method), url: route.url, access: config.access, kind: config.kind ?? 'page', operation: confirmedOperation(route.preHandler) })
   })
+}, { name: 'route-rules' })
+
+const isStatic = (basePath: string, url: string | undefined) => url?.startsWith(`${basePath}static`) === true
+
+/** The guards (app.guards) before every browser route's handler. */
+export default fp(async function guardsPlugin (app: FastifyInstance) {
+  const { basePath } = app.deps.config
+  app.addHook('onRoute', (route) => {
+    // The bearer token is checked by the provider API's own routes, which are not browser routes (app.ts).
+    if (route.config?.access === 'provider') throw new Error(`browser route ${String(route.method)} ${route.url} cannot have the provider's access: no guard checks a bearer token`)
+  })
   // A callback hook, not an async one: the built-in guards answer at once,
   // and this runs on every request.
   app.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
     if (request.is404) return done() // the not-found handler answers
-    const { access, sessionless } = routeConfig(request)
-    // Public or provider only (app.ts checks): the provider API authenticated the request itself.
-    if (sessionless === true) return done()
+    const { access } = routeConfig(request)
     if (access === undefined) {
-      if (isStatic(request.routeOptions.url)) return done()
+      if (isStatic(basePath, request.routeOptions.url)) return done()
       refuse(request, reply, 403)
       return
     }

@@ -14,7 +14,6 @@ import fp from 'fastify-plugin'
 import helmet from 'helmet'
 import type { Config } from '../config.ts'
 import { authorizationOrigins } from '../lib/auth-services.ts'
-import { routeConfig } from '../lib/route-config.ts'
 
 /** X-Frame-Options agreeing with frame-ancestors; false when only frame-ancestors can say it (other origins). */
 function frameOptions (frameAncestors: readonly string[]): { action: 'deny' | 'sameorigin' } | false {
@@ -67,15 +66,26 @@ export function securityHeaders (config: Pick<Config, 'frameAncestors' | 'public
  */
 const MACHINE_HEADERS = ['content-security-policy', 'x-frame-options', 'x-content-type-options', 'referrer-policy', 'strict-transport-security']
 
-export default fp(async function securityPlugin (app: FastifyInstance) {
+/**
+ * The headers of the scope it is registered in (app.ts): `browser`, pages
+ * (no-store) and static files (cached); `machine`, JSON for machines.
+ */
+export default fp(async function securityPlugin (app: FastifyInstance, opts: { for: 'browser' | 'machine' }) {
   const { config } = app.deps
   const headers = securityHeaders(config)
+  if (opts.for === 'machine') {
+    const machineHeaders: Record<string, string> = { 'cache-control': 'no-store' }
+    for (const name of MACHINE_HEADERS) if (headers[name] !== undefined) machineHeaders[name] = headers[name]
+    app.addHook('onRequest', (_request, reply, done) => {
+      reply.headers(machineHeaders)
+      done()
+    })
+    return
+  }
   const pageHeaders = { ...headers, 'cache-control': 'no-store' }
-  const machineHeaders: Record<string, string> = { 'cache-control': 'no-store' }
-  for (const name of MACHINE_HEADERS) if (headers[name] !== undefined) machineHeaders[name] = headers[name]
   const staticPrefix = `${config.basePath}static/`
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(routeConfig(request).sessionless === true ? machineHeaders : request.url.startsWith(staticPrefix) ? headers : pageHeaders)
+    reply.headers(request.url.startsWith(staticPrefix) ? headers : pageHeaders)
     done()
   })
 }, { name: 'security' })

@@ -33,7 +33,6 @@ import { sha256 } from '../lib/tokens.ts'
 import type { CurrentUser } from '../lib/current-user.ts'
 import { isLanguage } from '../lib/i18n.ts'
 import type { Deps } from '../types.ts'
-import { routeConfig } from '../lib/route-config.ts'
 
 const TOUCH_EVERY_MS = 60_000
 export const ROTATION_GRACE_MS = 10_000
@@ -210,37 +209,6 @@ export function sessionCookieName (deps: Pick<Deps, 'config'>): string {
   return secure && deps.config.basePath === '/' ? '__Host-sid' : 'sid'
 }
 
-/**
- * The plugin with its request hooks skipping sessionless routes (the
- * provider API, health checks: Feature.sessionless). @fastify/session makes
- * a session on every request, signing a fresh id and hashing the session
- * even where no cookie will ever be set: a fifth of an API call's CPU.
- * Everything else the plugin does (decorators) reaches the app unchanged.
- */
-function browserRoutesOnly<O> (plugin: (app: FastifyInstance, opts: O, done: (err?: Error) => void) => void): (app: FastifyInstance, opts: O, done: (err?: Error) => void) => void {
-  const skipping = (hook: (request: FastifyRequest, ...rest: unknown[]) => unknown) => function (this: unknown, request: FastifyRequest, ...rest: unknown[]) {
-    if (routeConfig(request).sessionless !== true) return hook.call(this, request, ...rest)
-    const done = rest[rest.length - 1] as (err?: Error | null, value?: unknown) => void
-    if (rest.length === 3) done(null, rest[1]) // onSend: (request, reply, payload, done): the payload unchanged
-    else done()
-  }
-  const wrapped = (app: FastifyInstance, opts: O, done: (err?: Error) => void) => {
-    const view = new Proxy(app, {
-      get (target, key, receiver) {
-        if (key !== 'addHook') return Reflect.get(target, key, receiver) as unknown
-        return (name: string, hook: (request: FastifyRequest, ...rest: unknown[]) => unknown) => {
-          if (hook.length < 3 || hook.constructor.name === 'AsyncFunction') throw new Error(`browserRoutesOnly: the ${name} hook is not a callback hook`)
-          return (target.addHook as (name: string, hook: unknown) => FastifyInstance)(name, skipping(hook))
-        }
-      }
-    })
-    plugin(view, opts, done)
-  }
-  // Keep the plugin's fastify-plugin metadata (name, no encapsulation).
-  for (const key of Object.getOwnPropertySymbols(plugin)) Reflect.set(wrapped, key, Reflect.get(plugin, key))
-  return wrapped
-}
-
 export default fp(async function sessionPlugin (app: FastifyInstance) {
   const { config } = app.deps
   // Checks each cookie's HMAC once and signs each value once (see cookie-signer.ts):
@@ -248,7 +216,7 @@ export default fp(async function sessionPlugin (app: FastifyInstance) {
   const signer = rememberingSigner(config.sessionSecret)
   const store = new PgSessionStore(app.deps)
   await app.register(fastifyCookie, { secret: signer })
-  await app.register(browserRoutesOnly(fastifySession), {
+  await app.register(fastifySession, {
     secret: signer,
     cookieName: sessionCookieName(app.deps),
     store,
@@ -265,7 +233,6 @@ export default fp(async function sessionPlugin (app: FastifyInstance) {
   // A callback hook, not an async one: it runs on every request and almost
   // always answers at once (an async hook costs a promise and a turn each time).
   app.addHook('onRequest', (request, reply, done) => {
-    if (routeConfig(request).sessionless === true) return done()
     const session = request.session as unknown as Record<string, unknown> | null
     const auth = session?.[AUTH]
     const user = auth instanceof UserRef ? auth.user : null

@@ -13,7 +13,6 @@ import { initialsOf } from '../lib/initials.ts'
 import { csrfSecretOf } from './csrf.ts'
 import { appNameIn, isLanguage, LANGUAGE_COOKIE, languageChoices, negotiateLanguage, translator } from '../lib/i18n.ts'
 import type { NavItem } from '../types.ts'
-import { routeConfig } from '../lib/route-config.ts'
 
 export const viewsDir = path.join(appRoot, 'views')
 
@@ -87,14 +86,12 @@ const includeThroughPrototype = {
 export default fp(async function viewPlugin (app: FastifyInstance) {
   const { config } = app.deps
   const eta = createEta()
-  app.decorate('nav', [] as NavItem[])
   app.decorateRequest('lang', 'en')
   app.decorateRequest('t', null as any)
 
   // After the session plugin: the user's own language; before sign-in the
   // one chosen on the login page (a cookie), else the browser's.
   app.addHook('onRequest', (request, _reply, done) => {
-    if (routeConfig(request).sessionless === true) return done() // JSON for machines: no language
     const chosen = request.user === null ? request.cookies[LANGUAGE_COOKIE] : undefined
     request.lang = request.user?.language ?? (isLanguage(chosen) ? chosen : negotiateLanguage(request.headers['accept-language']))
     request.t = translator(request.lang)

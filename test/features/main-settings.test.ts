@@ -441,8 +441,9 @@ t.test('a new session id (a privilege change) does not rebind a bound session to
 })
 
 t.test('a JSON route answers an ended session with a 401', async (t) => {
-  const other = await startTestApp(t)
-  other.app.get('/test-only/whoami', { config: { access: 'user', kind: 'api' } }, async (request) => ({ id: request.user?.id }))
+  const other = await startTestApp(t, {
+    build: { browserRoutes: async (app) => { app.get('/test-only/whoami', { config: { access: 'user', kind: 'api' } }, async (request) => ({ id: request.user?.id })) } }
+  })
   const o = await createOwner(other, 'json@example.com')
   const a = new Agent(other.app)
   a.remoteAddress = '10.0.0.1'
