@@ -32,7 +32,7 @@ if (mode === 'app') {
 } else if (mode === 'ref' && userId !== undefined && /^\d+$/.test(userId)) {
   // The same pool size as the app's (src/db/database.ts).
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 })
-  const eta = createEta()
+  const eta = createEta('en')
   const t = translator('en')
   const ref = Fastify({ logger: false })
   ref.get('/ref/profile', async (_request, reply) => {

@@ -47,7 +47,7 @@ await sql`analyze`.execute(db)
 await app.listen({ port: 0, host: '127.0.0.1' })
 
 const ref = Fastify({ logger: false })
-const eta = createEta()
+const eta = createEta('en')
 const t = translator('en')
 function renderProfile (u: { email: string, full_name: string, is_owner: boolean, time_zone: string, last_login_at: Date | null, phone: string | null, phone_verified: boolean }): string {
   const user = { email: u.email, fullName: u.full_name, isOwner: u.is_owner, timeZone: u.time_zone, lastLoginAt: u.last_login_at, phone: u.phone, phoneVerified: u.phone_verified, twoFactor: false }

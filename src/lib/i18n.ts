@@ -92,6 +92,12 @@ export function messageTemplate (lang: Language, key: MessageKey, params: Record
   return typeof entry === 'string' ? entry : formFor(lang, entry, params.count)
 }
 
+/** A message's text when it is a plain text (no plural forms), as t(key) with no parameters gives it; undefined for other keys. */
+export function fixedText (lang: Language, key: string): string | undefined {
+  const entry = (catalogs[lang] as Readonly<Record<string, Entry | undefined>>)[key]
+  return typeof entry === 'string' ? entry : undefined
+}
+
 /** The app's name in a language: the provider's APP_NAME as it is, else the default name in that language. */
 export function appNameIn (config: { appName: string, appNameSet?: boolean }, lang: Language): string {
   return config.appNameSet === false ? catalogs[lang]['app.name'] as string : config.appName

@@ -359,7 +359,7 @@ t.test('every page, form error, flash, email and SMS is in Russian', async (t) =
   t.ok(walked > 100, `${walked} HTML pages walked`)
 
   // Every flash message: the flash partial, for every message of the catalog (a superset of the flash keys).
-  const eta = createEta()
+  const eta = createEta('ru')
   const sample = { count: 3, n: 3, email: 'ivan@example.com', name: 'Иван Петров', phone: '+7 916 123-45-67', date: '26 нояб. 2026 г.', page: 2, pages: 5, zone: 'UTC', target: 'Иван Петров (ivan@example.com)', operation: 'изменить пользователя', app: appNameIn(config, 'ru') }
   const tr = translator('ru')
   for (const key of Object.keys(en) as Array<keyof typeof en>) {
