@@ -297,8 +297,11 @@ if (missing !== undefined) {
     t.ok(lines.length > 50, `${lines.length} requests`)
     t.same(lines.filter((l) => !l.split(' ')[1]!.startsWith(BASE)), [], 'every request under /account/')
     t.same(lines.filter((l) => /^\S+ \S+ 5\d\d /.test(l)), [], 'no 5xx')
-    const assets = lines.filter((l) => l.split(' ')[1]!.startsWith(`${BASE}static/`) || l.split(' ')[1]!.startsWith(`${BASE}avatars/`))
-    t.ok(assets.length > 0, `${assets.length} stylesheet and image requests`)
+    // 499 is nginx's note that the browser gave up on a request before its
+    // answer (the favicon of a page the tour left at once, on a busy
+    // machine): no answer of ours to check.
+    const assets = lines.filter((l) => (l.split(' ')[1]!.startsWith(`${BASE}static/`) || l.split(' ')[1]!.startsWith(`${BASE}avatars/`)) && !/^\S+ \S+ 499 /.test(l))
+    t.ok(assets.length > 0, `${assets.length} stylesheet and image requests answered`)
     t.same(assets.filter((l) => !/^\S+ \S+ (200|304) /.test(l)), [], 'each stylesheet and image found under /account/')
   })
 

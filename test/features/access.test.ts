@@ -52,6 +52,11 @@ t.test('a route without an access rule stops the app from starting', async (t) =
   t.throws(() => other.app.get('/undeclared', async () => 'oops'), /route GET \/undeclared declares no access rule/)
 })
 
+t.test("a browser route with the provider's access stops the app from starting: no guard checks a bearer token there", async (t) => {
+  await t.rejects(startTestApp(t, { build: { browserRoutes: async (a) => { a.get('/test/forged', { config: { access: 'provider', kind: 'api' } }, async () => ({ ok: true })) } } }),
+    /browser route GET \/test\/forged cannot have the provider's access/)
+})
+
 t.test('anonymous: sent to the login page; POST changes nothing', async (t) => {
   const res = await app.inject({ url: `${base}test/needs-users-view` })
   t.equal(res.statusCode, 303)

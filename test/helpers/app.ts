@@ -38,13 +38,15 @@ export async function startTestApp (t: Teardown, opts: { env?: Record<string, st
     ...opts.env
   })
   const clock = new TestClock()
-  // Errors (5xx) still reach stderr, so that a failing run says why.
-  const app = await buildApp(config, { clock, logger: { level: 'error' }, ...opts.build })
+  const started: { app?: FastifyInstance } = {}
+  // Also when the app does not start (a test of what stops it).
   t.teardown(async () => {
-    await app.close()
+    await started.app?.close()
     await database.drop()
     rmSync(dataDir, { recursive: true, force: true })
   })
+  // Errors (5xx) still reach stderr, so that a failing run says why.
+  const app = started.app = await buildApp(config, { clock, logger: { level: 'error' }, ...opts.build })
   return { app, clock, config, base: config.basePath }
 }
 
