@@ -132,9 +132,6 @@ const scopedIncludes = {
   }
 }
 
-// Eta's escape function, for texts escaped at compile time.
-const escapeXml = (text: string): string => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
-
 /**
  * The texts a template names by a literal key with no parameters,
  * `it.t('profile.title')`, written into its code as constants of one
@@ -144,11 +141,11 @@ const escapeXml = (text: string): string => text.replace(/[&<>"']/g, (c) => ({ '
  * render locals set it). Works on Eta's parsed template: its strings are
  * code already (`\\`, `\'` and `\n` escaped), its tags JavaScript.
  */
-function foldTranslations (lang: Language): { processAST: (buffer: EtaAst) => EtaAst } {
+function foldTranslations (lang: Language): { processAST: (buffer: EtaAst, config?: { escapeFunction: (text: unknown) => string }) => EtaAst } {
   const literalCall = /\bit\.t\('([\w.]+)'\)/g
   const wholeCall = /^\s*it\.t\('([\w.]+)'\)\s*$/
   return {
-    processAST (buffer: EtaAst): EtaAst {
+    processAST (buffer, config) {
       const out: EtaAst = []
       const pushText = (code: string) => {
         const last = out.length - 1
@@ -160,7 +157,8 @@ function foldTranslations (lang: Language): { processAST: (buffer: EtaAst) => Et
         const whole = item.t === 'i' || item.t === 'r' ? wholeCall.exec(item.val) : null
         const text = whole === null ? undefined : fixedText(lang, whole[1]!)
         if (text !== undefined) {
-          pushText(etaStringCode(item.t === 'i' ? escapeXml(text) : text))
+          // Escaped at compile time by the escape function Eta would call when rendering (Eta passes its config).
+          pushText(etaStringCode(item.t === 'i' ? config!.escapeFunction(text) : text))
           continue
         }
         out.push({ ...item, val: item.val.replace(literalCall, (call, key: string) => { const v = fixedText(lang, key); return v === undefined ? call : JSON.stringify(v) }) })
@@ -225,9 +223,11 @@ export default fp(async function viewPlugin (app: FastifyInstance) {
   app.decorateReply('render', function render (this: FastifyReply, template: string, data: Record<string, unknown> = {}, status = 200) {
     const request: FastifyRequest = this.request
     const reply = this
-    // An error page may be rendered before the onRequest hooks have run.
-    request.t ??= translator(request.lang)
     const lang = request.lang
+    // The language's own: its templates carry its fixed texts (foldTranslations).
+    const t = translator(lang)
+    // An error page may be rendered before the onRequest hooks have run.
+    request.t ??= t
     const user = request.user ?? null
     const session = request.session as typeof request.session | null
     const live = typeof session?.sessionId === 'string' && session !== null
@@ -238,8 +238,7 @@ export default fp(async function viewPlugin (app: FastifyInstance) {
     let token: string | undefined
     const locals = {
       ...data,
-      // The language's own: its templates carry its fixed texts (foldTranslations).
-      t: translator(lang),
+      t,
       lang,
       languages: languageChoices,
       appName: appNameIn(config, lang),
