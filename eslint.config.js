@@ -62,5 +62,5 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-member-access': 'warn'
     }
   },
-  { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] }
+  { files: ['**/*.js', '**/*.mjs'], extends: [tseslint.configs.disableTypeChecked] }
 )

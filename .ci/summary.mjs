@@ -3,7 +3,9 @@
 // with the subtests it sits in and tap's diagnostics (its YAML block), so
 // that a failure can be read in the last lines of the output, however long
 // the run was.
+import console from 'node:console'
 import { readFileSync } from 'node:fs'
+import process from 'node:process'
 
 const lines = readFileSync(process.argv[2], 'utf8').split('\n')
 const indentOf = (line) => line.length - line.trimStart().length
