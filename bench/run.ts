@@ -149,23 +149,33 @@ const API_ONLY = process.argv.includes('--api')
 /**
  * The provider API's GET /users/{id}/permissions (what the billing front end
  * asks on every page) against a one-query reference in its own process
- * (bench/permissions-reference.ts), checked for the same JSON first.
+ * (bench/permissions-reference.ts), checked for the same JSON first; and
+ * that reference on Fastify with the service's request log
+ * (bench/permissions-fastify.ts): the floor that the framework and the log
+ * set, to tell their cost from the product's.
  */
 async function benchPermissions (ports: Ports, appUrl: string, children: ChildProcess[], appPid: number | undefined): Promise<void> {
-  const reference = await start<{ port: number }>('bench/permissions-reference.ts', { ...process.env, BENCH_PERMISSIONS_DATABASE_URL: ports.databaseUrl })
-  children.push(reference.child)
+  const env = { ...process.env, BENCH_PERMISSIONS_DATABASE_URL: ports.databaseUrl, LOG_LEVEL: ports.logLevel }
+  const [reference, floor] = await Promise.all([start<{ port: number }>('bench/permissions-reference.ts', env), start<{ port: number }>('bench/permissions-fastify.ts', env)])
+  children.push(reference.child, floor.child)
   const apiUrl = `${appUrl}/provider-api/v1/users/${ports.memberId}/permissions`
   const refUrl = `http://127.0.0.1:${reference.ready.port}/${ports.memberId}`
+  const floorUrl = `http://127.0.0.1:${floor.ready.port}/${ports.memberId}`
   const auth = { authorization: `Bearer ${ports.apiToken}` }
-  const [app, ref] = await Promise.all([fetch(apiUrl, { headers: auth }), fetch(refUrl)])
-  const [appBody, refBody] = await Promise.all([app.text(), ref.text()])
-  if (app.status !== 200 || appBody !== refBody) throw new Error(`the permissions reference does not answer as the API: app ${app.status} ${appBody}, reference ${refBody}`)
+  const [app, ref, onFastify] = await Promise.all([fetch(apiUrl, { headers: auth }), fetch(refUrl), fetch(floorUrl)])
+  const [appBody, refBody, floorBody] = await Promise.all([app.text(), ref.text(), onFastify.text()])
+  if (app.status !== 200 || appBody !== refBody || floorBody !== refBody) throw new Error(`the permissions references do not answer as the API: app ${app.status} ${appBody}, reference ${refBody}, on Fastify ${floorBody}`)
   const { route: api, reference: bare, ratios } = await drivePair(
     { name: 'permissions: provider API', url: apiUrl, headers: auth, pid: appPid },
     { name: 'permissions: one-query reference', url: refUrl, pid: reference.child.pid })
-  printTable([bare, api])
+  const { route: framework, reference: bareAgain, ratios: floorRatios } = await drivePair(
+    { name: 'permissions: reference on Fastify + log', url: floorUrl, pid: floor.child.pid },
+    { name: 'permissions: one-query reference', url: refUrl, pid: reference.child.pid })
+  printTable([bare, framework, api])
   if (api.cpuUs !== undefined && bare.cpuUs !== undefined) console.log(`CPU per request, reference / API: ${(bare.cpuUs / api.cpuUs).toFixed(2)}`)
+  if (framework.cpuUs !== undefined && bareAgain.cpuUs !== undefined) console.log(`CPU per request, reference / the reference on Fastify with the service's request log (LOG_LEVEL ${ports.logLevel}): ${(bareAgain.cpuUs / framework.cpuUs).toFixed(2)}`)
   console.log(`Permissions API / one-query reference: ${(api.rps / bare.rps).toFixed(2)} (aim >= 0.80; ${spread(ratios)}); API p99 ${api.p99} ms (aim <= 10), reference p99 ${bare.p99} ms`)
+  console.log(`The reference on Fastify + log / the reference: ${(framework.rps / bareAgain.rps).toFixed(2)} (${spread(floorRatios)}): the floor the framework and the request log set`)
 }
 
 async function bench (): Promise<void> {

@@ -47,7 +47,7 @@ export function redactUrl (url: string): string {
 }
 
 /** One line per request, when it is answered, instead of Fastify's two: half the logging work on every page. */
-class OneLinePerRequest extends LogController {
+export class OneLinePerRequest extends LogController {
   override incomingRequest (): void {}
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     const line = { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ip: request.ip, ms: Math.round(reply.elapsedTime * 10) / 10 }
