@@ -9,15 +9,15 @@
 // once it listens; answers GET /<userId>.
 import Fastify from 'fastify'
 import pg from 'pg'
+import { EFFECTIVE_PERMISSIONS_SQL } from '../src/features/users/permissions.ts'
 import { OneLinePerRequest, serviceLogger } from '../src/app.ts'
 import { Permissions } from '../src/features/provider-api/schemas.ts'
 
 const pool = new pg.Pool({ connectionString: process.env.BENCH_PERMISSIONS_DATABASE_URL, max: 10 })
-const text = 'select u.is_owner or u.full_access as full, u.permissions as held from users u where u.id = $1'
 
 const app = Fastify({ logger: serviceLogger({ logLevel: process.env.LOG_LEVEL ?? 'info' }, '/dev/null'), logController: new OneLinePerRequest() })
 app.get<{ Params: { id: string } }>('/:id', { schema: { response: { 200: Permissions } } }, async (request, reply) => {
-  const { rows } = await pool.query<{ full: boolean, held: string[] }>({ name: 'ref_permissions', text, values: [request.params.id] })
+  const { rows } = await pool.query<{ full: boolean, held: string[] }>({ name: 'ref_permissions', text: EFFECTIVE_PERMISSIONS_SQL, values: [request.params.id] })
   const row = rows[0]
   if (row === undefined) return await reply.code(404).send()
   return { fullAccess: row.full, permissions: row.held }

@@ -6,14 +6,13 @@
 // GET /<userId>.
 import { createServer } from 'node:http'
 import pg from 'pg'
+import { EFFECTIVE_PERMISSIONS_SQL } from '../src/features/users/permissions.ts'
 
 const pool = new pg.Pool({ connectionString: process.env.BENCH_PERMISSIONS_DATABASE_URL, max: 10 })
-// The same statement as the app's (src/features/users/permissions.ts).
-const text = 'select u.is_owner or u.full_access as full, u.permissions as held from users u where u.id = $1'
 
 const server = createServer((req, res) => {
   const id = req.url?.slice(1) ?? ''
-  pool.query<{ full: boolean, held: string[] }>({ name: 'ref_permissions', text, values: [id] }).then(({ rows }) => {
+  pool.query<{ full: boolean, held: string[] }>({ name: 'ref_permissions', text: EFFECTIVE_PERMISSIONS_SQL, values: [id] }).then(({ rows }) => {
     const row = rows[0]
     if (row === undefined) { res.writeHead(404).end(); return }
     const body = JSON.stringify({ fullAccess: row.full, permissions: row.held })

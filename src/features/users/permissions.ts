@@ -39,17 +39,16 @@ export async function setFullAccess (deps: Deps, actor: CurrentUser, id: string,
   return { ok: true }
 }
 
+// effectivePermissions' statement; the provider API's references in `npm run bench` run it too.
+export const EFFECTIVE_PERMISSIONS_SQL = 'select u.is_owner or u.full_access as full, u.permissions as held from users u where u.id = $1'
+
 /** A user's effective permissions (provider CLI and API). */
 // One round trip (the provider API's billing front end asks on every page):
 // the flags and the permissions held together, from the user's row alone
 // (users.permissions, the trigger-kept copy of user_permissions), on a named
 // prepared statement.
 export async function effectivePermissions (deps: Pick<Deps, 'pool' | 'config'>, userId: string): Promise<{ fullAccess: boolean, permissions: string[] } | undefined> {
-  const { rows } = await deps.pool.query<{ full: boolean, held: string[] }>({
-    name: 'effective_permissions',
-    text: 'select u.is_owner or u.full_access as full, u.permissions as held from users u where u.id = $1',
-    values: [userId]
-  })
+  const { rows } = await deps.pool.query<{ full: boolean, held: string[] }>({ name: 'effective_permissions', text: EFFECTIVE_PERMISSIONS_SQL, values: [userId] })
   const user = rows[0]
   if (user === undefined) return undefined
   const held = user.full ? [...deps.config.permissionCatalog.keys] : user.held.filter((p) => deps.config.permissionCatalog.keys.has(p))
