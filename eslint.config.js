@@ -6,7 +6,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/', '.tap/', 'tmp/', 'data/'] },
+  { ignores: ['dist/', '.test-dist-*/', '.tap/', 'tmp/', 'data/'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

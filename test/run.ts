@@ -3,15 +3,19 @@
 // temporary folder) and hands its URL to every test file, which then clones
 // its own database from the migrated template exactly as on any other
 // server. Arguments are passed on to tap (npm test -- test/cli.test.ts).
+// It also compiles the provider CLI once for the run (CP_TEST_CLI: see
+// test/helpers/compiled-cli.ts).
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { startEmbedded } from '../src/db/embedded.ts'
+import { compileCli } from './helpers/compiled-cli.ts'
 
-const env = { ...process.env }
-let cleanUp = async (): Promise<void> => {}
+const cli = await compileCli()
+const env: NodeJS.ProcessEnv = { ...process.env, CP_TEST_CLI: cli.entry }
+let cleanUp = async (): Promise<void> => { cli.remove() }
 if (env.DATABASE_URL === undefined || env.DATABASE_URL === '') {
   const dir = mkdtempSync(path.join(tmpdir(), 'cp-test-pg-'))
   // Durability is worth nothing for a cluster deleted after the run.
@@ -20,6 +24,7 @@ if (env.DATABASE_URL === undefined || env.DATABASE_URL === '') {
   env.DATABASE_URL = server.url
   env.CP_TEST_EMBEDDED = '1'
   cleanUp = async () => {
+    cli.remove()
     await server.stop()
     rmSync(dir, { recursive: true, force: true })
   }

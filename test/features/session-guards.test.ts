@@ -1,7 +1,6 @@
 // Sessions against privilege games (issue 9): a sign-in waiting at the
 // second step ends with the user's other sessions; a privilege change gives
 // the user's session a new id; anonymous pages write no session row.
-import { execFile } from 'node:child_process'
 import { sql } from 'kysely'
 import * as OTPAuth from 'otpauth'
 import t from 'tap'
@@ -9,6 +8,7 @@ import { sealSecret } from '../../src/features/two-factor/otp.ts'
 import { issueToken } from '../../src/lib/tokens.ts'
 import { ROTATION_GRACE_MS } from '../../src/plugins/session.ts'
 import { Agent, createOwner, createUser, signIn, startTestApp } from '../helpers/app.ts'
+import { runCli } from '../helpers/cli.ts'
 
 const ta = await startTestApp(t)
 const { app, base, config } = ta
@@ -55,10 +55,8 @@ t.test('disabling the user, a 2FA reset by the provider and a password change en
 
   const v = await twoFactorUser('pending-2fa-reset@example.com')
   const b = await pendingSignIn(v.email, v.password)
-  const res = await new Promise<{ code: number | null, stderr: string }>((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'user:reset-2fa', '--email', v.email], { env: { ...process.env, DATA_DIR: config.dataDir, DATABASE_URL: config.databaseUrl ?? '' } }, (err, _out, stderr) => resolve({ code: err === null ? 0 : Number(err.code), stderr }))
-  })
-  t.equal(res.code, 0, res.stderr)
+  const res = await runCli({ ...process.env, DATA_DIR: config.dataDir, DATABASE_URL: config.databaseUrl ?? '' }, ['user:reset-2fa', '--email', v.email])
+  t.equal(res.status, 0, res.stderr)
   t.notOk(await stillPending(b), '2FA reset by the provider')
 
   const w = await twoFactorUser('pending-password@example.com')

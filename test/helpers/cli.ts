@@ -3,6 +3,14 @@
 // embedded database the CLI can talk to the test's own server.
 import { execFile } from 'node:child_process'
 
+/**
+ * How to start the CLI: the run's compiled copy (test/helpers/compiled-cli.ts,
+ * built by npm test), else src/cli.ts under tsx (a file run on its own).
+ */
+export const cliCommand: readonly string[] = process.env.CP_TEST_CLI !== undefined && process.env.CP_TEST_CLI !== ''
+  ? [process.env.CP_TEST_CLI]
+  : ['--import', 'tsx', 'src/cli.ts']
+
 export interface CliResult {
   status: number | null
   stdout: string
@@ -14,7 +22,7 @@ export interface CliResult {
 
 export async function runCli (env: NodeJS.ProcessEnv, args: readonly string[]): Promise<CliResult> {
   return await new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...cliCommand, ...args], { env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
       const status = err === null ? 0 : typeof err.code === 'number' ? err.code : null
       const error = refusal(stderr)
       resolve({ status, stdout, stderr: error?.message ?? stderr, ...(error === undefined ? {} : { error }) })
