@@ -3,12 +3,50 @@
 // that bypasses the CSP only for this audit. Also whether the document is
 // wider than the viewport (a page that scrolls sideways), and which boxes in it do.
 import axe from 'axe-core'
-import type { Page } from 'playwright-core'
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core'
 
 export interface Finding { id: string, impact: string | null | undefined, help: string, nodes: string[] }
 
+/**
+ * A context to audit pages in (JavaScript on and the CSP bypassed: the pages
+ * themselves were served with JavaScript off) with one page, which shows
+ * each audited page in turn: its HTML as served, on the app's origin, with
+ * its stylesheet and images from the app. axe-core is added once, when the
+ * view's page opens; each page shown then replaces the document in place
+ * (document.open, which keeps the window and axe in it). Adding axe to a
+ * fresh page for each audit took longer than running its rules: about
+ * 0.3 s to evaluate its 550 kB, and 0.25 s for the page.
+ */
+export class AuditView {
+  private constructor (private readonly context: BrowserContext, private readonly page: Page) {}
+
+  static async open (browser: Browser, options: BrowserContextOptions): Promise<AuditView> {
+    const context = await browser.newContext({ ...options, javaScriptEnabled: true, bypassCSP: true })
+    await context.addInitScript({ content: axe.source })
+    return new AuditView(context, await context.newPage())
+  }
+
+  /** The view's page showing what `served` shows; ready once its stylesheet and images have loaded. */
+  async show (served: Page): Promise<Page> {
+    const origin = new URL(served.url()).origin
+    if (new URL(this.page.url()).origin !== origin) {
+      // A blank document on the app's origin, so that the pages' root-relative links load from the app.
+      const blank = `${origin}/audit-view-blank`
+      await this.page.route(blank, async (route) => { await route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: '<!doctype html><title>audit</title>' }) })
+      await this.page.goto(blank)
+    }
+    await this.page.setContent(await served.content(), { waitUntil: 'load' })
+    return this.page
+  }
+
+  async close (): Promise<void> {
+    await this.context.close()
+  }
+}
+
+/** axe-core's violations on the page: an AuditView's, or any page with JavaScript on (axe is added to it then). */
 export async function runAxe (page: Page): Promise<Finding[]> {
-  await page.addScriptTag({ content: axe.source })
+  if (await page.evaluate(() => !('axe' in window))) await page.addScriptTag({ content: axe.source })
   return await page.evaluate(async () => {
     const w = window as unknown as { axe: typeof axe }
     const result = await w.axe.run(document, { resultTypes: ['violations'] })

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import type { Test } from 'tap'
-import { overflowOf, runAxe, sidewaysScrollersOf } from './audit.ts'
+import { AuditView, overflowOf, runAxe, sidewaysScrollersOf } from './audit.ts'
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
@@ -72,16 +72,17 @@ export async function reopen (context: BrowserContext, page: Page): Promise<Page
  * The audit of a page as served, at 1280 px and at a 390 px phone: no
  * axe-core violation, nothing wider than the phone's viewport, no box that
  * scrolls sideways; a full-page screenshot of each under `shots` named
- * `<prefix>-<name>-<width>.png`. The contexts run JavaScript and bypass the
- * CSP for axe only; the page itself was served with JavaScript off.
+ * `<prefix>-<name>-<width>.png`. Shown in AuditViews, which run JavaScript
+ * and bypass the CSP for axe only; the page itself was served with
+ * JavaScript off.
  */
 export async function widthAuditor (t: { teardown: (fn: () => unknown) => void }, browser: Browser, shots: string, prefix: string): Promise<(t: Test, name: string, page: Page) => Promise<void>> {
-  const wide = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 1280, height: 800 } })
-  const phone = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
+  const wide = await AuditView.open(browser, { viewport: { width: 1280, height: 800 } })
+  const phone = await AuditView.open(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
   t.teardown(async () => { await wide.close(); await phone.close() })
   return async (t, name, page) => {
-    for (const [width, context] of [[1280, wide], [390, phone]] as const) {
-      const copy = await reopen(context, page)
+    for (const [width, view] of [[1280, wide], [390, phone]] as const) {
+      const copy = await view.show(page)
       const findings = await runAxe(copy)
       t.same(findings.map((f) => `${f.id} (${f.impact ?? ''}): ${f.help}: ${f.nodes.slice(0, 3).join(' | ')}`), [], `${name} at ${width} px: no axe violation`)
       if (width === 390) {
@@ -89,7 +90,6 @@ export async function widthAuditor (t: { teardown: (fn: () => unknown) => void }
         t.same(await sidewaysScrollersOf(copy), [], `${name} at 390 px: no box scrolls sideways`)
       }
       await copy.screenshot({ path: path.join(shots, `${prefix}-${name}-${width}.png`), fullPage: true })
-      await copy.close()
     }
   }
 }
