@@ -1,7 +1,6 @@
 // Sign-in, sign-out, the second step, forgotten passwords and invitations.
-import type { Feature } from '../../lib/feature.ts'
+import { type Feature, lazyRoutes } from '../../lib/feature.ts'
 import './events.ts'
-import authRoutes from './routes.ts'
 import { sendPasswordReset } from './service.ts'
 import { eraseSignIns } from './queries.ts'
 
@@ -14,7 +13,7 @@ export { emailRule as addressThrottleRule } from './throttle.ts'
 export const auth: Feature = {
   name: 'auth',
   personalData: { erase: eraseSignIns },
-  routes: authRoutes,
+  routes: lazyRoutes(async () => await import('./routes.ts')),
   jobs: (deps) => ({ 'password-reset': { work: async (data) => { await sendPasswordReset(deps, data) } } }),
   events: {
     'login.success': 'event.login.success',

@@ -2,14 +2,14 @@
 // header and the users list (and in support correspondence), or their
 // initials when there is none. Uploads are checked by content, re-encoded
 // and stored in PostgreSQL (image.ts, the migration says why not DATA_DIR).
-import type { Feature } from '../../lib/feature.ts'
+import { type Feature, lazyRoutes } from '../../lib/feature.ts'
 import './events.ts'
 import { avatarExport, eraseAvatar } from './queries.ts'
-import avatarRoutes, { AVATAR_PAGE } from './routes.ts'
+import { AVATAR_PAGE } from './page.ts'
 
 export const avatar: Feature = {
   name: 'avatar',
-  routes: avatarRoutes,
+  routes: lazyRoutes(async () => await import('./routes.ts')),
   settings: [{
     order: 60,
     title: 'avatar.title',

@@ -16,10 +16,9 @@ import { initialsOf } from '../../lib/initials.ts'
 import { signedInHandler } from '../../plugins/guards.ts'
 import { acceptUploads, uploadedFile } from '../../plugins/uploads.ts'
 import { FILE_NAME } from './image.ts'
+import { AVATAR_PAGE } from './page.ts'
 import { avatarFile } from './queries.ts'
 import { removeAvatar, setAvatar } from './service.ts'
-
-export const AVATAR_PAGE = 'client/settings/avatar'
 
 const UPLOAD_REFUSED: Record<'none' | 'too_large' | 'too_many', MessageKey> = {
   none: 'avatar.error.none',

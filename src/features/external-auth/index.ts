@@ -3,15 +3,14 @@
 // (src/lib/auth-services.ts, checked at start); a user binds an identity
 // there (authorization code flow with state, PKCE and nonce) and then logs
 // in with it; Unbind. Public endpoints /auth/<id>/start and /auth/<id>/callback.
-import type { Feature } from '../../lib/feature.ts'
+import { type Feature, lazyRoutes } from '../../lib/feature.ts'
 import { commands } from './commands.ts'
 import './events.ts'
 import { eraseExternalIdentities, externalAuthExport } from './queries.ts'
-import externalAuthRoutes from './routes.ts'
 
 export const externalAuth: Feature = {
   name: 'external-auth',
-  routes: externalAuthRoutes,
+  routes: lazyRoutes(async () => await import('./routes.ts')),
   commands,
   personalData: { export: externalAuthExport, erase: eraseExternalIdentities },
   operations: {

@@ -1,5 +1,4 @@
 // /healthz (liveness) and /readyz (readiness) for load balancers and the container's health check.
-import type { Feature } from '../../lib/feature.ts'
-import healthRoutes from './routes.ts'
+import { type Feature, lazyRoutes } from '../../lib/feature.ts'
 
-export const health: Feature = { name: 'health', sessionless: true, routes: healthRoutes }
+export const health: Feature = { name: 'health', sessionless: true, routes: lazyRoutes(async () => await import('./routes.ts')) }

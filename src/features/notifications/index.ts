@@ -3,11 +3,10 @@
 // unsubscribe (/unsubscribe/<token>) and the provider's notify command.
 // The catalog is lib/notification-types.ts (NOTIFICATIONS_FILE); which
 // channels a notification goes out on is lib/deliveries channelsFor.
-import type { Feature } from '../../lib/feature.ts'
+import { type Feature, lazyRoutes } from '../../lib/feature.ts'
 import type { ExportSection } from '../../lib/personal-data.ts'
 import { commands } from './commands.ts'
 import './events.ts'
-import notificationsRoutes from './routes.ts'
 
 export { sendNotification, type SendResult } from './service.ts'
 
@@ -21,7 +20,7 @@ const notificationsExport: ExportSection[] = [{
 
 export const notifications: Feature = {
   name: 'notifications',
-  routes: notificationsRoutes,
+  routes: lazyRoutes(async () => await import('./routes.ts')),
   commands,
   events: {
     'notifications.changed': 'event.notifications.changed',

@@ -1,7 +1,6 @@
 // The phone number on the Profile page, verified by an SMS code.
-import type { Feature } from '../../lib/feature.ts'
+import { type Feature, lazyRoutes } from '../../lib/feature.ts'
 import './events.ts'
-import phoneRoutes from './routes.ts'
 import { erasePhone } from './queries.ts'
 
 export { removePhoneByProvider } from './service.ts'
@@ -11,7 +10,7 @@ export { dropCodes } from './queries.ts'
 export const phone: Feature = {
   name: 'phone',
   personalData: { erase: erasePhone },
-  routes: phoneRoutes,
+  routes: lazyRoutes(async () => await import('./routes.ts')),
   operations: { phone: 'confirm.op.phone' },
   events: {
     'phone.set': 'event.phone.set',

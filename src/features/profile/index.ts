@@ -1,14 +1,13 @@
 // The Profile page: full name and password (the phone is its own feature).
-import type { Feature } from '../../lib/feature.ts'
+import { type Feature, lazyRoutes } from '../../lib/feature.ts'
 import './events.ts'
 import { profileExport } from './export-sections.ts'
-import profileRoutes from './routes.ts'
 
 export { renderProfile } from './view.ts'
 
 export const profile: Feature = {
   name: 'profile',
-  routes: profileRoutes,
+  routes: lazyRoutes(async () => await import('./routes.ts')),
   nav: [{ menu: 'client', label: 'nav.profile', path: 'client/profile' }],
   events: {
     'profile.name_changed': 'event.profile.name_changed',

@@ -3,17 +3,16 @@
 // an IP list, session binding) above the blocks the other features declare
 // (Feature.settings), each linking to its own page. Its guards enforce the
 // IP list and the binding on every signed-in request.
-import type { Feature } from '../../lib/feature.ts'
+import { type Feature, lazyRoutes } from '../../lib/feature.ts'
 import { ipListGuard, sessionBindingGuard } from './access-guards.ts'
 import './events.ts'
 import { settingsExport } from './export-sections.ts'
-import settingsRoutes from './routes.ts'
 
 export { clearIpListByProvider } from './service.ts'
 
 export const settings: Feature = {
   name: 'settings',
-  routes: settingsRoutes,
+  routes: lazyRoutes(async () => await import('./routes.ts')),
   nav: [{ menu: 'client', label: 'nav.settings', path: 'client/settings' }],
   operations: { 'settings.access': 'confirm.op.settingsAccess' },
   guards: [ipListGuard, sessionBindingGuard],

@@ -3,16 +3,15 @@
 // POST /provider-api/v1/sso: both call createSsoLink); /sso shows the
 // button and its POST signs in through completeSignIn. Other code imports
 // this entry only.
-import type { Feature } from '../../lib/feature.ts'
+import { type Feature, lazyRoutes } from '../../lib/feature.ts'
 import { commands } from './commands.ts'
 import './events.ts'
-import ssoRoutes from './routes.ts'
 
 export { createSsoLink, SSO_TTL_SECONDS, type SsoLinkResult } from './service.ts'
 
 export const sso: Feature = {
   name: 'sso',
-  routes: ssoRoutes,
+  routes: lazyRoutes(async () => await import('./routes.ts')),
   commands,
   events: {
     'sso.link_created': 'event.sso.link_created',

@@ -3,17 +3,16 @@
 // the support switch; Unlink (also /stop from the chat). Messages to the
 // chat go out on the deliveries' 'telegram' channel, which unlinks a chat
 // the bot can no longer reach (src/lib/deliveries/channels.ts).
-import type { Feature } from '../../lib/feature.ts'
+import { type Feature, lazyRoutes } from '../../lib/feature.ts'
 import './events.ts'
 import { eraseTelegram, telegramExport } from './queries.ts'
-import telegramRoutes from './routes.ts'
 import { telegramConfigured } from './service.ts'
 
 export { telegramConfigured } from './service.ts'
 
 export const telegram: Feature = {
   name: 'telegram',
-  routes: telegramRoutes,
+  routes: lazyRoutes(async () => await import('./routes.ts')),
   personalData: { export: telegramExport, erase: eraseTelegram },
   settings: [{
     order: 50,

@@ -1,9 +1,8 @@
 // Two-factor authentication (TOTP and recovery codes), and the
 // re-confirmation of sensitive operations other features use: it asks for
 // the One-time password when 2FA is on.
-import type { Feature } from '../../lib/feature.ts'
+import { type Feature, lazyRoutes } from '../../lib/feature.ts'
 import './events.ts'
-import twoFactorRoutes from './routes.ts'
 import { eraseTwoFactor } from './queries.ts'
 
 export { codeField, onSelf, requireConfirmation, type Resolve, validating } from './confirm.ts'
@@ -14,7 +13,7 @@ export { countLiveRecoveryCodes } from './queries.ts'
 export const twoFactor: Feature = {
   name: 'two-factor',
   personalData: { erase: eraseTwoFactor },
-  routes: twoFactorRoutes,
+  routes: lazyRoutes(async () => await import('./routes.ts')),
   operations: {
     'two-factor.enable': 'confirm.op.twoFactorEnable',
     'two-factor.recovery-codes': 'confirm.op.recoveryCodes'

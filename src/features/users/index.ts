@@ -1,11 +1,7 @@
 // Users of the account and their permissions, and the link that confirms an
 // email change a user manager made.
-import type { FastifyInstance } from 'fastify'
-import type { Feature } from '../../lib/feature.ts'
-import emailRoutes from './email-routes.ts'
+import { type Feature, lazyRoutes } from '../../lib/feature.ts'
 import './events.ts'
-import permissionRoutes from './permission-routes.ts'
-import usersRoutes from './routes.ts'
 import { eraseTokens } from './queries.ts'
 
 export { deleteUserRow } from './service.ts'
@@ -15,11 +11,7 @@ export { emailHolder } from './queries.ts'
 export const users: Feature = {
   name: 'users',
   personalData: { erase: eraseTokens },
-  routes: async (app: FastifyInstance) => {
-    await app.register(usersRoutes)
-    await app.register(permissionRoutes)
-    await app.register(emailRoutes)
-  },
+  routes: lazyRoutes(async () => await import('./routes.ts'), async () => await import('./permission-routes.ts'), async () => await import('./email-routes.ts')),
   nav: [
     { menu: 'client', label: 'nav.users', path: 'client/users', permission: 'users.view' },
     { menu: 'tools', label: 'nav.addUser', path: 'client/users/new', permission: 'users.manage' }

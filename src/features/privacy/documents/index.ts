@@ -4,11 +4,11 @@
 // each from /client/settings/privacy, and the gate (guard.ts) holds a user
 // on the acceptance page until the newest effective required versions are
 // accepted. marketingConsent() is what marketing notifications ask.
+import { lazyRoutes } from '../../../lib/feature.ts'
 import type { PageSection, PrivacyPart } from '../part.ts'
 import { publishCommand } from './commands.ts'
 import './events.ts'
 import { policyGuard } from './guard.ts'
-import documentsRoutes from './routes.ts'
 import { type DocumentsState, loadSection } from './view.ts'
 
 export type { DocumentsState } from './view.ts'
@@ -16,7 +16,7 @@ export { marketingConsent } from './service.ts'
 export { publishPolicy, type PublishInput, type PublishResult } from './publish.ts'
 
 export const documentsPart: PrivacyPart = {
-  routes: documentsRoutes,
+  routes: lazyRoutes(async () => await import('./routes.ts')),
   guards: [policyGuard],
   commands: [publishCommand],
   events: {

@@ -1,11 +1,11 @@
 // Privacy: the exports part (SPEC §4.3, "Export personal data"): after
 // re-confirmation, a job mails the user one CSV of everything every feature
 // stores about them (Feature.personalData.export), at most once in 24 hours.
+import { lazyRoutes } from '../../../lib/feature.ts'
 import { formatDateTime } from '../../../lib/format.ts'
 import type { PageSection, PrivacyPart } from '../part.ts'
 import './events.ts'
 import { eraseExports, exportsExport, findExports } from './queries.ts'
-import exportsRoutes from './routes.ts'
 import { EXPORT_QUEUE, exportRetry, nextExportAt, sendExport } from './service.ts'
 
 /** A refused request: when the next export is possible. */
@@ -17,7 +17,7 @@ export interface ExportsState {
 const SHOWN = 5
 
 export const exportsPart: PrivacyPart = {
-  routes: exportsRoutes,
+  routes: lazyRoutes(async () => await import('./routes.ts')),
   jobs: (deps) => ({
     [EXPORT_QUEUE]: {
       work: async (job, info) => {

@@ -2,13 +2,13 @@
 // §4.3). The user makes them on /client/settings/privacy after
 // re-confirmation; the provider handles them (service.ts, commands.ts);
 // restrictionGuard keeps a restricted user's profile read-only.
+import { lazyRoutes } from '../../../lib/feature.ts'
 import type { MessageKey } from '../../../lib/i18n.ts'
 import { formatDateTime } from '../../../lib/format.ts'
 import type { ExportSection } from '../../../lib/personal-data.ts'
 import type { PageSection, PrivacyPart } from '../part.ts'
 import { requestCommands } from './commands.ts'
 import { restrictionGuard } from './guard.ts'
-import requestsRoutes from './routes.ts'
 import { KINDS } from './service.ts'
 import type { PrivacyRequestKind } from '../../../db/schema.ts'
 
@@ -30,7 +30,7 @@ const requestsExport: ExportSection = {
 }
 
 export const requestsPart: PrivacyPart = {
-  routes: requestsRoutes,
+  routes: lazyRoutes(async () => await import('./routes.ts')),
   operations: {
     'privacy.request-deletion': 'confirm.op.requestDeletion',
     'privacy.request-restriction': 'confirm.op.requestRestriction'
