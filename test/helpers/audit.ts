@@ -23,6 +23,14 @@ export class AuditView {
   static async open (browser: Browser, options: BrowserContextOptions): Promise<AuditView> {
     const context = await browser.newContext({ ...options, javaScriptEnabled: true, bypassCSP: true })
     await context.addInitScript({ content: axe.source })
+    // The view shows only what it is given: a page that would leave on its
+    // own (a meta refresh) is stopped, so that the pages shown after it are
+    // not disturbed. Such a page cannot be audited here (its audit finds an
+    // empty document and fails).
+    await context.route(() => true, async (route) => {
+      if (route.request().isNavigationRequest()) await route.abort()
+      else await route.fallback()
+    })
     return new AuditView(context, await context.newPage())
   }
 
@@ -30,7 +38,8 @@ export class AuditView {
   async show (served: Page): Promise<Page> {
     const origin = new URL(served.url()).origin
     if (new URL(this.page.url()).origin !== origin) {
-      // A blank document on the app's origin, so that the pages' root-relative links load from the app.
+      // A blank document on the app's origin, so that the pages' root-relative links load from the app
+      // (the page's own route, which goes before the context's).
       const blank = `${origin}/audit-view-blank`
       await this.page.route(blank, async (route) => { await route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: '<!doctype html><title>audit</title>' }) })
       await this.page.goto(blank)
