@@ -7,6 +7,13 @@ import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playw
 
 export interface Finding { id: string, impact: string | null | undefined, help: string, nodes: string[] }
 
+/** The widths pages are audited at: a desktop, a phone and a tablet (the sidebar is back, the room is not). */
+export const AUDIT_WIDTHS = {
+  wide: { viewport: { width: 1280, height: 800 } },
+  phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
+  tablet: { viewport: { width: 768, height: 1024 }, isMobile: true, hasTouch: true }
+} as const satisfies Record<string, BrowserContextOptions>
+
 /**
  * A context to audit pages in (JavaScript on and the CSP bypassed: the pages
  * themselves were served with JavaScript off) with one page, which shows
@@ -53,9 +60,8 @@ export class AuditView {
   }
 }
 
-/** axe-core's violations on the page: an AuditView's, or any page with JavaScript on (axe is added to it then). */
+/** axe-core's violations on an AuditView's page (which holds axe). */
 export async function runAxe (page: Page): Promise<Finding[]> {
-  if (await page.evaluate(() => !('axe' in window))) await page.addScriptTag({ content: axe.source })
   return await page.evaluate(async () => {
     const w = window as unknown as { axe: typeof axe }
     const result = await w.axe.run(document, { resultTypes: ['violations'] })

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import type { Test } from 'tap'
-import { AuditView, overflowOf, runAxe, sidewaysScrollersOf } from './audit.ts'
+import { AUDIT_WIDTHS, AuditView, overflowOf, runAxe, sidewaysScrollersOf } from './audit.ts'
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
@@ -77,8 +77,8 @@ export async function reopen (context: BrowserContext, page: Page): Promise<Page
  * JavaScript off.
  */
 export async function widthAuditor (t: { teardown: (fn: () => unknown) => void }, browser: Browser, shots: string, prefix: string): Promise<(t: Test, name: string, page: Page) => Promise<void>> {
-  const wide = await AuditView.open(browser, { viewport: { width: 1280, height: 800 } })
-  const phone = await AuditView.open(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
+  const wide = await AuditView.open(browser, AUDIT_WIDTHS.wide)
+  const phone = await AuditView.open(browser, AUDIT_WIDTHS.phone)
   t.teardown(async () => { await wide.close(); await phone.close() })
   return async (t, name, page) => {
     for (const [width, view] of [[1280, wide], [390, phone]] as const) {

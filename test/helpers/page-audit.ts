@@ -9,7 +9,7 @@
 // JavaScript on and the CSP bypassed, only for axe and the width.
 import type { Test } from 'tap'
 import { startTestApp } from './app.ts'
-import { AuditView, overflowOf, runAxe, sidewaysScrollersOf } from './audit.ts'
+import { AUDIT_WIDTHS, AuditView, overflowOf, runAxe, sidewaysScrollersOf } from './audit.ts'
 import { browserMissing, serveToBrowser } from './browser.ts'
 import { TOUR_ENV, tour } from './tour.ts'
 
@@ -22,9 +22,9 @@ export async function auditEveryPage (t: Test, lang: 'en' | 'ru'): Promise<void>
   const ta = await startTestApp(t, { env: { ...TOUR_ENV } })
   const { origin, browser } = await serveToBrowser(t, ta.app)
   await t.test(`every page in ${lang}`, async (t) => {
-    const wide = await AuditView.open(browser, { viewport: { width: 1280, height: 800 } })
-    const phone = await AuditView.open(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
-    const tablet = await AuditView.open(browser, { viewport: { width: 768, height: 1024 }, isMobile: true, hasTouch: true })
+    const wide = await AuditView.open(browser, AUDIT_WIDTHS.wide)
+    const phone = await AuditView.open(browser, AUDIT_WIDTHS.phone)
+    const tablet = await AuditView.open(browser, AUDIT_WIDTHS.tablet)
     t.teardown(async () => { await wide.close(); await phone.close(); await tablet.close() })
     const seen: string[] = []
     await tour(ta, browser, origin, lang, async (name, page) => {
