@@ -15,7 +15,7 @@ import { compileCli } from './helpers/compiled-cli.ts'
 
 const cli = await compileCli()
 const env: NodeJS.ProcessEnv = { ...process.env, CP_TEST_CLI: cli.entry }
-let cleanUp = async (): Promise<void> => { cli.remove() }
+let stopServer = async (): Promise<void> => {}
 if (env.DATABASE_URL === undefined || env.DATABASE_URL === '') {
   const dir = mkdtempSync(path.join(tmpdir(), 'cp-test-pg-'))
   // Durability is worth nothing for a cluster deleted after the run.
@@ -23,8 +23,7 @@ if (env.DATABASE_URL === undefined || env.DATABASE_URL === '') {
   console.log('# tests on the embedded PostgreSQL (one server for the run)')
   env.DATABASE_URL = server.url
   env.CP_TEST_EMBEDDED = '1'
-  cleanUp = async () => {
-    cli.remove()
+  stopServer = async () => {
     await server.stop()
     rmSync(dir, { recursive: true, force: true })
   }
@@ -35,5 +34,6 @@ const tap = path.join(tapDir, (createRequire(import.meta.url)('tap/package.json'
 const child = spawn(process.execPath, [tap, ...process.argv.slice(2)], { stdio: 'inherit', env })
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => { child.kill(signal) })
 const code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s === null ? 1 : 128))))
-await cleanUp()
+cli.remove()
+await stopServer()
 process.exit(code)

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process'
  * How to start the CLI: the run's compiled copy (test/helpers/compiled-cli.ts,
  * built by npm test), else src/cli.ts under tsx (a file run on its own).
  */
-export const cliCommand: readonly string[] = process.env.CP_TEST_CLI !== undefined && process.env.CP_TEST_CLI !== ''
+const cliCommand: readonly string[] = process.env.CP_TEST_CLI !== undefined && process.env.CP_TEST_CLI !== ''
   ? [process.env.CP_TEST_CLI]
   : ['--import', 'tsx', 'src/cli.ts']
 
