@@ -6,6 +6,7 @@ import pg from 'pg'
 import Cursor from 'pg-cursor'
 import type { Config } from '../config.ts'
 import { findRunningEmbedded, startEmbedded } from './embedded.ts'
+import { outlivesLostConnection, poolOutlivesLostConnections } from './lost-connection.ts'
 import type { DB } from './schema.ts'
 
 // bigint ids and counts come back as strings; timestamps as Date.
@@ -35,7 +36,7 @@ function connectionName (): string {
 }
 
 export function createKysely (url: string, max = 10, name = connectionName()): { db: Kysely<DB>, pool: pg.Pool } {
-  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, application_name: name })
+  const pool = poolOutlivesLostConnections(new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, application_name: name }))
   pool.on('error', () => { /* a dropped idle client is replaced on the next query */ })
   // cursor: .stream() reads a query in chunks from a server-side cursor (the
   // personal-data export), so a large result is never held in memory.
@@ -44,7 +45,7 @@ export function createKysely (url: string, max = 10, name = connectionName()): {
 
 /** Whether anyone but this connection uses the server (the service, while a CLI command runs). */
 async function othersConnected (url: string, ours: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url })
+  const client = outlivesLostConnection(new pg.Client({ connectionString: url }))
   try {
     await client.connect()
     const { rows } = await client.query<{ n: number }>(

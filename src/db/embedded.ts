@@ -26,6 +26,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
 import { readOrCreateSecret } from '../lib/secret-file.ts'
+import { outlivesLostConnection } from './lost-connection.ts'
 
 const execFile = promisify(execFileCb)
 
@@ -196,7 +197,7 @@ async function waitReady (url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
   while (Date.now() < deadline) {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 })
+    const client = outlivesLostConnection(new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 }))
     try {
       await client.connect()
       await client.query('select 1')

@@ -1,0 +1,22 @@
+// pg emits 'error' on a client whose connection the server ends: a failover,
+// an administrator's pg_terminate_backend, idle_in_transaction_session_timeout.
+// A pool listens on its idle clients only; on a client that is held (through
+// a transaction, or a lock taken on a connection of its own) nobody would,
+// and an 'error' event without a listener ends the process. The client
+// itself is then unusable: its holder's next query fails with the error (and
+// is reported where that query's errors are), and a pool drops it on release.
+import type pg from 'pg'
+
+const ignore = (): void => {}
+
+/** A client whose lost connection fails its own queries instead of ending the process. */
+export function outlivesLostConnection<C extends pg.Client | pg.PoolClient> (client: C): C {
+  client.on('error', ignore)
+  return client
+}
+
+/** The same for every client the pool connects. */
+export function poolOutlivesLostConnections (pool: pg.Pool): pg.Pool {
+  pool.on('connect', outlivesLostConnection)
+  return pool
+}
