@@ -6,7 +6,7 @@ import pg from 'pg'
 import Cursor from 'pg-cursor'
 import type { Config } from '../config.ts'
 import { findRunningEmbedded, startEmbedded } from './embedded.ts'
-import { outlivesLostConnection, poolOutlivesLostConnections } from './lost-connection.ts'
+import { CONNECT_TIMEOUT_MS, outlivesLostConnection, poolOutlivesLostConnections } from './lost-connection.ts'
 import type { DB } from './schema.ts'
 
 // bigint ids and counts come back as strings; timestamps as Date.
@@ -35,8 +35,8 @@ function connectionName (): string {
   return `client-panel ${process.pid}.${++opened}`
 }
 
-export function createKysely (url: string, max = 10, name = connectionName()): { db: Kysely<DB>, pool: pg.Pool } {
-  const pool = poolOutlivesLostConnections(new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, application_name: name }))
+export function createKysely (url: string, max = 10, name = connectionName(), connectTimeoutMs = CONNECT_TIMEOUT_MS): { db: Kysely<DB>, pool: pg.Pool } {
+  const pool = poolOutlivesLostConnections(new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: connectTimeoutMs, application_name: name }))
   pool.on('error', () => { /* a dropped idle client is replaced on the next query */ })
   // cursor: .stream() reads a query in chunks from a server-side cursor (the
   // personal-data export), so a large result is never held in memory.

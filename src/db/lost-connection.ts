@@ -7,6 +7,14 @@
 // is reported where that query's errors are), and a pool drops it on release.
 import type pg from 'pg'
 
+/**
+ * How long a query waits for a connection (a new one to be made, or one of
+ * a full pool to come free) before it fails: a database host that stops
+ * answering fails requests, jobs and /readyz in that time instead of
+ * holding them until the operating system gives up on the socket.
+ */
+export const CONNECT_TIMEOUT_MS = 10_000
+
 const ignore = (): void => {}
 
 /** A client whose lost connection fails its own queries instead of ending the process. */

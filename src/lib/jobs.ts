@@ -5,7 +5,7 @@ import PgBoss from 'pg-boss'
 import type { FastifyBaseLogger } from 'fastify'
 import { CompiledQuery, type Kysely } from 'kysely'
 import pg from 'pg'
-import { outlivesLostConnection, poolOutlivesLostConnections } from '../db/lost-connection.ts'
+import { CONNECT_TIMEOUT_MS, outlivesLostConnection, poolOutlivesLostConnections } from '../db/lost-connection.ts'
 
 export interface JobsOptions {
   url: string
@@ -62,7 +62,7 @@ class QueueDb {
 
   constructor (url: string, applicationName: string | undefined, onError: (err: Error) => void) {
     // Named like the app's own pool (src/db/database.ts), so that closing the embedded server does not count them.
-    this.pool = poolOutlivesLostConnections(new pg.Pool({ connectionString: url, max: 3, application_name: applicationName }))
+    this.pool = poolOutlivesLostConnections(new pg.Pool({ connectionString: url, max: 3, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: applicationName }))
     this.pool.on('error', onError)
   }
 
@@ -115,7 +115,7 @@ export class Jobs {
    * advisory lock on a connection of its own serialises them.
    */
   private async createQueues (): Promise<void> {
-    const client = outlivesLostConnection(new pg.Client({ connectionString: this.opts.url, application_name: this.opts.applicationName }))
+    const client = outlivesLostConnection(new pg.Client({ connectionString: this.opts.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: this.opts.applicationName }))
     await client.connect()
     try {
       await client.query('select pg_advisory_lock($1)', [QUEUE_CREATION_LOCK])

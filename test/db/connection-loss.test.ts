@@ -2,11 +2,14 @@
 // administrator's pg_terminate_backend, idle_in_transaction_session_timeout):
 // pg emits 'error' on a checked-out client, and an 'error' nobody listens to
 // ends the process. The holder's next query must fail instead, the pool must
-// drop the dead client, and the next query get a working one.
+// drop the dead client, and the next query get a working one. A host that
+// stops answering fails queries after the connect timeout, not never.
+import net from 'node:net'
 import pg from 'pg'
 import { sql } from 'kysely'
 import t from 'tap'
-import { createKysely } from '../../src/db/database.ts'
+import { createKysely, openDatabase } from '../../src/db/database.ts'
+import { CONNECT_TIMEOUT_MS } from '../../src/db/lost-connection.ts'
 import { createTestDatabase } from '../helpers/db.ts'
 import { eventually } from '../helpers/wait.ts'
 
@@ -64,4 +67,23 @@ t.test('a backend ended while a client of the pool is held without a transaction
   }).then(() => undefined, (err: unknown) => err)
   t.ok(failed instanceof Error, 'the held connection fails')
   t.same((await sql<{ one: number }>`select 1 as one`.execute(db)).rows, [{ one: 1 }], 'a pool of one still serves: the dead client was dropped')
+})
+
+t.test('a database host that takes connections and never answers: the query fails after the connect timeout', async (t) => {
+  const held: net.Socket[] = []
+  const silent = net.createServer((socket) => { held.push(socket) })
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { for (const s of held) s.destroy(); silent.close() })
+  const url = new URL(database.url)
+  url.port = String((silent.address() as net.AddressInfo).port)
+  const { db } = createKysely(url.toString(), 1, undefined, 300)
+  t.teardown(async () => { await db.destroy() })
+  const failed = await sql`select 1`.execute(db).then(() => undefined, (err: unknown) => err)
+  t.match(failed, { message: /timeout/ }, 'the query fails with the timeout')
+  t.equal(held.length, 1, 'it did reach the host')
+
+  // The service's own pool (openDatabase) has the timeout: its default, not the 300 ms above.
+  const opened = await openDatabase({ databaseUrl: database.url, dataDir: '/nonexistent' })
+  t.teardown(opened.close)
+  t.equal(opened.pool.options.connectionTimeoutMillis, CONNECT_TIMEOUT_MS)
 })
