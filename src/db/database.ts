@@ -6,7 +6,7 @@ import pg from 'pg'
 import Cursor from 'pg-cursor'
 import type { Config } from '../config.ts'
 import { findRunningEmbedded, startEmbedded } from './embedded.ts'
-import { CONNECT_TIMEOUT_MS, outlivesLostConnection, poolOutlivesLostConnections } from './lost-connection.ts'
+import { CONNECT_TIMEOUT_MS, outlivesLostConnection, poolOutlivesLostConnections } from './connection-faults.ts'
 import type { DB } from './schema.ts'
 
 // bigint ids and counts come back as strings; timestamps as Date.

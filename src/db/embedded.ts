@@ -26,7 +26,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
 import { readOrCreateSecret } from '../lib/secret-file.ts'
-import { outlivesLostConnection } from './lost-connection.ts'
+import { outlivesLostConnection } from './connection-faults.ts'
 
 const execFile = promisify(execFileCb)
 

@@ -5,7 +5,7 @@ import PgBoss from 'pg-boss'
 import type { FastifyBaseLogger } from 'fastify'
 import { CompiledQuery, type Kysely } from 'kysely'
 import pg from 'pg'
-import { CONNECT_TIMEOUT_MS, outlivesLostConnection, poolOutlivesLostConnections } from '../db/lost-connection.ts'
+import { CONNECT_TIMEOUT_MS, outlivesLostConnection, poolOutlivesLostConnections } from '../db/connection-faults.ts'
 
 export interface JobsOptions {
   url: string
