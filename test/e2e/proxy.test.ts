@@ -1,6 +1,7 @@
 // The service as production runs it: BASE_PATH=/account behind a real nginx
 // (Debian's, started here on loopback with its own configuration, pid,
-// logs and temporary folders, as this user) with TRUST_PROXY set, in front
+// logs and temporary folders, as this user) that ends TLS (a certificate
+// made for the run; PUBLIC_URL is https) with TRUST_PROXY set, in front
 // of TWO instances of src/server.ts, separate processes on one PostgreSQL
 // database, sharing SESSION_SECRET and nothing else (each its own DATA_DIR).
 // In Chromium with JavaScript off, each flow crosses from one instance to
@@ -12,7 +13,8 @@
 // - a phone code sent by B and typed on A verifies the phone;
 // every page's links and every redirect stay under /account/, nothing is
 // asked of nginx outside it, and the audit log has the browser's address
-// from X-Forwarded-For (not nginx's, not one the browser made up). Then the
+// from X-Forwarded-For (not nginx's, not one the browser made up); the
+// cookies are Secure and the pages carry HSTS. Then the
 // tour of every page (test/helpers/tour.ts) runs through nginx's balanced
 // port, its requests spread over both instances in turn. Last, both
 // instances close on SIGTERM with exit code 0, having logged no error.
@@ -58,7 +60,7 @@ if (missing !== undefined) {
     DATABASE_URL: database.url,
     SESSION_SECRET: 'proxy-test-session-secret-shared-by-both-instances',
     BASE_PATH: '/account',
-    PUBLIC_URL: `http://127.0.0.1:${nginx.balancedPort}/account/`,
+    PUBLIC_URL: `${nginx.balancedOrigin}/account/`,
     TRUST_PROXY: nginx.bindAddress,
     SMTP_URL: smtp.url,
     SMS_WEBHOOK_URL: gateway.url,
@@ -75,7 +77,7 @@ if (missing !== undefined) {
   const accessFrom = readFileSync(nginx.accessLog, 'utf8').split('\n').length - 1
   const accessLines = (): string[] => readFileSync(nginx.accessLog, 'utf8').split('\n').slice(accessFrom).filter(Boolean)
   const upstream = { a: a.address, b: b.address }
-  const origin = `http://127.0.0.1:${nginx.port}`
+  const origin = nginx.origin
   const deps = await providerDeps(t, loadConfig({ ...shared, DATA_DIR: path.join(dir, 'data-provider') }))
   const db = deps.db
   const browser = await launch()
@@ -97,7 +99,8 @@ if (missing !== undefined) {
    * `hops` lists the main frame's navigation answers, redirects included.
    */
   async function steeredContext (): Promise<{ context: BrowserContext, page: Page, hops: Hop[] }> {
-    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1100, height: 720 } })
+    // nginx's certificate is the run's own, trusted by nothing: the context is told to take it (the pages are still a secure context).
+    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1100, height: 720 }, ignoreHTTPSErrors: true })
     const page = await context.newPage()
     const hops: Hop[] = []
     page.on('response', (response) => {
@@ -166,6 +169,18 @@ if (missing !== undefined) {
     const session = await db.selectFrom('sessions').select('ip').where('user_id', '=', created.userId).execute()
     t.same(session.map((s) => s.ip), ['127.0.0.1'], 'and the session')
     t.not(nginx.bindAddress, '127.0.0.1', 'nginx connects from another address than the browser')
+  })
+
+  t.test('TLS ends at nginx: the cookies are Secure and the pages carry HSTS, from the https PUBLIC_URL', async (t) => {
+    const cookies = await owner.context.cookies()
+    const byName = new Map(cookies.map((c) => [c.name, c]))
+    for (const name of ['sid', 'csrf']) {
+      t.match(byName.get(name), { secure: true, httpOnly: true, sameSite: 'Lax', path: BASE }, `${name}: Secure, HttpOnly, Lax, under /account/`)
+    }
+    const login = await nginx.get(`${origin}${BASE}login`)
+    t.equal(login.status, 200)
+    t.equal(login.headers['strict-transport-security'], 'max-age=31536000', 'HSTS on a page')
+    t.match(String(login.headers['set-cookie']), /; Secure/, 'the anonymous CSRF cookie is Secure')
   })
 
   t.test('the sign-in throttle: failures on either instance count together, the lock holds on both', async (t) => {
@@ -281,7 +296,7 @@ if (missing !== undefined) {
   t.test('every page, through the balanced port: both instances serve the tour', async (t) => {
     const accessBefore = accessLines().length
     const seen: string[] = []
-    await tour({ app: { deps }, clock: { now: () => new Date() } }, browser, `http://127.0.0.1:${nginx.balancedPort}/account`, 'en', async (name, page) => {
+    await tour({ app: { deps }, clock: { now: () => new Date() } }, browser, `${nginx.balancedOrigin}/account`, 'en', async (name, page) => {
       seen.push(name)
       t.equal(new URL(page.url()).pathname.startsWith(BASE), true, `${name}: under /account/ (${page.url()})`)
       t.same(await linksOutsideBase(page), [], `${name}: links only under /account/`)

@@ -12,8 +12,10 @@
 // answers with X-Upstream (the instance's address) and drops the two
 // headers before it passes the request on. Its balanced port spreads
 // requests over both in turn, as a production upstream does.
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { request as httpsRequest } from 'node:https'
+import type { IncomingHttpHeaders } from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import path from 'node:path'
@@ -24,13 +26,38 @@ import type { Deps } from '../../src/types.ts'
 import { eventually } from './wait.ts'
 
 export const nginxPath = process.env.NGINX_PATH ?? '/usr/sbin/nginx'
+export const opensslPath = process.env.OPENSSL_PATH ?? '/usr/bin/openssl'
 
-/** Why the proxy test cannot run here (no nginx), or undefined when it can; with E2E_REQUIRED=1 a missing nginx is an error. */
+/** Why the proxy test cannot run here (no nginx, or no openssl for its certificate), or undefined when it can; with E2E_REQUIRED=1 either missing is an error. */
 export function nginxMissing (): string | undefined {
-  if (existsSync(nginxPath)) return undefined
-  const why = `nginx not found at ${nginxPath} (apt-get install -y nginx-light, or set NGINX_PATH)`
-  if (process.env.E2E_REQUIRED === '1') throw new Error(why)
+  const why = !existsSync(nginxPath)
+    ? `nginx not found at ${nginxPath} (apt-get install -y nginx-light, or set NGINX_PATH)`
+    : !existsSync(opensslPath) ? `openssl not found at ${opensslPath} (apt-get install -y openssl, or set OPENSSL_PATH)` : undefined
+  if (why !== undefined && process.env.E2E_REQUIRED === '1') throw new Error(why)
   return why
+}
+
+/** A key and a self-signed certificate for 127.0.0.1, made by openssl in `dir`: what nginx terminates TLS with. */
+function selfSignedCertificate (dir: string): { cert: string, key: string } {
+  const cert = path.join(dir, 'cert.pem')
+  const key = path.join(dir, 'key.pem')
+  execFileSync(opensslPath, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
+    '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'pipe' })
+  return { cert, key }
+}
+
+export interface HttpsAnswer { status: number, headers: IncomingHttpHeaders }
+
+/** A GET over https that trusts the certificate `ca` (nginx's own) and reads the answer's status and headers. */
+async function httpsGet (url: string, ca: string, headers: Record<string, string> = {}): Promise<HttpsAnswer> {
+  return await new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ca, headers }, (res) => {
+      res.resume()
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
 }
 
 /** A free TCP port on loopback (the kernel's choice, released at once). */
@@ -132,10 +159,12 @@ export async function startInstance (t: Teardown, dir: string, name: string, env
 }
 
 export interface Nginx {
-  /** The port a test steers on: X-Get-Instance and X-Post-Instance pick the instance (none: a). */
-  port: number
-  /** The port that spreads requests over both instances in turn (round robin), as a production upstream does. */
-  balancedPort: number
+  /** https://127.0.0.1:port, where a test steers: X-Get-Instance and X-Post-Instance pick the instance (none: a). */
+  origin: string
+  /** https://127.0.0.1:port, which spreads requests over both instances in turn (round robin), as a production upstream does. */
+  balancedOrigin: string
+  /** A GET through nginx (its certificate trusted), e.g. `${origin}/account/login`. */
+  get: (url: string, headers?: Record<string, string>) => Promise<HttpsAnswer>
   /** The folder of its configuration, pid file, logs and temporary files. */
   prefix: string
   config: string
@@ -149,15 +178,17 @@ export interface Nginx {
 }
 
 /**
- * The nginx configuration: two servers whose `location` proxies
- * `basePath` (kept as it is: the instances serve under the same BASE_PATH)
- * with the X-Forwarded-* headers a production proxy sets, connecting from
+ * The nginx configuration: two servers on https (TLS ends at nginx, as at a
+ * provider's front end; the instances speak plain http behind it) whose
+ * `location` proxies `basePath` (kept as it is: the instances serve under
+ * the same BASE_PATH) with the X-Forwarded-* headers a production proxy
+ * sets (X-Forwarded-Proto: https), connecting from
  * `bindAddress` (127.0.0.2 here, so that the proxy's own address differs
  * from the browser's 127.0.0.1). On `ports.steered` X-Get-Instance and
  * X-Post-Instance pick the upstream by method (none: a); on
  * `ports.balanced` requests go to both in turn (one worker, round robin).
  */
-export function nginxConfig (prefix: string, ports: { steered: number, balanced: number }, basePath: string, instances: { a: string, b: string }, bindAddress: string): string {
+export function nginxConfig (prefix: string, ports: { steered: number, balanced: number }, basePath: string, instances: { a: string, b: string }, bindAddress: string, tls: { cert: string, key: string }): string {
   const p = (name: string): string => path.join(prefix, name)
   // Run as root (CI's containers), nginx's workers would drop to nobody, who cannot use the temporary folder.
   const user = process.getuid?.() === 0 ? `user ${userInfo().username};\n` : ''
@@ -195,6 +226,8 @@ http {
   log_format upstream '$request_method $request_uri $status upstream=$upstream_addr';
   access_log ${p('access.log')} upstream;
   client_max_body_size 8m;
+  ssl_certificate ${tls.cert};
+  ssl_certificate_key ${tls.key};
 
   upstream inst_a { server ${instances.a} max_fails=0; }
   upstream inst_b { server ${instances.b} max_fails=0; }
@@ -211,12 +244,12 @@ http {
   }
 
   server {
-    listen 127.0.0.1:${ports.steered};
+    listen 127.0.0.1:${ports.steered} ssl;
 ${location('$steered')}
   }
 
   server {
-    listen 127.0.0.1:${ports.balanced};
+    listen 127.0.0.1:${ports.balanced} ssl;
 ${location('both')}
   }
 }
@@ -241,9 +274,12 @@ export async function startNginx (t: Teardown, dir: string, basePath: string, he
   const errorLog = path.join(prefix, 'error.log')
   const accessLog = path.join(prefix, 'access.log')
   const out = path.join(prefix, 'stderr.log')
+  const tls = selfSignedCertificate(prefix)
+  const ca = readFileSync(tls.cert, 'utf8')
+  const get = async (url: string, headers?: Record<string, string>): Promise<HttpsAnswer> => await httpsGet(url, ca, headers)
   for (let tries = 1; ; tries++) {
     const ports = { steered: await freePort(), balanced: await freePort() }
-    writeFileSync(config, nginxConfig(prefix, ports, basePath, NOWHERE, bindAddress))
+    writeFileSync(config, nginxConfig(prefix, ports, basePath, NOWHERE, bindAddress, tls))
     writeFileSync(out, '')
     const fd = openSync(out, 'a')
     // -e: the log of startup, before the configuration is read (else /var/log/nginx/error.log).
@@ -254,8 +290,9 @@ export async function startNginx (t: Teardown, dir: string, basePath: string, he
     const exited = (): boolean => child.exitCode !== null || child.signalCode !== null
     const status = async (port: number, instance = 'a'): Promise<{ status: number, upstream: string | undefined } | undefined> => {
       try {
-        const res = await fetch(`http://127.0.0.1:${port}${healthPath}`, { headers: { 'x-get-instance': instance } })
-        return { status: res.status, upstream: res.headers.get('x-upstream') ?? undefined }
+        const res = await get(`https://127.0.0.1:${port}${healthPath}`, { 'x-get-instance': instance })
+        const upstream = res.headers['x-upstream']
+        return { status: res.status, upstream: typeof upstream === 'string' ? upstream : undefined }
       } catch {
         return undefined
       }
@@ -268,8 +305,9 @@ export async function startNginx (t: Teardown, dir: string, basePath: string, he
       throw new Error(`nginx exited (${child.exitCode ?? child.signalCode}); ${tail(out)}\n${tail(errorLog)}`)
     }
     return {
-      port: ports.steered,
-      balancedPort: ports.balanced,
+      origin: `https://127.0.0.1:${ports.steered}`,
+      balancedOrigin: `https://127.0.0.1:${ports.balanced}`,
+      get,
       prefix,
       config,
       errorLog,
@@ -277,7 +315,7 @@ export async function startNginx (t: Teardown, dir: string, basePath: string, he
       bindAddress,
       stop: stopIt,
       async proxyTo (instances) {
-        writeFileSync(config, nginxConfig(prefix, ports, basePath, { a: instances.a.address, b: instances.b.address }, bindAddress))
+        writeFileSync(config, nginxConfig(prefix, ports, basePath, { a: instances.a.address, b: instances.b.address }, bindAddress, tls))
         child.kill('SIGHUP')
         // Reloaded once its new worker answers: each instance reached through the steered port, and the balanced port reaching them.
         for (const instance of [instances.a, instances.b]) {

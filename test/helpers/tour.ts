@@ -114,7 +114,8 @@ export async function tour (ta: TourHost, browser: Browser, origin: string, lang
   if (!invited.ok || invited.inviteUrl === undefined) throw new Error('createAccount: no invitation')
   await ta.app.deps.db.updateTable('users').set({ language: lang }).where('id', '=', invited.userId).execute()
 
-  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 800 }, locale: lang === 'ru' ? 'ru-RU' : 'en-US', extraHTTPHeaders: { 'Accept-Language': lang } })
+  // ignoreHTTPSErrors: the proxy test's nginx has a certificate made for the run, trusted by nothing.
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 800 }, locale: lang === 'ru' ? 'ru-RU' : 'en-US', extraHTTPHeaders: { 'Accept-Language': lang }, ignoreHTTPSErrors: true })
   try {
     const page = await context.newPage()
     // Signed out.
@@ -335,7 +336,7 @@ export async function tour (ta: TourHost, browser: Browser, origin: string, lang
     await visit('login-two-factor-error', page)
 
     // A member without the Users permission.
-    const other = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 800 }, extraHTTPHeaders: { 'Accept-Language': lang } })
+    const other = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 800 }, extraHTTPHeaders: { 'Accept-Language': lang }, ignoreHTTPSErrors: true })
     try {
       const mp = await other.newPage()
       await logIn(mp, origin, `member1-${lang}@example.com`, MEMBER_PASSWORD)
