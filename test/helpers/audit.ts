@@ -5,7 +5,7 @@
 import axe from 'axe-core'
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core'
 
-export interface Finding { id: string, impact: string | null | undefined, help: string, nodes: string[] }
+interface Finding { id: string, impact: string | null | undefined, help: string, nodes: string[] }
 
 /** The widths pages are audited at: a desktop, a phone and a tablet (the sidebar is back, the room is not). */
 export const AUDIT_WIDTHS = {
@@ -60,13 +60,14 @@ export class AuditView {
   }
 }
 
-/** axe-core's violations on an AuditView's page (which holds axe). */
-export async function runAxe (page: Page): Promise<Finding[]> {
-  return await page.evaluate(async () => {
+/** axe-core's violations on an AuditView's page (which holds axe), one line each: rule, impact, help and the first three elements. */
+export async function runAxe (page: Page): Promise<string[]> {
+  const findings: Finding[] = await page.evaluate(async () => {
     const w = window as unknown as { axe: typeof axe }
     const result = await w.axe.run(document, { resultTypes: ['violations'] })
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }))
   })
+  return findings.map((f) => `${f.id} (${f.impact ?? ''}): ${f.help}: ${f.nodes.slice(0, 3).join(' | ')}`)
 }
 
 /** How many CSS pixels the document is wider than the viewport (0 when it fits). */
