@@ -5,13 +5,13 @@
 // drop the dead client, and the next query get a working one. A host that
 // stops answering fails queries after the connect timeout, not never.
 import net from 'node:net'
-import pg from 'pg'
+import type pg from 'pg'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import t from 'tap'
 import { createKysely, openDatabase } from '../../src/db/database.ts'
 import { CONNECT_TIMEOUT_MS } from '../../src/db/connection-faults.ts'
 import type { DB } from '../../src/db/schema.ts'
-import { createTestDatabase } from '../helpers/db.ts'
+import { createTestDatabase, queryOnce } from '../helpers/db.ts'
 
 const database = await createTestDatabase()
 t.teardown(async () => { await database.drop() })
@@ -24,13 +24,7 @@ t.teardown(async () => { await database.drop() })
 async function serverEnds (client: pg.PoolClient): Promise<void> {
   // Not events.once: it listens for 'error' too, which would hide a client nobody else listens on.
   const ended = new Promise((resolve) => client.once('end', resolve))
-  const c = new pg.Client({ connectionString: database.url })
-  await c.connect()
-  try {
-    await c.query('select pg_terminate_backend($1)', [(client as unknown as { processID: number }).processID])
-  } finally {
-    await c.end()
-  }
+  await queryOnce(database.url, 'select pg_terminate_backend($1)', [(client as unknown as { processID: number }).processID])
   await ended
 }
 

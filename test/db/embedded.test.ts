@@ -6,10 +6,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import pg from 'pg'
 import t from 'tap'
 import { openDatabase } from '../../src/db/database.ts'
 import { findRunningEmbedded, startEmbedded } from '../../src/db/embedded.ts'
+import { queryOnce } from '../helpers/db.ts'
 import { eventually } from '../helpers/wait.ts'
 
 function dataDir (t: { teardown: (fn: () => Promise<void>) => void }): string {
@@ -23,13 +23,7 @@ function dataDir (t: { teardown: (fn: () => Promise<void>) => void }): string {
 }
 
 async function query (url: string, text: string): Promise<Array<Record<string, unknown>>> {
-  const c = new pg.Client({ connectionString: url })
-  await c.connect()
-  try {
-    return (await c.query(text)).rows
-  } finally {
-    await c.end()
-  }
+  return (await queryOnce(url, text)).rows
 }
 
 async function portOpen (port: number): Promise<boolean> {

@@ -1,8 +1,8 @@
 // /healthz (liveness: no database) and /readyz (readiness: the database and
 // the job queue), including a database that stops answering and comes back.
-import pg from 'pg'
 import t from 'tap'
 import { startTestApp } from '../helpers/app.ts'
+import { queryOnce } from '../helpers/db.ts'
 import { eventually } from '../helpers/wait.ts'
 
 const ta = await startTestApp(t)
@@ -14,13 +14,7 @@ const databaseName = new URL(databaseUrl).pathname.slice(1)
 async function admin (text: string): Promise<void> {
   const u = new URL(databaseUrl)
   u.pathname = '/postgres'
-  const c = new pg.Client({ connectionString: u.toString() })
-  await c.connect()
-  try {
-    await c.query(text)
-  } finally {
-    await c.end()
-  }
+  await queryOnce(u.toString(), text)
 }
 
 t.test('both answer when everything is up', async (t) => {

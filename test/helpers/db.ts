@@ -10,6 +10,17 @@ import PgBoss from 'pg-boss'
 import { createKysely } from '../../src/db/database.ts'
 import { migrateToLatest, migrationsDir } from '../../src/db/migrate.ts'
 
+/** One statement on a connection of its own (opened and ended around it): an administrator's query, beside the app's pool. */
+export async function queryOnce<R extends pg.QueryResultRow = Record<string, unknown>> (url: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+  const c = new pg.Client({ connectionString: url })
+  await c.connect()
+  try {
+    return await c.query<R>(text, values)
+  } finally {
+    await c.end()
+  }
+}
+
 export interface TestDatabase {
   url: string
   drop: () => Promise<void>
@@ -67,13 +78,7 @@ export async function createTestDatabase (): Promise<TestDatabase> {
   return {
     url: withDatabase(serverUrl, name),
     async drop () {
-      const c = new pg.Client({ connectionString: serverUrl })
-      await c.connect()
-      try {
-        await c.query(`drop database if exists ${name} with (force)`)
-      } finally {
-        await c.end()
-      }
+      await queryOnce(serverUrl, `drop database if exists ${name} with (force)`)
     }
   }
 }
