@@ -8,7 +8,9 @@
 // 1), …); both (account_id, actor_user_id, split_part(action, '.', 1), …).
 // A user is matched as the actor or as the target: the actor's range and
 // the range of rows done to them by others (activity-target migration:
-// (account_id, target_user_id, …) where the actor is someone else), merged.
+// (account_id, target_user_id, …) where the actor is someone else; with a
+// type, activity-target-kind: (account_id, target_user_id,
+// split_part(action, '.', 1), …)), merged.
 import type { Pool } from 'pg'
 import { isBackward, type PageRequest, type Statement } from '../../lib/keyset.ts'
 
