@@ -1,11 +1,13 @@
-// The bare reference of `npm run bench`, in its own process like the app
-// server: node:http, raw `pg` (one primary-key select of the user row) and a
-// template function compiled from the app's own Profile HTML. run.ts captures
-// that HTML once; here it is split at the values that come from the row
-// (escaped email and full name, the formatted last login) and compiled into
-// one string concatenation, so the reference costs what the page's bytes cost
-// and nothing else. Input: a JSON file named by BENCH_REFERENCE_INPUT. Prints
-// {"port"} as one JSON line once it listens.
+// The bare reference of `npm run bench` (the Profile page) and of
+// `npm run bench -- --scale` (each of its pages), in its own process like the
+// app server: node:http, raw `pg` (one primary-key select of the user row)
+// and a template function compiled from the page's own HTML as the app served
+// it. The caller (bench/measure.ts, bareReference) captures that HTML once;
+// here it is split at the values that come from the row (escaped email and
+// full name, the formatted last login) and compiled into one string
+// concatenation, so the reference costs what the page's bytes cost and
+// nothing else. Input: a JSON file named by BENCH_REFERENCE_INPUT. Prints
+// {"port", "parts"} as one JSON line once it listens.
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import pg from 'pg'
@@ -17,6 +19,8 @@ interface Input {
   html: string
   /** The app's response headers for that page (date, length and connection left out). */
   headers: Record<string, string>
+  /** The fields the page must show (default: the email and the last login, as the Profile page does). */
+  required?: string[]
 }
 
 interface UserRow { email: string, full_name: string, last_login_at: Date | null, time_zone: string, phone: string | null }
@@ -75,9 +79,10 @@ const first = (await pool.query<UserRow>(query)).rows[0]
 if (first === undefined) throw new Error(`reference: no user ${input.userId}`)
 if (first.phone !== null) throw new Error('reference: the bench user must have no phone (the reference does not format phone numbers)')
 const parts = split(input.html, first)
-if (!parts.includes('email') || !parts.includes('lastLogin')) throw new Error('reference: the row values were not found in the Profile HTML')
+const missing = (input.required ?? ['email', 'lastLogin']).filter((name) => !parts.includes(name))
+if (missing.length > 0) throw new Error(`reference: ${missing.join(', ')} of the row not found in the page's HTML`)
 const render = compile(parts)
-if (render(first) !== input.html) throw new Error('reference: the compiled template does not give back the Profile HTML')
+if (render(first) !== input.html) throw new Error('reference: the compiled template does not give back the page\'s HTML')
 
 const headers = { ...input.headers }
 const server = createServer((req, res) => {

@@ -9,140 +9,12 @@
 // personal-data export of 100 000 activity rows: time and RSS), `--cpu`
 // bench/cpu.ts (one page's CPU time and allocation, in-process). Each row
 // gives the CPU the serving process and the database spent per request.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
-import { createInterface } from 'node:readline'
-import autocannon from 'autocannon'
+import type { ChildProcess } from 'node:child_process'
+import { bareReference, CONNECTIONS, cookiesOf, drive, drivePair, DURATION, printTable, spread, start } from './measure.ts'
 
-const DURATION = Number(process.env.BENCH_SECONDS ?? 10)
-const CONNECTIONS = 50
 const LOGIN_CLIENTS = 20
 
 interface Ports { app: number, ref: number, email: string, password: string, userId: string, memberId: string, apiToken: string, databaseUrl: string, embedded: boolean, logLevel: string }
-interface Row { name: string, rps: number, p50: number, p99: number, errors: number, non2xx: number, cpuUs: number | undefined, dbCpuUs: number | undefined }
-
-/** CPU time (user + system) a process has used, in µs; undefined where /proc is not there. */
-function cpuOf (pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-    return (Number(fields[11]) + Number(fields[12])) * 10_000 // clock ticks of 10 ms
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * CPU time of each PostgreSQL process on the machine (the embedded server's
- * or the local one's), in µs by pid: what the database spends on a route, as
- * far as nothing else uses PostgreSQL meanwhile. undefined where /proc is
- * not there.
- */
-function postgresCpu (): Map<number, number> | undefined {
-  let pids: string[]
-  try {
-    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d))
-  } catch {
-    return undefined
-  }
-  const cpu = new Map<number, number>()
-  for (const pid of pids) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') cpu.set(Number(pid), cpuOf(Number(pid)) ?? 0)
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return cpu
-}
-
-/** What the PostgreSQL processes used between two readings; a backend that ended meanwhile takes its time with it (undercounted, never negative). */
-function postgresCpuSince (before: Map<number, number> | undefined): number | undefined {
-  const after = postgresCpu()
-  if (before === undefined || after === undefined) return undefined
-  let used = 0
-  for (const [pid, cpu] of after) used += cpu - Math.min(cpu, before.get(pid) ?? 0)
-  return used
-}
-
-/** A child running a bench/*.ts file; resolves with the JSON line it prints when ready. */
-async function start<T> (file: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess, ready: T }> {
-  // BENCH_NODE_ARGS: node options for the children (e.g. --cpu-prof --cpu-prof-dir=DIR, not allowed in NODE_OPTIONS).
-  const extra = process.env.BENCH_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? []
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'inherit'], env })
-  const ready = await new Promise<T>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line) as T))
-    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)))
-  })
-  child.stdout.resume() // never let a full pipe stall the child
-  return { child, ready }
-}
-
-function cookiesOf (res: Response): string {
-  return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
-}
-
-/** The page with its CSRF tokens blanked: the one part allowed to differ. */
-const withoutCsrf = (html: string): string => html.replace(/(name="_csrf" value=")[^"]*"/g, '$1"')
-
-function firstDifference (a: string, b: string): string {
-  let i = 0
-  while (i < a.length && a[i] === b[i]) i++
-  return `at byte ${i}: app ${JSON.stringify(a.slice(i, i + 60))}, reference ${JSON.stringify(b.slice(i, i + 60))}`
-}
-
-/** Drives url; cpuUs: the serving process's CPU per request, less sensitive to the load beside it than req/s. */
-async function drive (name: string, url: string, headers: Record<string, string> = {}, pid?: number, duration = DURATION): Promise<Row> {
-  const before = cpuOf(pid)
-  const dbBefore = postgresCpu()
-  const r = await autocannon({ url, connections: CONNECTIONS, duration, headers })
-  const after = cpuOf(pid)
-  const db = postgresCpuSince(dbBefore)
-  const per = (used: number | undefined) => used === undefined || r.requests.total === 0 ? undefined : used / r.requests.total
-  return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, cpuUs: per(before === undefined || after === undefined ? undefined : after - before), dbCpuUs: per(db) }
-}
-
-const ROUNDS = 3
-
-/**
- * A route and its reference, driven in turn: ROUNDS slices of DURATION / 2
- * each, alternating, so that whatever else the machine does in the meantime
- * (it has two cores, shared with the database and the load generator) falls
- * on both alike. req/s and CPU per request are over all slices; p50 and p99
- * the median slice's; `ratios` each round's req/s ratio (route / reference),
- * to show the spread.
- */
-async function drivePair (a: { name: string, url: string, headers?: Record<string, string>, pid?: number }, ref: { name: string, url: string, headers?: Record<string, string>, pid?: number }): Promise<{ route: Row, reference: Row, ratios: number[] }> {
-  const slices: { route: Row[], reference: Row[] } = { route: [], reference: [] }
-  for (let i = 0; i < ROUNDS; i++) {
-    slices.reference.push(await drive(ref.name, ref.url, ref.headers, ref.pid, DURATION / 2))
-    slices.route.push(await drive(a.name, a.url, a.headers, a.pid, DURATION / 2))
-  }
-  const merge = (rows: Row[]): Row => {
-    const median = (f: (r: Row) => number) => [...rows].map(f).sort((x, y) => x - y)[Math.floor(rows.length / 2)]!
-    // Weighted by each slice's requests: CPU over all of them.
-    const perRequest = (f: (r: Row) => number | undefined) => rows.every((r) => f(r) !== undefined) ? rows.reduce((sum, r) => sum + f(r)! * r.rps, 0) / rows.reduce((sum, r) => sum + r.rps, 0) : undefined
-    return { name: rows[0]!.name, rps: rows.reduce((sum, r) => sum + r.rps, 0) / rows.length, p50: median((r) => r.p50), p99: median((r) => r.p99), errors: rows.reduce((sum, r) => sum + r.errors, 0), non2xx: rows.reduce((sum, r) => sum + r.non2xx, 0), cpuUs: perRequest((r) => r.cpuUs), dbCpuUs: perRequest((r) => r.dbCpuUs) }
-  }
-  return { route: merge(slices.route), reference: merge(slices.reference), ratios: slices.route.map((r, i) => r.rps / slices.reference[i]!.rps) }
-}
-
-/**
- * The figures, one row a route. CPU µs/req: the serving process's; DB µs/req:
- * every PostgreSQL process's (postgresCpu) over the same requests.
- */
-function printTable (rows: Row[]): void {
-  const pad = (s: string, n: number) => s.padEnd(n)
-  const us = (v: number | undefined): string => v === undefined ? '-' : v.toFixed(0)
-  console.log(`\n${pad('route', 44)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('CPU µs/req', 12)}${pad('DB µs/req', 11)}errors/non-2xx`)
-  for (const r of rows) {
-    console.log(`${pad(r.name, 44)}${pad(r.rps.toFixed(0), 10)}${pad(String(r.p50), 9)}${pad(String(r.p99), 9)}${pad(us(r.cpuUs), 12)}${pad(us(r.dbCpuUs), 11)}${r.errors}/${r.non2xx}`)
-  }
-}
-
-const spread = (ratios: number[]): string => `rounds ${ratios.map((r) => r.toFixed(2)).join(', ')}`
 
 const API_ONLY = process.argv.includes('--api')
 
@@ -212,26 +84,14 @@ async function bench (): Promise<void> {
     if (!session.ok) throw new Error('could not sign in')
 
     // The bare reference, compiled from the page as the app serves it.
-    const captured = await profilePage()
-    const headers: Record<string, string> = {}
-    captured.headers.forEach((value, name) => {
-      if (!['date', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'set-cookie'].includes(name)) headers[name] = value
-    })
-    const input = path.join(mkdtempSync(path.join(tmpdir(), 'cp-bench-ref-')), 'input.json')
-    writeFileSync(input, JSON.stringify({ databaseUrl: ports.databaseUrl, userId: ports.userId, html: await captured.text(), headers }))
-    const reference = await start<{ port: number, parts: number }>('bench/reference.ts', { ...process.env, BENCH_REFERENCE_INPUT: input })
+    const reference = await bareReference(ports.databaseUrl, ports.userId, profilePage)
     children.push(reference.child)
-    rmSync(path.dirname(input), { recursive: true })
-    const bareUrl = `http://127.0.0.1:${reference.ready.port}/`
-    const sameBytes = async (): Promise<string | null> => {
-      const [app, bare] = await Promise.all([profilePage().then(async (r) => await r.text()), fetch(bareUrl).then(async (r) => await r.text())])
-      return withoutCsrf(app) === withoutCsrf(bare) ? null : firstDifference(withoutCsrf(app), withoutCsrf(bare))
-    }
-    const mismatch = await sameBytes()
+    const bareUrl = reference.url
+    const mismatch = await reference.sameBytes()
     if (mismatch !== null) throw new Error(`the bare reference does not print the Profile page's bytes ${mismatch}`)
 
     console.log(`Database: ${ports.embedded ? 'embedded (set DATABASE_URL for PostgreSQL figures)' : 'PostgreSQL at DATABASE_URL'}; app logging at ${ports.logLevel}; ${CONNECTIONS} connections, ${DURATION} s per route.`)
-    console.log(`Bare reference: same bytes as the Profile page (CSRF token aside), ${reference.ready.parts} values from the row.`)
+    console.log(`Bare reference: same bytes as the Profile page (CSRF token aside), ${reference.parts} values from the row.`)
     const appPid = server.child.pid
     const memory = await drive('memory (same bytes, in-process)', `http://127.0.0.1:${ports.ref}/ref/memory`, {}, appPid)
     const inProcess = await drive('in-process reference (app templates)', `http://127.0.0.1:${ports.ref}/ref/profile`, {}, appPid)
@@ -254,7 +114,7 @@ async function bench (): Promise<void> {
     stop = true
     await Promise.all(loops)
     // The last login changed under load: the reference must still print the page.
-    const after = await sameBytes()
+    const after = await reference.sameBytes()
 
     printTable([memory, inProcess, bare, profile, loaded])
     if (profile.cpuUs !== undefined && bare.cpuUs !== undefined) console.log(`\nCPU per request, bare / Profile: ${(bare.cpuUs / profile.cpuUs).toFixed(2)} (the ratio req/s would show on an idle machine)`)

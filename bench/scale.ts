@@ -2,16 +2,16 @@
 // provider's scale. Seeds DATABASE_URL once (bench/scale-seed.ts: 100 000
 // accounts, 300 000 users, 5 000 000 audit events; one account with 2 000
 // users and 1 000 000 events), then drives, signed in as that account's owner,
-// 50 connections for BENCH_SECONDS (10) each: the Profile page, the last page
-// of the users list, the last page of the account activity and the activity
-// filtered by one user and one type; each against the one-query reference.
-// Then prints EXPLAIN (ANALYZE, BUFFERS) of each page's statement, made by the
-// same functions the app runs and executed as the app does (a named prepared
+// 50 connections: the Profile page, the last page of the users list, the last
+// page of the account activity and the activity filtered by one user and one
+// type. Each page against its own one-query reference (bench/reference.ts, as
+// `npm run bench` does for the Profile page: one primary-key select with raw
+// `pg`, and the same bytes as the page, compiled from what the app served), in
+// alternating slices (drivePair, BENCH_SECONDS in all). Then prints
+// EXPLAIN (ANALYZE, BUFFERS) of each page's statement, made by the same
+// functions the app runs and executed as the app does (a named prepared
 // statement, after enough runs for PostgreSQL to settle on its cached plan).
-import { type ChildProcess, spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { createInterface } from 'node:readline'
-import autocannon from 'autocannon'
+import type { ChildProcess } from 'node:child_process'
 import { sql } from 'kysely'
 import { createKysely } from '../src/db/database.ts'
 import { migrateToLatest } from '../src/db/migrate.ts'
@@ -19,11 +19,10 @@ import { activityPageStatement } from '../src/features/activity/queries.ts'
 import { activityTypes } from '../src/features/activity/service.ts'
 import { usersPageStatement } from '../src/features/users/queries.ts'
 import { hashPassword } from '../src/lib/passwords.ts'
+import { bareReference, CONNECTIONS, cookiesOf, drive, drivePair, DURATION, printTable, type Row, spread, start } from './measure.ts'
 import { SCALE_OWNER_EMAIL, SCALE_PASSWORD, scaleSeeded, seedScale } from './scale-seed.ts'
 
-const DURATION = Number(process.env.BENCH_SECONDS ?? 10)
 const WARMUP = Math.min(2, DURATION)
-const CONNECTIONS = 50
 const url = process.env.DATABASE_URL
 if (url === undefined || url === '') {
   console.error('bench --scale needs DATABASE_URL: a PostgreSQL database it may fill with 5 000 000 audit rows (use a database of its own, e.g. createdb cp_scale).')
@@ -32,18 +31,6 @@ if (url === undefined || url === '') {
 
 const { db, pool } = createKysely(url, 2)
 const children: ChildProcess[] = []
-const serverScript = fileURLToPath(new URL('./scale-server.ts', import.meta.url))
-
-async function startServer (...args: string[]): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', serverScript, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env })
-  children.push(child)
-  return await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', (line) => resolve((JSON.parse(line) as { port: number }).port))
-    child.once('exit', (code) => reject(new Error(`bench/scale-server.ts ${args[0]} exited with ${code}`)))
-  })
-}
-
-const cookiesOf = (res: Response) => res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
 
 async function logIn (appUrl: string): Promise<string> {
   const page = await fetch(`${appUrl}/login`)
@@ -56,14 +43,6 @@ async function logIn (appUrl: string): Promise<string> {
   })
   if (res.status !== 303) throw new Error(`could not sign in as ${SCALE_OWNER_EMAIL}: ${res.status}`)
   return cookiesOf(res)
-}
-
-interface Row { name: string, rps: number, p50: number, p99: number, errors: number, non2xx: number }
-
-async function drive (name: string, target: string, headers: Record<string, string> = {}): Promise<Row> {
-  await autocannon({ url: target, connections: CONNECTIONS, duration: WARMUP, headers })
-  const r = await autocannon({ url: target, connections: CONNECTIONS, duration: DURATION, headers })
-  return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx }
 }
 
 try {
@@ -84,35 +63,51 @@ try {
   const c = counts.rows[0]!
   console.log(`Database: ${c.accounts} accounts, ${c.users} users, ${c.events} audit events; the big account: ${c.my_users} users, ${c.mine} events.`)
 
-  const [appPort, refPort] = await Promise.all([startServer('app'), startServer('ref', owner.id)])
-  const app = `http://127.0.0.1:${appPort}`
+  const server = await start<{ port: number }>('bench/scale-server.ts', process.env)
+  children.push(server.child)
+  const app = `http://127.0.0.1:${server.ready.port}`
   const cookie = await logIn(app)
   // The small tables the session query reads, analysed as autovacuum would (the big ones were at seeding).
   await sql`analyze sessions, user_permissions, telegram_links, avatars, policy_versions, policy_decisions`.execute(db)
   const type = 'signin'
+  // required: the owner's values each page shows (the reference fills them in from its row).
   const pages = [
-    { name: 'Profile (signed in)', path: '/client/profile', marker: SCALE_OWNER_EMAIL },
-    { name: 'Users, last page', path: '/client/users?last=1', marker: '@scale.example.com' },
-    { name: 'Activity, last page', path: '/client/activity?last=1', marker: '<tr data-event=' },
-    { name: `Activity, owner + type ${type}`, path: `/client/activity?user=${owner.id}&type=${type}`, marker: '<tr data-event=' }
+    { name: 'Profile (signed in)', path: '/client/profile', marker: SCALE_OWNER_EMAIL, required: ['email', 'lastLogin'] },
+    { name: 'Users, last page', path: '/client/users?last=1', marker: '@scale.example.com', required: ['fullName'] },
+    { name: 'Activity, last page', path: '/client/activity?last=1', marker: '<tr data-event=', required: ['fullName'] },
+    { name: `Activity, owner + type ${type}`, path: `/client/activity?user=${owner.id}&type=${type}`, marker: '<tr data-event=', required: ['fullName'] }
   ]
-  for (const p of pages) {
-    const res = await fetch(app + p.path, { headers: { cookie }, redirect: 'manual' })
-    const body = await res.text()
-    if (res.status !== 200 || !body.includes(p.marker)) throw new Error(`${p.path} answered ${res.status} without ${p.marker}`)
-  }
 
-  console.log(`\n${CONNECTIONS} connections, ${DURATION} s per route (after ${WARMUP} s of warm-up), ${owner.rows_per_page} rows per page.`)
-  const reference = await drive('reference (1 PK query + template)', `http://127.0.0.1:${refPort}/ref/profile`)
-  const rows = [reference]
-  for (const p of pages) rows.push(await drive(p.name, app + p.path, { cookie }))
-  const pad = (s: string, n: number) => s.padEnd(n)
-  console.log(`\n${pad('route', 38)}${pad('req/s', 9)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('× ref', 7)}errors/non-2xx`)
-  for (const r of rows) {
-    console.log(`${pad(r.name, 38)}${pad(r.rps.toFixed(0), 9)}${pad(String(r.p50), 8)}${pad(String(r.p99), 8)}${pad((r.rps / reference.rps).toFixed(2), 7)}${r.errors}/${r.non2xx}`)
+  console.log(`\n${CONNECTIONS} connections, ${DURATION} s per page and ${DURATION} s per reference (alternating slices, after ${WARMUP} s of warm-up each), ${owner.rows_per_page} rows per page.`)
+  const results: Array<{ name: string, page: Row, reference: Row, ratios: number[] }> = []
+  for (const p of pages) {
+    const fetchPage = async (): Promise<Response> => {
+      const res = await fetch(app + p.path, { headers: { cookie }, redirect: 'manual' })
+      if (res.status !== 200) throw new Error(`${p.path} answered ${res.status}`)
+      return res
+    }
+    const body = await (await fetchPage()).text()
+    if (!body.includes(p.marker)) throw new Error(`${p.path} answered without ${p.marker}`)
+    const reference = await bareReference(url, owner.id, fetchPage, p.required)
+    children.push(reference.child)
+    try {
+      const mismatch = await reference.sameBytes()
+      if (mismatch !== null) throw new Error(`the reference does not print the bytes of ${p.path} ${mismatch}`)
+      await drive('warm-up', reference.url, {}, undefined, WARMUP)
+      await drive('warm-up', app + p.path, { cookie }, undefined, WARMUP)
+      const { route, reference: ref, ratios } = await drivePair(
+        { name: p.name, url: app + p.path, headers: { cookie }, pid: server.child.pid },
+        { name: `  its reference (${Buffer.byteLength(body)} bytes)`, url: reference.url, pid: reference.child.pid })
+      results.push({ name: p.name, page: route, reference: ref, ratios })
+    } finally {
+      reference.child.kill('SIGTERM')
+    }
   }
-  const missed = rows.slice(1).filter((r) => r.p99 > 25 || r.rps / reference.rps < 0.8)
-  console.log(missed.length === 0 ? '\nEvery page: p99 <= 25 ms and >= 0.80 × the reference.' : `\nMissed the aim (p99 <= 25 ms, >= 0.80 × reference): ${missed.map((r) => r.name).join('; ')}`)
+  printTable(results.flatMap((r) => [r.page, r.reference]))
+  console.log('')
+  for (const r of results) console.log(`${r.name}: ${(r.page.rps / r.reference.rps).toFixed(2)} × its reference (${spread(r.ratios)}), p99 ${r.page.p99} ms`)
+  const missed = results.filter((r) => r.page.p99 > 25 || r.page.rps / r.reference.rps < 0.8)
+  console.log(missed.length === 0 ? '\nEvery page: p99 <= 25 ms and >= 0.80 × its reference.' : `\nMissed the aim (p99 <= 25 ms, >= 0.80 × its reference): ${missed.map((r) => r.name).join('; ')}`)
 
   // The statements, from the app's own functions, for one page of rows_per_page (+1 to see whether there is more),
   // prepared on one connection and run as often as the app's pool runs them before PostgreSQL keeps a plan.
