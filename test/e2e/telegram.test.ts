@@ -63,4 +63,24 @@ if (missing !== undefined) {
     t.equal(await page.getByRole('button', { name: 'Link' }).count(), 1, 'Link again')
     await context.close()
   })
+
+  // The code is random (22 characters of base64url), so the audit above sees
+  // a different deep link each run; this one is the widest the alphabet
+  // makes: the served answer, its code replaced by W's on the way.
+  t.test('the code page fits a phone with a code of the widest letters', async (t) => {
+    const context = await newContext(browser)
+    const page = await context.newPage()
+    await logIn(page, origin, owner.email, owner.password)
+    await page.goto(`${origin}/client/settings/telegram`)
+    const widest = 'W'.repeat(22)
+    await page.route('**/client/settings/telegram/link', async (route) => {
+      const served = await route.fetch()
+      await route.fulfill({ response: served, body: (await served.text()).replace(/(start=|\/start )[\w-]{22}\b/g, `$1${widest}`) })
+    })
+    await page.getByRole('button', { name: 'Link' }).click()
+    t.equal(await page.getByRole('link', { name: `https://t.me/panel_e2e_bot?start=${widest}` }).count(), 1, 'the deep link carries the wide code')
+    t.match(await page.locator('#telegram-code').textContent(), `/start ${widest}`)
+    await audit(t, 'code-widest', page)
+    await context.close()
+  })
 }
