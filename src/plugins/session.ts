@@ -26,6 +26,7 @@ import fastifyCookie from '@fastify/cookie'
 import fastifySession, { type SessionStore } from '@fastify/session'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { epochMs } from '../db/epoch-ms.ts'
 import { rememberingSigner } from '../lib/cookie-signer.ts'
 import { siteCookieOptions } from '../lib/site-cookies.ts'
 import { renewCsrfSecret } from './csrf.ts'
@@ -48,11 +49,11 @@ const ROTATE = '__rotate'
 // the user's row too, with whether they are still current (policyFresh);
 // when not, POLICY_SQL computes them.
 const LOAD_SQL = `
-  select s.data, s.user_id, s.rotate, (extract(epoch from s.last_seen_at) * 1000)::float8 as seen_ms,
+  select s.data, s.user_id, s.rotate, ${epochMs('s.last_seen_at')} as seen_ms,
     case when u.id is null then null else json_build_object(
       'id', u.id::text, 'accountId', u.account_id::text, 'email', u.email, 'fullName', u.full_name,
       'isOwner', u.is_owner, 'fullAccess', u.full_access, 'language', u.language, 'timeZone', u.time_zone,
-      'rowsPerPage', u.rows_per_page, 'lastLoginAt', (extract(epoch from u.last_login_at) * 1000)::float8,
+      'rowsPerPage', u.rows_per_page, 'lastLoginAt', ${epochMs('u.last_login_at')},
       'phone', u.phone, 'phoneVerified', u.phone_verified, 'twoFactor', u.two_factor_enabled,
       'permissions', u.permissions,
       'ipAccess', u.ip_access, 'ipAllowList', array_to_string(u.ip_allow_list, chr(10)), 'bindSessionIp', u.bind_session_ip,

@@ -12,6 +12,7 @@
 // type, activity-target-kind: (account_id, target_user_id,
 // split_part(action, '.', 1), …)), merged.
 import type { Pool } from 'pg'
+import { epochMs } from '../../db/epoch-ms.ts'
 import { isBackward, type PageRequest, type Statement } from '../../lib/keyset.ts'
 
 /**
@@ -95,7 +96,7 @@ function activitySql (by: 'all' | 'id' | 'email', domainCount: number, page: Pag
     left join users ${role} on ${role}.id = r.${role}_user_id
     left join lateral (select d.details->>'email' as email, d.details->>'name' as name from audit_log d
       where r.${role}_user_id is not null and ${role}.id is null and d.personal_of = r.${role}_user_id and d.action = 'user.deleted' limit 1) ${role}_was on true`
-  const pageSql = `select r.id, (extract(epoch from r.created_at) * 1000)::float8 as at_ms, r.action, r.ip, r.details, r.actor_user_id, r.target_user_id,
+  const pageSql = `select r.id, ${epochMs('r.created_at')} as at_ms, r.action, r.ip, r.details, r.actor_user_id, r.target_user_id,
       coalesce(actor.email, actor_was.email) as actor_email, coalesce(actor.full_name, actor_was.name) as actor_name, (r.actor_user_id is not null and actor.id is null) as actor_gone,
       coalesce(target.email, target_was.email) as target_email, coalesce(target.full_name, target_was.name) as target_name, (r.target_user_id is not null and target.id is null) as target_gone
     from (${ranges.length === 1 ? ranges[0] : ranges.map((r) => `(${r})`).join(' union all ')}) r${person('actor')}${person('target')}

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import type { DB } from '../../db/schema.ts'
+import { epochMs } from '../../db/epoch-ms.ts'
 import type { Pool } from 'pg'
 import { fetchPage, type Page, type PageRequest, type Statement } from '../../lib/keyset.ts'
 import type { EraseStep } from '../../lib/personal-data.ts'
@@ -58,9 +59,9 @@ const usersPageSql = Object.fromEntries((['first', 'last', 'after', 'before'] as
     ? ` and (not u.is_owner, lower(u.email)) ${from === 'after' ? '>' : '<'} (select k.not_owner, k.email from cursor_row k where k.account_id = $1)`
     : ''
   return [from, `${head}select u.id, u.email, u.full_name, u.status, u.is_owner, u.two_factor_enabled,
-    (extract(epoch from u.last_login_at) * 1000)::float8 as last_login_ms,
+    ${epochMs('u.last_login_at')} as last_login_ms,
     u.password_hash is null as invited,
-    case when u.password_hash is null then (select (extract(epoch from max(t.expires_at)) * 1000)::float8 from tokens t
+    case when u.password_hash is null then (select ${epochMs('max(t.expires_at)')} from tokens t
       where t.user_id = u.id and t.purpose = 'invite' and t.used_at is null) end as invite_expires_ms,
     u.avatar_file as avatar
   from users u where u.account_id = $1${after}
