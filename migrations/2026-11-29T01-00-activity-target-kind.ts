@@ -15,6 +15,10 @@ import { type Kysely, sql } from 'kysely'
 // - audit_log_actor_user_id_idx (events migration) is a prefix of
 //   audit_log_actor_action_idx, which serves the same lookups (a user's
 //   rows for the personal-data export and erasure).
+//
+// Built inside the migration's transaction, as the other indexes were:
+// new audit rows wait meanwhile (2.3 s on the scale benchmark's 5 000 000
+// rows, a million of them in this partial index).
 export async function up (db: Kysely<any>): Promise<void> {
   await sql`create index audit_log_account_target_kind_idx on audit_log (account_id, target_user_id, split_part(action, '.', 1), created_at, id)
     where target_user_id is not null and actor_user_id is distinct from target_user_id`.execute(db)
