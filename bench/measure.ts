@@ -59,10 +59,10 @@ function postgresCpuSince (before: Map<number, number> | undefined): number | un
 }
 
 /** A child running a bench/*.ts file; resolves with the JSON line it prints when ready. */
-export async function start<T> (file: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ child: ChildProcess, ready: T }> {
+export async function start<T> (file: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess, ready: T }> {
   // BENCH_NODE_ARGS: node options for the children (e.g. --cpu-prof --cpu-prof-dir=DIR, not allowed in NODE_OPTIONS).
   const extra = process.env.BENCH_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? []
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', file, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env })
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'inherit'], env })
   const ready = await new Promise<T>((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line) as T))
     child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)))

@@ -99,6 +99,11 @@ try {
         { name: p.name, url: app + p.path, headers: { cookie }, pid: server.child.pid },
         { name: `  its reference (${Buffer.byteLength(body)} bytes)`, url: reference.url, pid: reference.child.pid })
       results.push({ name: p.name, page: route, reference: ref, ratios })
+      const after = await reference.sameBytes()
+      if (after !== null) {
+        console.log(`WARNING: after the run the reference no longer printed the bytes of ${p.path} ${after}`)
+        process.exitCode = 1
+      }
     } finally {
       reference.child.kill('SIGTERM')
     }
