@@ -71,8 +71,21 @@ export async function start<T> (file: string, env: NodeJS.ProcessEnv): Promise<{
   return { child, ready }
 }
 
-export function cookiesOf (res: Response): string {
+function cookiesOf (res: Response): string {
   return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+}
+
+/** Signs in through the login form as a browser does (its CSRF token and cookie first); ok: answered 303, cookie: the session's. */
+export async function logIn (appUrl: string, email: string, password: string): Promise<{ ok: boolean, status: number, cookie: string }> {
+  const page = await fetch(`${appUrl}/login`)
+  const csrf = (await page.text()).match(/name="_csrf" value="([^"]+)"/)?.[1] ?? ''
+  const res = await fetch(`${appUrl}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: cookiesOf(page), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: csrf, email, password })
+  })
+  return { ok: res.status === 303, status: res.status, cookie: cookiesOf(res) }
 }
 
 /** The page with its CSRF tokens blanked: the one part allowed to differ. */

@@ -10,7 +10,7 @@
 // bench/cpu.ts (one page's CPU time and allocation, in-process). Each row
 // gives the CPU the serving process and the database spent per request.
 import type { ChildProcess } from 'node:child_process'
-import { bareReference, CONNECTIONS, cookiesOf, drive, drivePair, DURATION, printTable, spread, start } from './measure.ts'
+import { bareReference, CONNECTIONS, drive, drivePair, DURATION, logIn as signIn, printTable, spread, start } from './measure.ts'
 
 const LOGIN_CLIENTS = 20
 
@@ -58,18 +58,7 @@ async function bench (): Promise<void> {
     const ports = server.ready
     const appUrl = `http://127.0.0.1:${ports.app}`
 
-    const logIn = async (): Promise<{ ok: boolean, status: number, cookie: string }> => {
-      const page = await fetch(`${appUrl}/login`)
-      const cookie = cookiesOf(page)
-      const csrf = (await page.text()).match(/name="_csrf" value="([^"]+)"/)?.[1] ?? ''
-      const res = await fetch(`${appUrl}/login`, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ _csrf: csrf, email: ports.email, password: ports.password })
-      })
-      return { ok: res.status === 303, status: res.status, cookie: cookiesOf(res) }
-    }
+    const logIn = async (): Promise<{ ok: boolean, status: number, cookie: string }> => await signIn(appUrl, ports.email, ports.password)
     const profilePage = async (): Promise<Response> => {
       const res = await fetch(`${appUrl}/client/profile`, { headers: { cookie: session.cookie }, redirect: 'manual' })
       if (res.status !== 200) throw new Error(`profile answered ${res.status}`)

@@ -19,7 +19,7 @@ import { activityPageStatement } from '../src/features/activity/queries.ts'
 import { activityTypes } from '../src/features/activity/service.ts'
 import { usersPageStatement } from '../src/features/users/queries.ts'
 import { hashPassword } from '../src/lib/passwords.ts'
-import { bareReference, CONNECTIONS, cookiesOf, drive, drivePair, DURATION, printTable, type Row, spread, start } from './measure.ts'
+import { bareReference, CONNECTIONS, drive, drivePair, DURATION, logIn, printTable, type Row, spread, start } from './measure.ts'
 import { SCALE_OWNER_EMAIL, SCALE_PASSWORD, scaleSeeded, seedScale } from './scale-seed.ts'
 
 const WARMUP = Math.min(2, DURATION)
@@ -31,19 +31,6 @@ if (url === undefined || url === '') {
 
 const { db, pool } = createKysely(url, 2)
 const children: ChildProcess[] = []
-
-async function logIn (appUrl: string): Promise<string> {
-  const page = await fetch(`${appUrl}/login`)
-  const csrf = (await page.text()).match(/name="_csrf" value="([^"]+)"/)?.[1] ?? ''
-  const res = await fetch(`${appUrl}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie: cookiesOf(page), 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: csrf, email: SCALE_OWNER_EMAIL, password: SCALE_PASSWORD })
-  })
-  if (res.status !== 303) throw new Error(`could not sign in as ${SCALE_OWNER_EMAIL}: ${res.status}`)
-  return cookiesOf(res)
-}
 
 try {
   await migrateToLatest(db)
@@ -66,7 +53,9 @@ try {
   const server = await start<{ port: number }>('bench/scale-server.ts', process.env)
   children.push(server.child)
   const app = `http://127.0.0.1:${server.ready.port}`
-  const cookie = await logIn(app)
+  const signedIn = await logIn(app, SCALE_OWNER_EMAIL, SCALE_PASSWORD)
+  if (!signedIn.ok) throw new Error(`could not sign in as ${SCALE_OWNER_EMAIL}: ${signedIn.status}`)
+  const cookie = signedIn.cookie
   // The small tables the session query reads, analysed as autovacuum would (the big ones were at seeding).
   await sql`analyze sessions, user_permissions, telegram_links, avatars, policy_versions, policy_decisions`.execute(db)
   const type = 'signin'
@@ -89,7 +78,6 @@ try {
     const body = await (await fetchPage()).text()
     if (!body.includes(p.marker)) throw new Error(`${p.path} answered without ${p.marker}`)
     const reference = await bareReference(url, owner.id, fetchPage, p.required)
-    children.push(reference.child)
     try {
       const mismatch = await reference.sameBytes()
       if (mismatch !== null) throw new Error(`the reference does not print the bytes of ${p.path} ${mismatch}`)
