@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { ConfigError, loadConfig } from '../src/config.ts'
+import { nodeCommand } from './helpers/child-env.ts'
 
 const dataDir = () => mkdtempSync(path.join(tmpdir(), 'cp-config-'))
 
@@ -78,8 +79,9 @@ for (const [name, value] of bad) {
 }
 
 t.test('the service stops with a message naming the variable', async (t) => {
-  const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, DATA_DIR: dataDir(), PORT: 'eighty', DATABASE_URL: '' },
+  const env = { ...process.env, DATA_DIR: dataDir(), PORT: 'eighty', DATABASE_URL: '' }
+  const res = spawnSync(...nodeCommand(['--import', 'tsx', 'src/server.ts'], env), {
+    env,
     encoding: 'utf8',
     timeout: 60_000
   })

@@ -8,6 +8,7 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
+import { nodeCommand } from './helpers/child-env.ts'
 import { createTestDatabase } from './helpers/db.ts'
 import { slowPost } from './helpers/slow-request.ts'
 import { eventually } from './helpers/wait.ts'
@@ -22,7 +23,7 @@ t.test('SIGTERM: the request in flight gets its full answer, then exit 0', async
   // PORT=0: the system chooses a port no socket uses, and the service says which. A port
   // found free beforehand can be taken meanwhile (a connection's local port) and the listen fail.
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: database.url, DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'info', SESSION_SECRET: 'test-session-secret-of-at-least-32-chars' }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(...nodeCommand(['--import', 'tsx', 'src/server.ts'], env), { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.on('data', (d: Buffer) => { output += d.toString() })
   child.stderr.on('data', (d: Buffer) => { output += d.toString() })

@@ -9,6 +9,7 @@ import path from 'node:path'
 import t from 'tap'
 import { openDatabase } from '../../src/db/database.ts'
 import { findRunningEmbedded, startEmbedded } from '../../src/db/embedded.ts'
+import { nodeCommand } from '../helpers/child-env.ts'
 import { queryOnce } from '../helpers/db.ts'
 import { eventually } from '../helpers/wait.ts'
 
@@ -122,7 +123,7 @@ t.test('npm start on the embedded database answers /healthz and stops PostgreSQL
   })
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dir, PORT: String(port), LOG_LEVEL: 'warn' }
   delete env.DATABASE_URL
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(...nodeCommand(['--import', 'tsx', 'src/server.ts'], env), { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.on('data', (d: Buffer) => { output += d.toString() })
   child.stderr.on('data', (d: Buffer) => { output += d.toString() })
@@ -162,7 +163,7 @@ t.test('a secret file made by two processes at once ends the same for both', asy
   const script = `import { readOrCreateSecret } from ${JSON.stringify(path.resolve('src/lib/secret-file.ts'))}
     process.stdout.write(readOrCreateSecret(${JSON.stringify(file)}, () => String(process.pid) + 'x'.repeat(40)))`
   const run = async () => await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(...nodeCommand(['--import', 'tsx', '--input-type=module', '-e', script], process.env), { stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     child.stdout.on('data', (d: Buffer) => { out += d.toString() })
     child.on('close', (code) => code === 0 ? resolve(out) : reject(new Error(`exit ${code}`)))

@@ -2,6 +2,7 @@
 // src/cli.ts with the given environment. Asynchronous, so that with the
 // embedded database the CLI can talk to the test's own server.
 import { execFile } from 'node:child_process'
+import { nodeCommand } from './child-env.ts'
 
 /**
  * How to start the CLI: the run's compiled copy (test/helpers/compiled-cli.ts,
@@ -22,7 +23,8 @@ export interface CliResult {
 
 export async function runCli (env: NodeJS.ProcessEnv, args: readonly string[]): Promise<CliResult> {
   return await new Promise((resolve) => {
-    execFile(process.execPath, [...cliCommand, ...args], { env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+    const [file, argv] = nodeCommand([...cliCommand, ...args], env)
+    execFile(file, argv, { env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
       const status = err === null ? 0 : typeof err.code === 'number' ? err.code : null
       const error = refusal(stderr)
       resolve({ status, stdout, stderr: error?.message ?? stderr, ...(error === undefined ? {} : { error }) })

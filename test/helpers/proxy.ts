@@ -23,6 +23,7 @@ import type { Config } from '../../src/config.ts'
 import { openDatabase } from '../../src/db/database.ts'
 import { providerDeps as openProviderDeps } from '../../src/provider-deps.ts'
 import type { Deps } from '../../src/types.ts'
+import { nodeCommand } from './child-env.ts'
 import { eventually } from './wait.ts'
 
 export const nginxPath = process.env.NGINX_PATH ?? '/usr/sbin/nginx'
@@ -131,8 +132,9 @@ export async function startInstance (t: Teardown, dir: string, name: string, env
   const log = path.join(dir, `instance-${name}.log`)
   writeFileSync(log, '')
   const out = openSync(log, 'a')
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? dir, ...env, HOST: '127.0.0.1', PORT: '0' },
+  const childEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? dir, ...env, HOST: '127.0.0.1', PORT: '0' }
+  const child = spawn(...nodeCommand(['--import', 'tsx', 'src/server.ts'], childEnv), {
+    env: childEnv,
     stdio: ['ignore', out, out]
   })
   closeSync(out)
