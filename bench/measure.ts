@@ -129,10 +129,10 @@ export async function bareReference (databaseUrl: string, userId: string, page: 
 }
 
 /** Drives url; cpuUs: the serving process's CPU per request, less sensitive to the load beside it than req/s. */
-export async function drive (name: string, url: string, headers: Record<string, string> = {}, pid?: number, duration = DURATION): Promise<Row> {
+export async function drive (name: string, url: string, headers: Record<string, string> = {}, pid?: number, duration = DURATION, connections = CONNECTIONS): Promise<Row> {
   const before = cpuOf(pid)
   const dbBefore = postgresCpu()
-  const r = await autocannon({ url, connections: CONNECTIONS, duration, headers })
+  const r = await autocannon({ url, connections, duration, headers })
   const after = cpuOf(pid)
   const db = postgresCpuSince(dbBefore)
   const per = (used: number | undefined) => used === undefined || r.requests.total === 0 ? undefined : used / r.requests.total
@@ -147,13 +147,13 @@ const ROUNDS = 3
  * (it has two cores, shared with the database and the load generator) falls
  * on both alike. req/s and CPU per request are over all slices; p50 and p99
  * the median slice's; `ratios` each round's req/s ratio (route / reference),
- * to show the spread.
+ * to show the spread. `connections`: CONNECTIONS unless given.
  */
-export async function drivePair (a: { name: string, url: string, headers?: Record<string, string>, pid?: number }, ref: { name: string, url: string, headers?: Record<string, string>, pid?: number }): Promise<{ route: Row, reference: Row, ratios: number[] }> {
+export async function drivePair (a: { name: string, url: string, headers?: Record<string, string>, pid?: number }, ref: { name: string, url: string, headers?: Record<string, string>, pid?: number }, connections = CONNECTIONS): Promise<{ route: Row, reference: Row, ratios: number[] }> {
   const slices: { route: Row[], reference: Row[] } = { route: [], reference: [] }
   for (let i = 0; i < ROUNDS; i++) {
-    slices.reference.push(await drive(ref.name, ref.url, ref.headers, ref.pid, DURATION / 2))
-    slices.route.push(await drive(a.name, a.url, a.headers, a.pid, DURATION / 2))
+    slices.reference.push(await drive(ref.name, ref.url, ref.headers, ref.pid, DURATION / 2, connections))
+    slices.route.push(await drive(a.name, a.url, a.headers, a.pid, DURATION / 2, connections))
   }
   const merge = (rows: Row[]): Row => {
     const median = (f: (r: Row) => number) => [...rows].map(f).sort((x, y) => x - y)[Math.floor(rows.length / 2)]!
