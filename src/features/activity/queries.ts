@@ -91,14 +91,20 @@ function activitySql (by: 'all' | 'id' | 'email', domainCount: number, page: Pag
       order by a.created_at ${dir}, a.id ${dir} limit ${limitParam}`
   const ranges = roles.flatMap((role) => domainParams.length === 0 ? [range(role)] : domainParams.map((d) => range(role, d)))
   // A user since deleted is named by the user.deleted row that recorded them
-  // (read only when the join finds nobody).
+  // (read only when the join finds nobody). Filtered by a user, that user
+  // (f) is on every row, as the actor or the target, and is already read:
+  // the join looks up only the other one (a null key finds nothing without
+  // reading the index), which halves the page's lookups.
+  const other = (role: 'actor' | 'target') => by === 'all' ? `r.${role}_user_id` : `(case when r.${role}_user_id is distinct from f.id then r.${role}_user_id end)`
+  const known = (role: 'actor' | 'target', column: 'email' | 'full_name') => by === 'all' ? '' : ` case when r.${role}_user_id = f.id then f.${column} end,`
   const person = (role: 'actor' | 'target') => `
-    left join users ${role} on ${role}.id = r.${role}_user_id
+    left join users ${role} on ${role}.id = ${other(role)}
     left join lateral (select d.details->>'email' as email, d.details->>'name' as name from audit_log d
-      where r.${role}_user_id is not null and ${role}.id is null and d.personal_of = r.${role}_user_id and d.action = 'user.deleted' limit 1) ${role}_was on true`
+      where ${other(role)} is not null and ${role}.id is null and d.personal_of = r.${role}_user_id and d.action = 'user.deleted' limit 1) ${role}_was on true`
+  const fields = (role: 'actor' | 'target') => `coalesce(${role}.email,${known(role, 'email')} ${role}_was.email) as ${role}_email, coalesce(${role}.full_name,${known(role, 'full_name')} ${role}_was.name) as ${role}_name, (${other(role)} is not null and ${role}.id is null) as ${role}_gone`
   const pageSql = `select r.id, ${epochMs('r.created_at')} as at_ms, r.action, r.ip, r.details, r.actor_user_id, r.target_user_id,
-      coalesce(actor.email, actor_was.email) as actor_email, coalesce(actor.full_name, actor_was.name) as actor_name, (r.actor_user_id is not null and actor.id is null) as actor_gone,
-      coalesce(target.email, target_was.email) as target_email, coalesce(target.full_name, target_was.name) as target_name, (r.target_user_id is not null and target.id is null) as target_gone
+      ${fields('actor')},
+      ${fields('target')}
     from (${ranges.length === 1 ? ranges[0] : ranges.map((r) => `(${r})`).join(' union all ')}) r${person('actor')}${person('target')}
     order by r.created_at ${dir}, r.id ${dir} limit ${limitParam}`
   if (by === 'all') return head + pageSql
@@ -107,7 +113,7 @@ function activitySql (by: 'all' | 'id' | 'email', domainCount: number, page: Pag
   // The lateral subquery runs once for the one user row, so its order stands.
   const user = by === 'id' ? `u.id = ${userParam}` : `lower(u.email) = lower(${userParam})`
   return `${head}select f.id as filter_id, f.email as filter_email, p.*
-  from (select u.id, u.email from users u where u.account_id = $1 and ${user}) f
+  from (select u.id, u.email, u.full_name from users u where u.account_id = $1 and ${user}) f
   left join lateral (${pageSql}) p on true`
 }
 
