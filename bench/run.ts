@@ -6,7 +6,8 @@
 // alternating slices: drivePair); then the Profile page again
 // while 20 clients log in continuously. `npm run bench -- --scale` runs
 // bench/scale.ts instead, `npm run bench -- --export` bench/export.ts (the
-// personal-data export of 100 000 activity rows: time and RSS), `--cpu`
+// personal-data export of 100 000 activity rows: time and RSS), `--queue`
+// bench/queue.ts (how fast the workers mail a burst of notices), `--cpu`
 // bench/cpu.ts (one page's CPU time and allocation, in-process). Each row
 // gives the CPU the serving process and the database spent per request.
 import type { ChildProcess } from 'node:child_process'
@@ -140,6 +141,8 @@ if (process.argv.includes('--scale')) {
   await import('./cpu.ts')
 } else if (process.argv.includes('--export')) {
   await import('./export.ts')
+} else if (process.argv.includes('--queue')) {
+  await import('./queue.ts')
 } else {
   await bench()
 }

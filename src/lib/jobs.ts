@@ -16,6 +16,8 @@ export interface JobsOptions {
   work: boolean
   /** The application_name of the queue's connections: the database's (Database.connectionName). */
   applicationName?: string
+  /** How long a worker waits after a fetch that found nothing; 0.5 s unless given (a test's longer one). */
+  pollingIntervalSeconds?: number
 }
 
 export type JobHandler<T> = (data: T, job: { id: string, retryCount: number, log: FastifyBaseLogger }) => Promise<void>
@@ -161,8 +163,15 @@ export class Jobs {
       if (!this.opts.work) continue
       // includeMetadata: the job's retryCount reaches the handler (a handler
       // that records its last try as given up needs it; without it, always 0).
-      await this.boss.work<object>(queue, { pollingIntervalSeconds: 0.5, batchSize: 1, includeMetadata: true }, async (jobs) => {
+      // pg-boss's worker waits its polling interval after every fetch, jobs
+      // or not: one job each half second, so a notice to 10 000 users took
+      // over an hour to mail. After a job it is told to fetch again at once
+      // (notifyWorker), so a queue drains at the speed of its handler and
+      // waits the interval only when a fetch finds nothing.
+      const worker = await this.boss.work<object>(queue, { pollingIntervalSeconds: this.opts.pollingIntervalSeconds ?? 0.5, batchSize: 1, includeMetadata: true }, async (jobs) => {
         this.working++
+        // Read when a fetch has brought jobs, long after work() has answered.
+        this.boss.notifyWorker(worker)
         try {
           for (const job of jobs) {
             try {
