@@ -85,3 +85,23 @@ export async function sidewaysScrollersOf (page: Page): Promise<string[]> {
     .filter((e) => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX) && e.scrollWidth > e.clientWidth + 1)
     .map((e) => `${e.tagName.toLowerCase()}${e.id === '' ? '' : `#${e.id}`}${[...e.classList].map((c) => `.${c}`).join('')} (${e.scrollWidth - e.clientWidth} px)`))
 }
+
+/**
+ * In the narrow layouts, where a list's rows are cards (app.css, max-width
+ * 1100 px): the cells narrower than their card, named with their width and
+ * the card's. A width meant for the desktop table (the activity's date and
+ * address columns at 1%) that still applied squeezed a date into one letter
+ * a line and laid the address over its label, which no width check saw.
+ */
+export async function squashedCellsOf (page: Page): Promise<string[]> {
+  return await page.evaluate(() => [...new Set([...document.querySelectorAll('main table.list td')]
+    .filter((td) => getComputedStyle(td).display !== 'table-cell')
+    .map((td) => {
+      const row = td.parentElement!
+      const style = getComputedStyle(row)
+      const inner = row.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)
+      return { td, width: td.getBoundingClientRect().width, inner }
+    })
+    .filter(({ width, inner }) => width < inner * 0.9)
+    .map(({ td, width, inner }) => `${td.closest('table')?.className ?? ''} td${[...td.classList].map((c) => `.${c}`).join('')} (${Math.round(width)} px of ${Math.round(inner)})`))])
+}

@@ -3,13 +3,14 @@
 // runs them side by side): axe-core finds no violation at 1280 and 390 px, and at 390 and
 // 768 px (a tablet: the sidebar is back, the room is not) no
 // document is wider than the viewport, nor any box in it (a list wider
-// than its card). A page with a flash shows it in view: no anchor
+// than its card), and each cell of a list shown as cards is as wide as its
+// card. A page with a flash shows it in view: no anchor
 // scrolls past it. The tour runs with JavaScript off; each page is then
 // shown again, as served, in an AuditView (test/helpers/audit.ts) with
 // JavaScript on and the CSP bypassed, only for axe and the width.
 import type { Test } from 'tap'
 import { startTestApp } from './app.ts'
-import { AUDIT_WIDTHS, AuditView, overflowOf, runAxe, sidewaysScrollersOf } from './audit.ts'
+import { AUDIT_WIDTHS, AuditView, overflowOf, runAxe, sidewaysScrollersOf, squashedCellsOf } from './audit.ts'
 import { browserMissing, serveToBrowser } from './browser.ts'
 import { TOUR_ENV, tour } from './tour.ts'
 
@@ -45,6 +46,7 @@ export async function auditEveryPage (t: Test, lang: 'en' | 'ru'): Promise<void>
         if (width !== 1280) {
           t.equal(await overflowOf(copy), 0, `${lang} ${name} at ${width} px: not wider than the viewport`)
           t.same(await sidewaysScrollersOf(copy), [], `${lang} ${name} at ${width} px: no box in it scrolls sideways (a list wider than its card)`)
+          t.same(await squashedCellsOf(copy), [], `${lang} ${name} at ${width} px: each cell of a list as wide as its card`)
         }
       }
     })
