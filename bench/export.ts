@@ -10,9 +10,9 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 import { sql } from 'kysely'
-import { SMTPServer } from 'smtp-server'
 import { createKysely } from '../src/db/database.ts'
 import { migrateToLatest } from '../src/db/migrate.ts'
+import { countingSmtpSink } from './smtp-sink.ts'
 
 const ROWS = Number(process.env.BENCH_EXPORT_ROWS ?? 100_000)
 const url = process.env.DATABASE_URL
@@ -26,21 +26,8 @@ interface Report { ms: number, rows: number, rssBefore: number, rssPeak: number,
 const { db } = createKysely(url, 2)
 await migrateToLatest(db)
 
-// The sink: reads each message to its end, keeps nothing but the count.
-let received = 0
-let messages = 0
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ['STARTTLS', 'AUTH'],
-  logger: false,
-  size: 0,
-  onData: (stream, _session, callback) => {
-    stream.on('data', (chunk: Buffer) => { received += chunk.length })
-    stream.on('end', () => { messages++; callback() })
-  }
-})
-await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()))
-const smtpPort = (smtp as unknown as { server: { address: () => { port: number } } }).server.address().port
+// The sink: reads each message to its end, keeps nothing but the counts.
+const smtp = await countingSmtpSink()
 
 const stamp = Date.now()
 const account = await db.insertInto('accounts').defaultValues().returning('id').executeTakeFirstOrThrow()
@@ -59,7 +46,7 @@ try {
 
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./export-run.ts', import.meta.url))], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, BENCH_EXPORT_ID: exportRow.id, SMTP_URL: `smtp://127.0.0.1:${smtpPort}` }
+    env: { ...process.env, BENCH_EXPORT_ID: exportRow.id, SMTP_URL: smtp.url }
   })
   const report = await new Promise<Report>((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line) as Report))
@@ -67,7 +54,7 @@ try {
   })
   const status = await db.selectFrom('data_exports').select(['status', 'last_error']).where('id', '=', exportRow.id).executeTakeFirstOrThrow()
   const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1)
-  console.log(`Export of ${report.rows} rows: ${(report.ms / 1000).toFixed(2)} s (aim < 10 s); status ${status.status}${status.last_error === null ? '' : ` (${status.last_error})`}; ${messages} mail, ${mb(received)} MB received by the SMTP sink.`)
+  console.log(`Export of ${report.rows} rows: ${(report.ms / 1000).toFixed(2)} s (aim < 10 s); status ${status.status}${status.last_error === null ? '' : ` (${status.last_error})`}; ${smtp.messages()} mail, ${mb(smtp.bytes())} MB received by the SMTP sink.`)
   console.log(`RSS before ${mb(report.rssBefore)} MB, peak during ${mb(report.rssPeak)} MB: +${mb(report.rssPeak - report.rssBefore)} MB (aim < 50 MB); kernel maxRSS ${mb(report.maxRssBefore)} → ${mb(report.maxRss)} MB.`)
   if (status.status !== 'sent') process.exitCode = 1
 } finally {
@@ -77,5 +64,5 @@ try {
   await db.deleteFrom('users').where('account_id', '=', account.id).execute()
   await db.deleteFrom('accounts').where('id', '=', account.id).execute()
   await db.destroy()
-  await new Promise<void>((resolve) => smtp.close(() => resolve()))
+  await smtp.close()
 }

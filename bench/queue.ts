@@ -12,35 +12,24 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { SMTPServer } from 'smtp-server'
 import { buildApp, serviceLogger } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 import { sendNotification } from '../src/features/notifications/service.ts'
 import { createAccount } from '../src/features/provider/index.ts'
+import { countingSmtpSink } from './smtp-sink.ts'
 
 const N = Number(process.env.BENCH_QUEUE_NOTICES ?? 1000)
 
-let received = 0
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ['STARTTLS', 'AUTH'],
-  logger: false,
-  onData: (stream, _session, callback) => {
-    stream.resume()
-    stream.on('end', () => { received++; callback() })
-  }
-})
-await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()))
-const smtpPort = (smtp as unknown as { server: { address: () => { port: number } } }).server.address().port
+const smtp = await countingSmtpSink()
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'cp-bench-queue-'))
-const config = loadConfig({ ...process.env, DATA_DIR: dataDir, PORT: '0', SMTP_URL: `smtp://127.0.0.1:${smtpPort}/?pool=true` })
+const config = loadConfig({ ...process.env, DATA_DIR: dataDir, PORT: '0', SMTP_URL: `${smtp.url}/?pool=true` })
 const app = await buildApp(config, { logger: serviceLogger(config, '/dev/null') })
 try {
   const owner = await createAccount(app.deps, { email: `bench-queue-${Date.now()}@example.com`, name: 'Queue Owner', password: 'benchmark passphrase' })
   if (!owner.ok) throw new Error(owner.reason)
   // Mails the account's creation queued (none today) are not counted.
-  const before = received
+  const before = smtp.messages()
   const t0 = performance.now()
   for (let i = 0; i < N; i++) {
     const r = await sendNotification(app.deps, owner.userId, 'security', `Notice ${i}`, 'A notice of the queue bench.')
@@ -48,13 +37,13 @@ try {
   }
   const queuedMs = performance.now() - t0
   const deadline = Date.now() + 600_000
-  while (received - before < N && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  while (smtp.messages() - before < N && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
   const doneMs = performance.now() - t0
-  const got = received - before
+  const got = smtp.messages() - before
   console.log(`${N} notices queued in ${(queuedMs / 1000).toFixed(1)} s (${(N / queuedMs * 1000).toFixed(0)} a second); ${got} mails received, the last ${((doneMs - queuedMs) / 1000).toFixed(1)} s after the last was queued (${(got / doneMs * 1000).toFixed(0)} a second overall).`)
   if (got < N) process.exitCode = 1
 } finally {
   await app.close()
-  smtp.close()
+  await smtp.close()
   rmSync(dataDir, { recursive: true, force: true })
 }
