@@ -48,6 +48,14 @@ export function issuerOf (service: AuthService): string {
 }
 
 /**
+ * A service as records name it (its id: sign-ins, the activity log) → its
+ * name as configured now, or the id when it is no longer configured.
+ */
+export function serviceNameOf (services: readonly AuthService[], id: string): string {
+  return services.find((s) => s.id === id)?.name ?? id
+}
+
+/**
  * Where "Log in with …" and Bind send the browser, as far as the
  * configuration tells: the issuer's origin (discovery usually puts the
  * authorization endpoint there) or the authorization URL's. The CSP's

@@ -6,6 +6,7 @@ import { EVENT_TYPES } from '../../src/features/activity/event-types.ts'
 import { eventSentence, permissionLabeler, type Person, type SentenceContext, type SentenceRow } from '../../src/features/activity/sentences.ts'
 import { features } from '../../src/features/index.ts'
 import type { EventType } from '../../src/lib/events.ts'
+import { type AuthService, serviceNameOf } from '../../src/lib/auth-services.ts'
 import { languages, type MessageKey, translator } from '../../src/lib/i18n.ts'
 import { defaultSections, makeCatalog } from '../../src/lib/permissions.ts'
 
@@ -13,9 +14,11 @@ import { defaultSections, makeCatalog } from '../../src/lib/permissions.ts'
 const sentences: Record<string, MessageKey> = Object.assign({}, ...features.map((f) => f.events ?? {}))
 const operations: Record<string, MessageKey> = Object.assign({}, ...features.map((f) => f.operations ?? {}))
 const catalog = makeCatalog(defaultSections)
+// The external authorization services configured now (AUTH_PROVIDERS_FILE): keycloak, named.
+const services: AuthService[] = [{ kind: 'oidc', id: 'keycloak', name: 'Company SSO', issuer: 'https://idp.example', clientId: 'panel', clientSecret: 'secret', scopes: ['openid'] }]
 
 function ctxIn (lang: 'en' | 'ru'): SentenceContext {
-  return { t: translator(lang), sentences, operations, permissionLabel: permissionLabeler(catalog, lang) }
+  return { t: translator(lang), sentences, operations, permissionLabel: permissionLabeler(catalog, lang), serviceName: (id) => serviceNameOf(services, id) }
 }
 const en = ctxIn('en')
 const anna: Person = { id: '1', email: 'anna@example.com', name: 'Anna Petrova', gone: false }
@@ -156,4 +159,15 @@ t.test('facts in words', async (t) => {
   t.match(eventSentence(row('totp.locked', { minutes: 15 }), en), 'locked for 15 min')
   t.equal(eventSentence(row('user.disabled'), ctxIn('ru')), 'Anna Petrova (anna@example.com): отключён пользователь Boris Ivanov (boris@example.com)')
   t.equal(eventSentence(row('no.such_type'), en), 'Anna Petrova (anna@example.com) did something this version does not describe', 'a type no feature declares')
+})
+
+t.test('an external service by the name it is configured with now, by its id once it is gone', async (t) => {
+  t.equal(eventSentence(row('external_auth.bound', { service: 'keycloak', identity: 'anna@idp.example' }), en), 'Anna Petrova (anna@example.com) bound their Company SSO account anna@idp.example')
+  t.equal(eventSentence(row('external_auth.unbound', { service: 'keycloak' }), en), 'Anna Petrova (anna@example.com) unbound their Company SSO account')
+  t.equal(eventSentence(row('external_auth.unbound', { service: 'keycloak', by: 'provider' }, nobody), en), 'The provider unbound the Company SSO account of Boris Ivanov (boris@example.com)')
+  t.match(eventSentence(row('external_auth.bind_refused', { service: 'keycloak' }), en), 'could not bind a Company SSO account')
+  t.equal(eventSentence(row('login.success', { service: 'keycloak', method: 'totp' }), en), 'Anna Petrova (anna@example.com) signed in with Company SSO and a one-time password')
+  t.match(eventSentence(row('login.success', { service: 'keycloak', method: 'external' }), ctxIn('ru')), 'Company SSO')
+  t.equal(eventSentence(row('external_auth.unbound', { service: 'gitlab' }), en), 'Anna Petrova (anna@example.com) unbound their gitlab account', 'a service removed from the configuration')
+  t.equal(eventSentence(row('login.success', { service: 'gitlab' }), en), 'Anna Petrova (anna@example.com) signed in with gitlab')
 })

@@ -115,6 +115,10 @@ t.test('bind with OpenID Connect, log in with it, then unbind', async (t) => {
   t.match(flashOf((await a.get(PAGE)).body), 'Keycloak is unbound')
   t.same(await links(), [])
   t.ok(await db.selectFrom('audit_log').select('id').where('action', '=', 'external_auth.unbound').executeTakeFirst())
+  const activity = (await a.get(`${base}client/activity`)).body
+  for (const sentence of ['bound their Keycloak account anna@idp.example', `${owner.email}) signed in with Keycloak`, 'unbound their Keycloak account']) {
+    t.match(activity, sentence, 'the activity log names the service by its configured name, not its id (keycloak)')
+  }
   // Now the identity signs nobody in.
   const c = new Browser(app)
   const refused = await callback(c, await authorizeAt(await startLogin(c, 'keycloak'), 'anna', PUBLIC))

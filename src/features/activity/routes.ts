@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream'
 import { signedInHandler } from '../../plugins/guards.ts'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { serviceNameOf } from '../../lib/auth-services.ts'
 import { formatDateTime } from '../../lib/format.ts'
 import { pagerLinks, pageSize, parsePageRequest } from '../../lib/keyset.ts'
 import { activityCsv, activityTypes, type ActivityFilter, isActivityType, isFiltered, listActivity } from './service.ts'
@@ -26,7 +27,8 @@ export default async function activityRoutes (app: FastifyInstance): Promise<voi
     t: request.t,
     sentences: app.eventSentences,
     operations: app.operations,
-    permissionLabel: permissionLabeler(deps.config.permissionCatalog, request.lang)
+    permissionLabel: permissionLabeler(deps.config.permissionCatalog, request.lang),
+    serviceName: (id) => serviceNameOf(deps.config.authServices, id)
   })
 
   app.get<Query>('/client/activity', VIEW, signedInHandler(async (request, reply, actor) => {

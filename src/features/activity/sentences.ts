@@ -23,6 +23,8 @@ export interface SentenceContext {
   operations: Readonly<Record<string, MessageKey>>
   /** A permission key ("finance.pay") → "Finance: Pay" in the viewer's language. */
   permissionLabel: (key: string) => string
+  /** An external authorization service's id as recorded → its name as configured now (serviceNamer). */
+  serviceName: (id: string) => string
 }
 
 type Params = Record<string, string>
@@ -106,13 +108,13 @@ function paramsOf (ctx: SentenceContext, row: SentenceRow): Params {
   const p: Params = { actor, target: personText(t, row.target) }
   switch (row.action) {
     case 'login.success':
-      // A first factor at an external service: its id (the configuration's), then the second step if any.
+      // A first factor at an external service (recorded by its id), then the second step if any.
       p.method = typeof d.service === 'string'
-        ? t(d.method === 'totp' ? 'activity.word.method.externalTotp' : d.method === 'recovery' ? 'activity.word.method.externalRecovery' : 'activity.word.method.external', { service: d.service })
+        ? t(d.method === 'totp' ? 'activity.word.method.externalTotp' : d.method === 'recovery' ? 'activity.word.method.externalRecovery' : 'activity.word.method.external', { service: ctx.serviceName(d.service) })
         : t(method(d.method))
       break
-    case 'external_auth.bound': p.service = typeof d.service === 'string' ? d.service : '?'; p.identity = typeof d.identity === 'string' ? d.identity : ''; break
-    case 'external_auth.bind_refused': case 'external_auth.unbound': p.service = typeof d.service === 'string' ? d.service : '?'; break
+    case 'external_auth.bound': p.service = typeof d.service === 'string' ? ctx.serviceName(d.service) : '?'; p.identity = typeof d.identity === 'string' ? d.identity : ''; break
+    case 'external_auth.bind_refused': case 'external_auth.unbound': p.service = typeof d.service === 'string' ? ctx.serviceName(d.service) : '?'; break
     case 'login.failed': p.reason = t(loginReason(d.reason)); break
     case 'phone.set': case 'phone.verified': case 'phone.cleared': p.phone = recorded(t, d.phone); break
     case 'phone.code_sent': p.phone = recorded(t, d.phone); p.purpose = t(purpose(d.purpose)); break

@@ -1,6 +1,7 @@
 // Client → Profile → Sessions and sign-ins (SPEC §2, last point): the user's
 // live sessions, ending one or all others, and the recent sign-ins.
 import Bowser from 'bowser'
+import { serviceNameOf } from '../../lib/auth-services.ts'
 import { recordEvent } from '../../lib/events.ts'
 import { addSeconds } from '../../lib/clock.ts'
 import type { CurrentUser } from '../../lib/current-user.ts'
@@ -35,8 +36,7 @@ const EXTERNAL_WORDS: Record<string, MessageKey> = {
 function methodOf (deps: Deps, method: string | null, service: string | null): SignInView['method'] {
   if (service !== null) {
     const key = EXTERNAL_WORDS[method ?? 'external']
-    // The service's name as configured now; its id when it is no longer configured.
-    return key === undefined ? undefined : { key, service: deps.config.authServices.find((s) => s.id === service)?.name ?? service }
+    return key === undefined ? undefined : { key, service: serviceNameOf(deps.config.authServices, service) }
   }
   const key = method === null ? undefined : METHOD_WORDS[method]
   return key === undefined ? undefined : { key }
