@@ -13,10 +13,11 @@ import { Agent as Browser } from '../helpers/app.ts'
 import { backoffSeconds } from '../../src/features/auth/throttle.ts'
 
 const PUBLIC = 'http://panel.test/'
-const idp = await startOidcProvider({
-  redirectUris: [`${PUBLIC}auth/keycloak/callback`],
-  accounts: { anna: { email: 'anna@idp.example', name: 'Anna at IdP' }, mallory: { email: 'owner@example.com', name: 'Mallory' }, boris: { email: 'boris@idp.example' } }
-})
+// The provider's accounts, read on each sign-in there: a test may change one's email.
+const idpAccounts: Record<string, { email?: string, name?: string }> = {
+  anna: { email: 'anna@idp.example', name: 'Anna at IdP' }, mallory: { email: 'owner@example.com', name: 'Mallory' }, boris: { email: 'boris@idp.example' }, dora: { email: 'dora@idp.example' }
+}
+const idp = await startOidcProvider({ redirectUris: [`${PUBLIC}auth/keycloak/callback`], accounts: idpAccounts })
 t.teardown(() => idp.stop())
 const oauth = await startOAuthServer({ clientId: 'gh-client', clientSecret: 'gh-secret', users: { anna: { id: 4242, email: 'anna@gh.example' } } })
 t.teardown(() => oauth.stop())
@@ -206,6 +207,34 @@ t.test('callbacks that fail bind nothing and sign nobody in', async (t) => {
     t.match(res.body, 'Access was refused at the service')
     t.same(await links(), before)
   })
+})
+
+t.test('a sign-in with the service shows what it gives now (its email changed there), unless the user\'s data is restricted', async (t) => {
+  const u = await createUser(ta, owner.accountId, 'dora@example.com')
+  const a = await signIn(ta, u.email, u.password)
+  await callback(a, await authorizeAt(await startBind(a, 'keycloak', u.password), 'dora', PUBLIC))
+  const shown = async (): Promise<string | null | undefined> => (await links()).find((l) => l.user_id === u.userId)?.display
+  t.equal(await shown(), 'dora@idp.example')
+  idpAccounts.dora!.email = 'dora.new@idp.example'
+  const b = new Browser(app)
+  t.equal((await callback(b, await authorizeAt(await startLogin(b, 'keycloak'), 'dora', PUBLIC))).headers.location, `${base}client/profile`)
+  t.equal(await shown(), 'dora.new@idp.example', 'refreshed by the sign-in')
+  t.match((await b.get(PAGE)).body, 'dora.new@idp.example', 'and so shown on the Settings block')
+
+  // Restricted (SPEC §4.3: read-only until lifted): the sign-in works, the binding keeps what it showed.
+  await db.updateTable('users').set({ restricted: true }).where('id', '=', u.userId).execute()
+  idpAccounts.dora!.email = 'dora.third@idp.example'
+  const c = new Browser(app)
+  t.equal((await callback(c, await authorizeAt(await startLogin(c, 'keycloak'), 'dora', PUBLIC))).headers.location, `${base}client/profile`)
+  t.equal(await shown(), 'dora.new@idp.example', 'not changed while restricted')
+
+  // A refused sign-in (the user disabled) changes nothing either.
+  await db.updateTable('users').set({ restricted: false, status: 'disabled' }).where('id', '=', u.userId).execute()
+  idpAccounts.dora!.email = 'dora.fourth@idp.example'
+  const before = await shown()
+  const d = new Browser(app)
+  t.equal((await callback(d, await authorizeAt(await startLogin(d, 'keycloak'), 'dora', PUBLIC))).statusCode, 422)
+  t.equal(await shown(), before, 'not changed by a refused sign-in')
 })
 
 t.test('an identity bound to one user cannot be bound to another', async (t) => {

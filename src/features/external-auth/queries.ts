@@ -12,12 +12,17 @@ export async function listIdentities (db: Kysely<DB>, userId: string): Promise<B
   return rows.map((r) => ({ service: r.service, issuer: r.issuer, display: r.display, boundAt: new Date(r.bound_at) }))
 }
 
-/** The user an identity is bound to, with what a sign-in checks. */
+/** The user an identity is bound to, with what a sign-in checks, and the name or email the service gave last. */
 export function findIdentityHolder (db: Kysely<DB>, issuer: string, subject: string) {
   return db.selectFrom('external_identities as e').innerJoin('users as u', 'u.id', 'e.user_id')
-    .select(['u.id', 'u.account_id', 'u.email', 'u.status', 'u.two_factor_enabled'])
+    .select(['u.id', 'u.account_id', 'u.email', 'u.status', 'u.two_factor_enabled', 'u.restricted', 'e.display'])
     .where('e.issuer', '=', issuer).where('e.subject', '=', subject)
     .executeTakeFirst()
+}
+
+/** What the binding shows (Settings, the export): the name or email the service gives now. */
+export async function updateIdentityDisplay (db: Kysely<DB>, issuer: string, subject: string, display: string): Promise<void> {
+  await db.updateTable('external_identities').set({ display }).where('issuer', '=', issuer).where('subject', '=', subject).execute()
 }
 
 /** The user's identity at this service (by the service's id, or by its issuer when the id changed). */

@@ -16,7 +16,7 @@ import { admit, counterKey } from '../../lib/limits.ts'
 import type { Deps } from '../../types.ts'
 import { addressThrottleRule } from '../auth/index.ts'
 import type { Identity } from './client.ts'
-import { deleteIdentity, findIdentityHolder } from './queries.ts'
+import { deleteIdentity, findIdentityHolder, updateIdentityDisplay } from './queries.ts'
 
 export type BindResult = { ok: true } | { ok: false, reason: 'taken' | 'already_bound' }
 
@@ -76,7 +76,13 @@ export async function findSignInUser (deps: Pick<Deps, 'db' | 'clock'>, service:
   const user = await findIdentityHolder(deps.db, identity.issuer, identity.subject)
   if (user === undefined) return { ok: false, reason: 'not_bound' }
   const reason = user.status !== 'active' ? 'disabled' : await addressLocked(deps.db, user.email, now) ? 'throttled' : undefined
-  if (reason === undefined) return { ok: true, user }
+  if (reason === undefined) {
+    // The binding shows the name or email the service gives now (it may have
+    // changed there since the bind); not while the user's data is restricted
+    // (read-only until lifted, SPEC §4.3).
+    if (identity.display !== null && identity.display !== user.display && !user.restricted) await updateIdentityDisplay(deps.db, identity.issuer, identity.subject, identity.display)
+    return { ok: true, user }
+  }
   await deps.db.insertInto('login_attempts').values({ email: user.email.toLowerCase(), user_id: user.id, ip: client.ip, user_agent: client.userAgent?.slice(0, 512) ?? null, success: false, throttled: reason === 'throttled', created_at: now, service: service.id }).execute()
   await recordEvent(deps.db, { accountId: user.account_id, actorUserId: user.id, type: 'login.failed', ip: client.ip, details: { reason, service: service.id }, at: now })
   return { ok: false, reason: 'refused' }
