@@ -23,7 +23,7 @@ export interface SentenceContext {
   operations: Readonly<Record<string, MessageKey>>
   /** A permission key ("finance.pay") → "Finance: Pay" in the viewer's language. */
   permissionLabel: (key: string) => string
-  /** An external authorization service's id as recorded → its name as configured now (serviceNamer). */
+  /** An external authorization service's id as recorded → its name as configured now (serviceNameOf). */
   serviceName: (id: string) => string
 }
 
