@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import Provider from 'oidc-provider'
+import { listenOn } from './listen.ts'
 
 export interface Account { email?: string, name?: string }
 
@@ -26,10 +27,7 @@ export interface OidcServer {
 }
 
 async function listen (server: Server, port = 0): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, '127.0.0.1', () => resolve())
-  })
+  await listenOn(server, port)
   return (server.address() as AddressInfo).port
 }
 

@@ -2,6 +2,7 @@
 // records every {"to","text"} it is sent. It can be stopped and started
 // again on the same port to play an outage.
 import http from 'node:http'
+import { listenOn } from './listen.ts'
 
 export interface ReceivedSms { to: string, text: string, authorization: string | undefined }
 
@@ -27,10 +28,7 @@ export class TestSmsGateway {
         }
       })
     })
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject)
-      this.server!.listen(this.port, '127.0.0.1', () => resolve())
-    })
+    await listenOn(this.server, this.port)
     this.port = (this.server.address() as { port: number }).port
   }
 

@@ -1,6 +1,7 @@
 // A real SMTP server on loopback that keeps what it receives.
 import { simpleParser, type ParsedMail } from 'mailparser'
 import { SMTPServer } from 'smtp-server'
+import { listenOn } from './listen.ts'
 
 export class TestSmtp {
   /** A server started for this test, stopped at its end. */
@@ -31,10 +32,7 @@ export class TestSmtp {
         }, callback)
       }
     })
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject)
-      this.server!.listen(this.port, '127.0.0.1', () => resolve())
-    })
+    await listenOn(this.server, this.port)
     const address = (this.server as unknown as { server: { address: () => { port: number } } }).server.address()
     this.port = address.port
   }

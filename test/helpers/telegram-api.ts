@@ -2,6 +2,7 @@
 // call and answers as the test says (ok, or an error with its description
 // and parameters.retry_after), so that 403 "bot was blocked" and 429 can be played.
 import http from 'node:http'
+import { listenOn } from './listen.ts'
 
 export interface SentMessage { token: string, chatId: string, text: string }
 export interface BotAnswer { status: number, description?: string, retryAfter?: number }
@@ -44,10 +45,7 @@ export class TestBotApi {
           .end(JSON.stringify({ ok: true, result: { message_id: this.sent.length, chat: { id: Number(call.chatId), type: 'private' }, date: 0, text: call.text } }))
       })
     })
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject)
-      this.server!.listen(this.port, '127.0.0.1', () => resolve())
-    })
+    await listenOn(this.server, this.port)
     this.port = (this.server.address() as { port: number }).port
   }
 

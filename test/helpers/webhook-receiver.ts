@@ -6,6 +6,7 @@
 // connection).
 import http from 'node:http'
 import { Webhook } from 'standardwebhooks'
+import { listenOn } from './listen.ts'
 
 export interface ReceivedWebhook {
   id: string
@@ -67,10 +68,7 @@ export class TestWebhookReceiver {
         res.writeHead(answered, this.redirectTo !== undefined ? { location: this.redirectTo } : {}).end(answered >= 300 ? 'not today\n  (a test receiver)' : '')
       })
     })
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject)
-      this.server!.listen(this.port, '127.0.0.1', () => resolve())
-    })
+    await listenOn(this.server, this.port)
     this.port = (this.server.address() as { port: number }).port
   }
 
