@@ -3,28 +3,21 @@
 // Keycloak on the settings page (answering the re-confirmation), log out,
 // log in with it from the login page, unbind it.
 import { mkdtempSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { createOwner, startTestApp } from '../helpers/app.ts'
 import { browserMissing, launch, logIn, newContext, showsPrompt } from '../helpers/browser.ts'
 import { startOidcProvider, writeServicesFile } from '../helpers/identity-provider.ts'
+import { reservePort } from '../helpers/listen.ts'
 
-/** A free loopback port: the app's PUBLIC_URL (and so the redirect URI the provider registers) must be known before it starts. */
-async function freePort (): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()))
-  const port = (s.address() as { port: number }).port
-  await new Promise<void>((resolve) => s.close(() => resolve()))
-  return port
-}
 
 const missing = browserMissing()
 if (missing !== undefined) {
   t.plan(0, missing)
 } else {
-  const port = await freePort()
+  // The app's PUBLIC_URL (and so the redirect URI the provider registers) must be known before it starts.
+  const { port, release } = await reservePort()
   const origin = `http://127.0.0.1:${port}`
   const idp = await startOidcProvider({ redirectUris: [`${origin}/auth/keycloak/callback`], accounts: { erika: { email: 'erika@idp.example', name: 'Erika at Keycloak' } } })
   t.teardown(() => idp.stop())
@@ -33,6 +26,7 @@ if (missing !== undefined) {
   ])
   const ta = await startTestApp(t, { env: { AUTH_PROVIDERS_FILE: file, PUBLIC_URL: origin } })
   const owner = await createOwner(ta, 'e2e-ext@example.com', 'browser test passphrase', 'Erika Endtoend')
+  await release()
   await ta.app.listen({ port, host: '127.0.0.1' })
   const browser = await launch()
   t.teardown(() => browser.close())

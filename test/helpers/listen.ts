@@ -3,6 +3,7 @@
 // free port the first time, on the same port when started again after a
 // stop (the app's configuration names it: a receiver that was down comes
 // back where the app looks for it).
+import { createServer } from 'node:net'
 import { CEILING_MS } from './wait.ts'
 
 interface Listener {
@@ -32,4 +33,17 @@ export async function listenOn (server: Listener, port: number): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
   }
+}
+
+/**
+ * A free port held until release(): for a server whose own address must be
+ * known before it is made (the app's PUBLIC_URL, the redirect URI an
+ * identity provider registers). Released just before the server listens,
+ * so no other listener is given it in between.
+ */
+export async function reservePort (): Promise<{ port: number, release: () => Promise<void> }> {
+  const holder = createServer()
+  await listenOn(holder, 0)
+  const port = (holder.address() as { port: number }).port
+  return { port, release: async () => { await new Promise<void>((resolve) => holder.close(() => resolve())) } }
 }
