@@ -38,8 +38,9 @@ export async function listenOn (server: Listener, port: number): Promise<void> {
 /**
  * A free port held until release(): for a server whose own address must be
  * known before it is made (the app's PUBLIC_URL, the redirect URI an
- * identity provider registers). Released just before the server listens,
- * so no other listener is given it in between.
+ * identity provider registers). Released just before the server listens:
+ * another listener could be given it only in the moment between the two,
+ * not during the seconds the server takes to be made.
  */
 export async function reservePort (): Promise<{ port: number, release: () => Promise<void> }> {
   const holder = createServer()
