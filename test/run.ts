@@ -14,8 +14,8 @@ import path from 'node:path'
 import { startEmbedded } from '../src/db/embedded.ts'
 import { compileCli } from './helpers/compiled-cli.ts'
 
-const tapDir = path.dirname(createRequire(import.meta.url).resolve('tap/package.json'))
-const tap = path.join(tapDir, (createRequire(import.meta.url)('tap/package.json') as { bin: { tap: string } }).bin.tap)
+const require = createRequire(import.meta.url)
+const tap = path.join(path.dirname(require.resolve('tap/package.json')), (require('tap/package.json') as { bin: { tap: string } }).bin.tap)
 
 /**
  * Whether tap's Test class, as built in node_modules, carries exactly the
@@ -27,10 +27,10 @@ const tap = path.join(tapDir, (createRequire(import.meta.url)('tap/package.json'
  * (tsx compiles them). So the build comes first, on its own.
  */
 function tapBuiltForOurPlugins (): boolean {
-  const testDir = path.dirname(createRequire(import.meta.url).resolve('@tapjs/test/package.json'))
+  const testDir = path.dirname(require.resolve('@tapjs/test/package.json'))
   const built = /export const signature = `([^`]*)`/.exec(readFileSync(path.join(testDir, 'test-built/dist/esm/index.js'), 'utf8'))?.[1]?.split('\n')
   if (built === undefined) return false
-  const wanted = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { tap?: { plugin?: string[] } }).tap?.plugin ?? []
+  const wanted = (require('../package.json') as { tap?: { plugin?: string[] } }).tap?.plugin ?? []
   return wanted.every((p) => p.startsWith('!') ? !built.includes(p.slice(1)) : built.includes(p))
 }
 if (!tapBuiltForOurPlugins()) {

@@ -11,7 +11,6 @@ import { browserMissing, launch, logIn, newContext, showsPrompt } from '../helpe
 import { startOidcProvider, writeServicesFile } from '../helpers/identity-provider.ts'
 import { reservePort } from '../helpers/listen.ts'
 
-
 const missing = browserMissing()
 if (missing !== undefined) {
   t.plan(0, missing)
