@@ -43,11 +43,10 @@ export async function auditEveryPage (t: Test, lang: 'en' | 'ru'): Promise<void>
         if (width !== 768) {
           t.same(await runAxe(copy), [], `${lang} ${name} at ${width} px: no axe violation`)
         }
-        if (width !== 1280) {
-          t.equal(await overflowOf(copy), 0, `${lang} ${name} at ${width} px: not wider than the viewport`)
-          t.same(await sidewaysScrollersOf(copy), [], `${lang} ${name} at ${width} px: no box in it scrolls sideways (a list wider than its card)`)
-          t.same(await squashedCellsOf(copy), [], `${lang} ${name} at ${width} px: each cell of a list as wide as its card`)
-        }
+        t.equal(await overflowOf(copy), 0, `${lang} ${name} at ${width} px: not wider than the viewport`)
+        // At 1280 px too: Users' row actions once ran past its card there (long names, a date, four actions on one line).
+        t.same(await sidewaysScrollersOf(copy), [], `${lang} ${name} at ${width} px: no box in it scrolls sideways (a list wider than its card)`)
+        if (width !== 1280) t.same(await squashedCellsOf(copy), [], `${lang} ${name} at ${width} px: each cell of a list as wide as its card`)
       }
     })
     t.ok(seen.length >= 30, `${seen.length} pages visited`)
