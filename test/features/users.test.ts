@@ -279,7 +279,7 @@ t.test('the list is paged by Rows per page and marks the owner', async (t) => {
   const a = await signIn(ta, owner.email, owner.password)
   const first = await a.get(U)
   t.equal(emailsOn(first.body).length, 10)
-  t.match(first.body, /owner@example.com<span class="badges"><span class="badge">Account owner<\/span>/)
+  t.match(first.body, /owner@example.com <span class="badges"><span class="badge">Account owner<\/span>/)
   t.equal(linkOn(first.body, 'prev'), undefined, 'no Previous on the first page')
   t.equal(linkOn(first.body, 'first'), undefined)
   t.match(linkOn(first.body, 'next'), /client\/users\?after=\d+$/)
