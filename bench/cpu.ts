@@ -7,7 +7,9 @@
 // request). CPU_URL picks another signed-in page; CPU_HEAP=<file> writes a
 // sampling heap profile of one more run (collected objects included);
 // CPU_HTTP=1 serves the app on a port instead (prints port, cookie, user id)
-// for an outside load generator, strace -c or --cpu-prof.
+// for an outside load generator, strace -c or --cpu-prof. CPU_EMAIL and
+// CPU_PASSWORD sign in as a user already there (bench --scale's owner, for its
+// list pages) instead of a new account's owner.
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -20,13 +22,15 @@ const N = Number(process.env.CPU_REQUESTS ?? 3000)
 const url = process.env.CPU_URL ?? '/client/profile'
 const config = loadConfig({ ...process.env, DATA_DIR: mkdtempSync(path.join(tmpdir(), 'cp-cpu-')), PORT: '0' })
 const app = await buildApp(config, { logger: serviceLogger(config, '/dev/null') })
-const email = `cpu-${Date.now()}@example.com`
-const created = await createAccount(app.deps, { email, name: 'Cpu Owner', password: 'benchmark passphrase' })
-if (!created.ok) throw new Error(created.reason)
+const existing = process.env.CPU_EMAIL
+const email = existing ?? `cpu-${Date.now()}@example.com`
+const password = existing === undefined ? 'benchmark passphrase' : process.env.CPU_PASSWORD ?? ''
+const created = existing === undefined ? await createAccount(app.deps, { email, name: 'Cpu Owner', password }) : undefined
+if (created !== undefined && !created.ok) throw new Error(created.reason)
 const cookieOf = (r: { cookies: Array<{ name: string, value: string }> }) => r.cookies.map((c) => `${c.name}=${c.value}`).join('; ')
 const page = await app.inject({ url: '/login' })
 const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? ''
-const login = await app.inject({ method: 'POST', url: '/login', headers: { cookie: cookieOf(page), 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ _csrf: csrf, email, password: 'benchmark passphrase' }).toString() })
+const login = await app.inject({ method: 'POST', url: '/login', headers: { cookie: cookieOf(page), 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ _csrf: csrf, email, password }).toString() })
 if (login.statusCode !== 303) throw new Error(`login ${login.statusCode}`)
 const cookie = cookieOf(login)
 const once = async () => {
@@ -46,7 +50,7 @@ if (process.env.CPU_HTTP !== undefined) {
       p.ms += e.duration
     }
   }).observe({ entryTypes: ['gc'] })
-  console.log(JSON.stringify({ port: (app.server.address() as { port: number }).port, cookie, userId: created.userId }))
+  console.log(JSON.stringify({ port: (app.server.address() as { port: number }).port, cookie, userId: created?.userId }))
   await new Promise((resolve) => process.once('SIGTERM', resolve))
   console.log(JSON.stringify({ gc: pauses }))
   await app.close()
