@@ -58,7 +58,7 @@ export const ru: RuCatalog = {
   'reset.invalid': 'Ссылка недействительна: срок её действия истёк или она уже использована. Запросите новую.',
   'reset.done': 'Пароль установлен. Войдите с ним.',
   'profile.title': 'Профиль',
-  'profile.owner': 'Владелец учётной записи',
+  'profile.owner': 'Владелец',
   'profile.ownerNote': 'Email и ФИО владельца учётной записи меняет ваш провайдер.',
   'profile.status': 'Статус',
   'profile.lastLogin': 'Последний вход',
