@@ -89,7 +89,8 @@ async function addMembers (ta: TourHost, accountId: string, lang: string): Promi
   for (const [i, [name, phone, verified]] of people.entries()) {
     const row = await ta.app.deps.db.insertInto('users').values({
       account_id: accountId,
-      email: `member${i}-${lang}@example.com`,
+      // The third: an address long enough to be wider than its column (one unbroken word) beside a long name.
+      email: i === 2 ? `member2-${lang}.with.a.rather.long.address@subdomain.example.com` : `member${i}-${lang}@example.com`,
       full_name: name,
       password_hash: hash,
       phone,
