@@ -89,7 +89,14 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
     logController: new OneLinePerRequest(),
     trustProxy: config.trustProxy,
     bodyLimit: 64 * 1024,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 }
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // No limit on how long a plugin takes to register (Fastify's default: 10 s,
+    // then the start fails). The database is opened and migrated before any
+    // plugin runs; the plugins only register routes and compile schemas and
+    // templates, CPU work that a loaded machine slows but nothing can hang.
+    // On a loaded two-core machine an instance of the proxy test took longer
+    // than 10 s there and did not start.
+    pluginTimeout: 0
   })
   const database = await openDatabase(config)
   try {
