@@ -94,8 +94,8 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
     // then the start fails). The database is opened and migrated before any
     // plugin runs; the plugins only register routes and compile schemas and
     // templates, CPU work that a loaded machine slows but nothing can hang.
-    // On a loaded two-core machine an instance of the proxy test took longer
-    // than 10 s there and did not start.
+    // On a two-core machine loaded by a second suite, a test file's app
+    // (test/e2e/settings.test.ts) took longer than 10 s there and never started.
     pluginTimeout: 0
   })
   const database = await openDatabase(config)
